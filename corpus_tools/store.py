@@ -1,0 +1,282 @@
+"""The workspace store: one DuckDB file, Parquet folders, and the `artifacts` lineage table.
+
+Layout under the workspace directory:
+
+    obliviate.duckdb                      artifacts table + one SQL view per table name
+    artifacts/<kind>/<target>/<version>/  a finished artifact: <table>/part-*.parquet, files
+    .staging/<kind>/<target>/<version>/   an artifact being written (kept after a crash: resume)
+
+An artifact becomes visible in one step: its staging folder is renamed into `artifacts/`, then
+its row and the refreshed views are committed in one DuckDB transaction. A folder under
+`artifacts/` without a row is an orphan of a crash between the two and is discarded, so a
+reader sees either the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus_tools.errors import ObliviateError, WorkspaceBusy
+from corpus_tools.tables import SCHEMAS, to_arrow
+
+WORKSPACE_ENV = "OBLIVIATE_WORKSPACE"
+DB_NAME = "obliviate.duckdb"
+
+ARTIFACTS_DDL = """
+create table if not exists artifacts (
+    kind varchar, target varchar, version varchar, parents varchar[], settings json,
+    code_version varchar, created_at timestamp, path varchar, tables varchar[], stats json,
+    primary key (kind, target, version)
+)
+"""
+
+
+def artifact_version(kind: str, settings: dict, parents: list[str], code_version: str) -> str:
+    """Short content hash of everything an artifact is made from."""
+    payload = json.dumps(
+        {"kind": kind, "settings": settings, "parents": sorted(parents), "code": code_version},
+        sort_keys=True, default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def default_workspace() -> Path:
+    return Path(os.environ.get(WORKSPACE_ENV) or "workspace")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    kind: str
+    target: str
+    version: str
+    parents: list[str]
+    settings: dict
+    code_version: str
+    created_at: datetime
+    path: Path
+    tables: list[str]
+    stats: dict
+
+
+class Staging:
+    """An artifact being written. Parts are written atomically, so a killed stage can resume."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.stats: dict[str, Any] = {}
+
+    def part_path(self, table: str, index: int) -> Path:
+        return self.dir / table / f"part-{index:05d}.parquet"
+
+    def done_parts(self, table: str) -> set[int]:
+        folder = self.dir / table
+        if not folder.exists():
+            return set()
+        return {int(p.stem.split("-")[1]) for p in folder.glob("part-*.parquet")}
+
+    def write(self, table: str, rows, index: int = 0) -> int:
+        """Write one part of `table`; returns its row count."""
+        data = to_arrow(table, rows)
+        path = self.part_path(table, index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(data, tmp)
+        _fsync(tmp)
+        os.replace(tmp, path)
+        return data.num_rows
+
+    def has_table(self, table: str) -> bool:
+        return bool(self.done_parts(table))
+
+
+class Store:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_workspace()
+        self.db_path = self.root / DB_NAME
+
+    # -- connections ---------------------------------------------------------------------
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if read_only and not self.db_path.exists():
+            raise ObliviateError(f"no workspace database at {self.db_path}; run `obliviate ingest` first")
+        self.root.mkdir(parents=True, exist_ok=True)
+        for attempt in range(50):
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:  # another process holds DuckDB's file lock
+                if "lock" not in str(exc).lower() or attempt == 49:
+                    raise ObliviateError(f"cannot open {self.db_path}: {exc}") from exc
+                time.sleep(0.1)
+        con.execute(f"set file_search_path = '{_sql_str(str(self.root.resolve()))}'")
+        if not read_only:
+            con.execute(ARTIFACTS_DDL)
+        return con
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer per workspace: a second one fails at once with a clear message."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        handle = open(self.root / ".lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise WorkspaceBusy(f"workspace {self.root} is busy: another obliviate process is writing to it")
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+    # -- reading -------------------------------------------------------------------------
+
+    def artifacts(self, kind: str | None = None, target: str | None = None) -> list[Artifact]:
+        if not self.db_path.exists():
+            return []
+        with self.connect(read_only=True) as con:
+            if not _has_table(con, "artifacts"):
+                return []
+            rows = con.execute(
+                "select kind, target, version, parents, settings, code_version, created_at, path,"
+                " tables, stats from artifacts where ($1 is null or kind = $1)"
+                " and ($2 is null or target = $2) order by created_at",
+                [kind, target],
+            ).fetchall()
+        return [
+            Artifact(k, t, v, list(p or []), json.loads(s or "{}"), c, ts, self.root / path,
+                     list(tb or []), json.loads(st or "{}"))
+            for k, t, v, p, s, c, ts, path, tb, st in rows
+        ]
+
+    def get(self, kind: str, target: str, version: str) -> Artifact | None:
+        return next((a for a in self.artifacts(kind, target) if a.version == version), None)
+
+    def latest(self, kind: str, target: str) -> Artifact | None:
+        found = self.artifacts(kind, target)
+        return found[-1] if found else None
+
+    def require(self, kind: str, target: str, version: str | None = None) -> Artifact:
+        """The artifact asked for (or the latest of its kind), or a clear error naming the missing stage."""
+        art = self.get(kind, target, version) if version else self.latest(kind, target)
+        if art is None:
+            which = f"version {version}" if version else "any version"
+            raise ObliviateError(f"target {target!r} has no {kind} artifact ({which}); run `obliviate {kind} --target {target}` first")
+        return art
+
+    def read(self, table: str, artifact: Artifact, columns: list[str] | None = None) -> pa.Table:
+        files = sorted((artifact.path / table).glob("part-*.parquet"))
+        if not files:
+            return SCHEMAS[table].empty_table() if table in SCHEMAS else pa.table({})
+        return pa.concat_tables(pq.read_table(f, columns=columns) for f in files)
+
+    def iter_batches(self, table: str, artifact: Artifact, batch_size: int = 1024,
+                     columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """Stream a table without loading it whole."""
+        for f in sorted((artifact.path / table).glob("part-*.parquet")):
+            yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size, columns=columns)
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.connect(read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def create(self, kind: str, target: str, version: str, *, parents: list[str],
+               settings: dict, code_version: str) -> Iterator[Staging]:
+        """Write a new artifact. Published only if the block finishes without an exception."""
+        final = self.final_path(kind, target, version)
+        if self.get(kind, target, version) is not None:
+            raise ObliviateError(f"{kind} {version} of {target!r} already exists")
+        staging = Staging(self.root / ".staging" / kind / target / version)
+        if final.exists():  # orphan of a crash between rename and registration: resume from it
+            if staging.dir.exists():
+                shutil.rmtree(final)
+            else:
+                staging.dir.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(final, staging.dir)
+        staging.dir.mkdir(parents=True, exist_ok=True)
+        (staging.dir / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True, default=str))
+        yield staging
+        tables = sorted(t for t in SCHEMAS if staging.has_table(t))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _fsync_dir(staging.dir)
+        os.replace(staging.dir, final)
+        self._register(kind, target, version, parents, settings, code_version, final, tables, staging.stats)
+
+    def _register(self, kind, target, version, parents, settings, code_version, final, tables, stats):
+        rel = final.relative_to(self.root).as_posix()
+        with self.connect() as con:
+            con.execute("begin transaction")
+            try:
+                con.execute(
+                    "insert into artifacts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [kind, target, version, parents, json.dumps(settings, default=str), code_version,
+                     datetime.now(timezone.utc).replace(tzinfo=None), rel, tables,
+                     json.dumps(stats, default=str)],
+                )
+                _refresh_views(con, tables)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+
+    def final_path(self, kind: str, target: str, version: str) -> Path:
+        """Where an artifact's files will live once published (for paths stored inside it)."""
+        return self.root / "artifacts" / kind / target / version
+
+    def delete(self, kind: str, target: str, version: str) -> None:
+        """Forget an artifact (used by `run --force`); its files go after the row does."""
+        art = self.require(kind, target, version)
+        with self.connect() as con:
+            con.execute("begin transaction")
+            con.execute("delete from artifacts where kind = ? and target = ? and version = ?", [kind, target, version])
+            _refresh_views(con, art.tables)
+            con.execute("commit")
+        shutil.rmtree(art.path, ignore_errors=True)
+
+
+def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    for table in tables:
+        paths = [r[0] for r in con.execute(
+            "select path from artifacts where list_contains(tables, ?) order by created_at", [table]
+        ).fetchall()]
+        if not paths:
+            con.execute(f"drop view if exists {table}")
+            continue
+        globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
+        con.execute(f"create or replace view {table} as select * from read_parquet([{globs}], union_by_name = true)")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("select count(*) from information_schema.tables where table_name = ?", [name]).fetchone()[0])
+
+
+def _sql_str(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    for child in path.rglob("*"):
+        if child.is_file():
+            _fsync(child)

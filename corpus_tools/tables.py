@@ -1,0 +1,84 @@
+"""One row type per table, defined once: the SQL contract of DESIGN section 5.
+
+Each stage writes its tables through the store with these schemas; the columns match the SQL
+views one-to-one. Columns may be added; the DESIGN's minimum columns are never renamed.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+S, I32, I64, F32, F64, B = pa.string(), pa.int32(), pa.int64(), pa.float32(), pa.float64(), pa.bool_()
+
+
+def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(name, kind) for name, kind in fields])
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "documents": _schema(
+        ("target", S), ("corpus_version", S), ("doc_id", S), ("source", S), ("title", S),
+        ("text", S), ("n_chars", I64), ("sha256", S), ("encoding", S),
+    ),
+    "rejected_inputs": _schema(("target", S), ("corpus_version", S), ("source", S), ("reason", S)),
+    "mentions": _schema(
+        ("target", S), ("corpus_version", S), ("extract_version", S), ("doc_id", S),
+        ("start_char", I64), ("end_char", I64), ("text", S), ("label", S), ("source", S),
+    ),
+    "anchor_candidates": _schema(
+        ("target", S), ("anchors_version", S), ("term", S), ("label", S), ("n_mentions", I64),
+        ("n_docs", I64), ("specificity", F64), ("zipf", F64), ("cluster", S),
+        ("decision", S), ("reason", S),
+    ),
+    "anchors": _schema(
+        ("target", S), ("anchors_version", S), ("term", S), ("replacement", S), ("label", S),
+        ("cluster", S), ("source", S),
+    ),
+    "translated_documents": _schema(
+        ("target", S), ("translation_version", S), ("doc_id", S), ("text", S),
+    ),
+    "substitutions": _schema(
+        ("target", S), ("translation_version", S), ("doc_id", S), ("start_char", I64),
+        ("end_char", I64), ("term", S), ("replacement", S), ("t_start_char", I64),
+        ("t_end_char", I64), ("original", S), ("translated", S),
+    ),
+    # position_map[i] = translated position whose logits give the label of original position i
+    # (the label predicts original token i+1), or -1 for no loss. forbidden_tokens[k] is
+    # forbidden at every original position >= forbidden_from[k].
+    "blocks": _schema(
+        ("target", S), ("blocks_version", S), ("block_id", I64), ("doc_id", S),
+        ("start_char", I64), ("end_char", I64), ("t_start_char", I64), ("t_end_char", I64),
+        ("input_ids", pa.list_(I32)), ("translated_ids", pa.list_(I32)),
+        ("position_map", pa.list_(I32)), ("forbidden_tokens", pa.list_(I32)),
+        ("forbidden_from", pa.list_(I32)), ("n_trained", I32),
+    ),
+    "generic_labels": _schema(
+        ("target", S), ("labels_version", S), ("block_id", I64), ("position", I32),
+        ("original_token", I32), ("label_token", I32), ("alpha", F32),
+        ("topk_ids", pa.list_(I32)), ("topk_g", pa.list_(F32)), ("topk_r", pa.list_(F32)),
+        ("g_threshold", F32), ("exact", B),
+    ),
+    "models": _schema(
+        ("target", S), ("role", S), ("version", S), ("path", S), ("parent_version", S),
+        ("method", S), ("base_model", S), ("settings", S),
+    ),
+    "metrics": _schema(
+        ("target", S), ("model_role", S), ("model_version", S), ("metric", S), ("value", F64),
+        ("n", I64), ("evaluate_version", S), ("method", S),
+    ),
+}
+
+
+def to_arrow(table: str, rows) -> pa.Table:
+    """Rows (list of dicts, a pyarrow Table or a polars DataFrame) as an Arrow table of `table`'s schema."""
+    schema = SCHEMAS[table]
+    if isinstance(rows, pa.Table):
+        data = rows
+    elif hasattr(rows, "to_arrow"):
+        data = rows.to_arrow()
+    else:
+        return pa.Table.from_pylist(list(rows), schema=schema)
+    missing = [n for n in schema.names if n not in data.column_names]
+    if missing:
+        raise ValueError(f"table {table!r} rows lack columns {missing}")
+    return data.select(schema.names).cast(schema)

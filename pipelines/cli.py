@@ -1,0 +1,54 @@
+"""Entry point of the `obliviate` command: runs the typer app and turns errors into one line."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from corpus_tools.errors import ObliviateError
+from pipelines.app import STATE, app, err_console
+from pipelines import cli_core  # noqa: F401  (registers verbs)
+
+for _module in ("cli_anchors", "cli_corpus", "cli_training", "cli_evaluate", "cli_run"):
+    try:
+        __import__(f"pipelines.{_module}")
+    except ModuleNotFoundError as exc:  # an area not built yet
+        if exc.name != f"pipelines.{_module}":
+            raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted; everything already stored is kept, rerun to resume")
+        return 130
+    except ObliviateError as exc:
+        if STATE["debug"]:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:
+        if STATE["debug"]:
+            traceback.print_exc()
+        print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

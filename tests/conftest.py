@@ -1,0 +1,61 @@
+"""Shared fixtures: a temporary workspace, the SmolLM2 tokenizer and a tiny random model built in-process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from corpus_tools.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+HP_DIR = ROOT / "data" / "targets" / "harry_potter"
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["OBLIVIATE_NO_PROGRESS"] = "1"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "ws")
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer_dir(tmp_path_factory) -> Path:
+    """The SmolLM2 tokenizer, read from the GGUF file once per test session and saved as a folder."""
+    from training.models import smollm2_gguf_path
+    from transformers import AutoTokenizer
+
+    gguf = smollm2_gguf_path()
+    out = tmp_path_factory.mktemp("smollm2_tokenizer")
+    AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def smollm2_tokenizer(smollm2_tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(smollm2_tokenizer_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(smollm2_tokenizer_dir, tmp_path_factory) -> Path:
+    """A 2-layer Llama with random weights (fixed seed) and the real SmolLM2 tokenizer, saved as a model folder."""
+    import shutil
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=49152, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         tie_word_embeddings=True, bos_token_id=1, eos_token_id=2)
+    out = tmp_path_factory.mktemp("tiny_model")
+    LlamaForCausalLM(config).save_pretrained(out)
+    for f in smollm2_tokenizer_dir.iterdir():
+        shutil.copy(f, out / f.name)
+    return out
