@@ -11,12 +11,13 @@ from typing import List, Optional
 
 import duckdb
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.ingest import IngestSettings, ingest
 from corpus_tools.progress import rich_reporter
-from pipelines.app import app, console, info, progress_enabled, store
+from pipelines.app import app, info, progress_enabled, store
 
 
 class Format(str, Enum):
@@ -79,7 +80,8 @@ def print_rows(columns: list[str], rows: list[tuple], fmt: Format = Format.table
         shown = rows if not limit else rows[:limit]
         for row in shown:
             table.add_row(*("" if v is None else str(v) for v in row))
-        console.print(table)
+        # Piped output keeps whole rows on one line, so grep and diff work on it.
+        Console(width=None if sys.stdout.isatty() else 250).print(table)
         if len(shown) < len(rows):
             info(f"({len(rows)} rows, {len(shown)} shown; use --limit 0 or --format csv for all)")
 
