@@ -28,7 +28,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "anchor_candidates": _schema(
         ("target", S), ("anchors_version", S), ("term", S), ("label", S), ("n_mentions", I64),
         ("n_docs", I64), ("specificity", F64), ("zipf", F64), ("cluster", S),
-        ("decision", S), ("reason", S),
+        ("decision", S), ("reason", S), ("replacement", S),
     ),
     "anchors": _schema(
         ("target", S), ("anchors_version", S), ("term", S), ("replacement", S), ("label", S),
@@ -44,19 +44,20 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
     # position_map[i] = translated position whose logits give the label of original position i
     # (the label predicts original token i+1), or -1 for no loss. forbidden_tokens[k] is
-    # forbidden at every original position >= forbidden_from[k].
+    # forbidden at every original position >= forbidden_from[k]. text / translated_text: the block's
+    # original characters [start_char, end_char) and its translation, for audits in SQL.
     "blocks": _schema(
         ("target", S), ("blocks_version", S), ("block_id", I64), ("doc_id", S),
         ("start_char", I64), ("end_char", I64), ("t_start_char", I64), ("t_end_char", I64),
         ("input_ids", pa.list_(I32)), ("translated_ids", pa.list_(I32)),
         ("position_map", pa.list_(I32)), ("forbidden_tokens", pa.list_(I32)),
-        ("forbidden_from", pa.list_(I32)), ("n_trained", I32),
+        ("forbidden_from", pa.list_(I32)), ("n_trained", I32), ("text", S), ("translated_text", S),
     ),
     "generic_labels": _schema(
         ("target", S), ("labels_version", S), ("block_id", I64), ("position", I32),
         ("original_token", I32), ("label_token", I32), ("alpha", F32),
         ("topk_ids", pa.list_(I32)), ("topk_g", pa.list_(F32)), ("topk_r", pa.list_(F32)),
-        ("g_threshold", F32), ("exact", B),
+        ("g_threshold", F32), ("exact", B), ("exact_up_to_alpha", F32),
     ),
     "models": _schema(
         ("target", S), ("role", S), ("version", S), ("path", S), ("parent_version", S),
