@@ -1,0 +1,224 @@
+"""labels: generic labels for every trained position (DESIGN sections 1.4 and 4), stored for any alpha.
+
+Each model runs once per block: the subject on the translated block, the reinforced model on the
+original. Blocks stream in parts of `blocks_per_part`; each part is one atomic Parquet file, so a
+killed run resumes by skipping finished parts. Under `accelerate launch` each process takes every
+n-th part and the main process publishes the artifact; a part's rows do not depend on which process
+made it, so any number of processes gives the same table.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import torch
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter, task
+from corpus_tools.store import Artifact, Staging, Store, artifact_version
+from training import generic
+
+CODE_VERSION = "labels_v1"
+VERSIONED = {"alpha", "top_k", "blocks_per_part"}  # the rest changes speed, not rows
+BLOCK_COLUMNS = ["block_id", "input_ids", "translated_ids", "position_map", "forbidden_tokens", "forbidden_from"]
+
+
+class LabelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float = Field(5.0, ge=0, description="Weight of the reinforced model's boost: v = g - alpha*relu(r - g).")
+    top_k: int = Field(32, ge=1, le=4096, description="Top-k candidates of g stored per position, so any alpha can be relabelled without a model.")
+    batch_size: int = Field(8, ge=1, description="Blocks per forward pass.")
+    blocks_per_part: int = Field(64, ge=1, description="Blocks per Parquet part (the unit of resuming and of sharding across processes).")
+    reuse: bool = Field(True, description="If labels of the same blocks and models exist at another alpha, relabel them instead of running the models.")
+
+
+def compute_labels(store: Store, target: str, settings: LabelSettings, *, blocks: Artifact, subject: Artifact,
+                   reinforced: Artifact, progress: Reporter | None = None) -> tuple[Artifact, bool]:
+    """The `labels` artifact of these blocks and models; relabels existing top-k when only alpha differs."""
+    source = {"blocks": blocks.version, "subject": subject.version, "reinforced": reinforced.version}
+    key = {**settings.model_dump(include=VERSIONED), "source": source, "relabel_of": None}
+    version = artifact_version("labels", key, list(source.values()), CODE_VERSION)
+    if (found := store.get("labels", target, version)) is not None:
+        return found, False
+    if settings.reuse:
+        same = _existing(store, target, source, settings, alpha=settings.alpha)
+        if same:
+            return same[-1], False
+        other = _existing(store, target, source, settings)
+        if other:  # prefer labels computed from the models over relabelled ones
+            other.sort(key=lambda a: a.settings.get("relabel_of") is None)
+            return relabel(store, target, settings.alpha, labels=other[-1], progress=progress)
+
+    acc = accelerator()
+    saved = {**settings.model_dump(), "source": source, "relabel_of": None}
+    started = time.perf_counter()
+    with _staging(store, acc, "labels", target, version, list(source.values()), saved) as st:
+        acc.wait_for_everyone()  # the staging folder exists before anyone writes into it
+        _label_parts(store, st, target, version, settings, blocks, subject, reinforced, acc, progress)
+        acc.wait_for_everyone()
+        if acc.is_main_process:
+            st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 2),
+                        "processes": acc.num_processes, "relabelled": False}
+    acc.wait_for_everyone()
+    return store.require("labels", target, version), True
+
+
+def relabel(store: Store, target: str, alpha: float, *, labels: Artifact,
+            progress: Reporter | None = None) -> tuple[Artifact, bool]:
+    """New labels at `alpha` from a labels artifact's stored top-k, without running a model.
+
+    Positions whose top-k cannot prove the argmax at this alpha keep the best top-k candidate and exact=False.
+    """
+    if labels.kind != "labels":
+        raise ObliviateError(f"relabel needs a labels artifact, got {labels.kind} {labels.version}")
+    if alpha < 0:
+        raise ObliviateError(f"alpha must be >= 0, got {alpha}")
+    saved = {**labels.settings, "alpha": float(alpha), "relabel_of": labels.version}
+    key = {k: saved[k] for k in (*sorted(VERSIONED), "source", "relabel_of")}
+    version = artifact_version("labels", key, [labels.version], CODE_VERSION)
+    if (found := store.get("labels", target, version)) is not None:
+        return found, False
+    acc = accelerator()
+    started = time.perf_counter()
+    with _staging(store, acc, "labels", target, version, [labels.version], saved) as st:
+        if acc.is_main_process:  # cheap: no model, so one process does it all
+            files = sorted((labels.path / "generic_labels").glob("part-*.parquet"))
+            advance = task(progress, "relabel", len(files), "parts")
+            done = st.done_parts("generic_labels")
+            for f in files:
+                index = int(f.stem.split("-")[1])
+                if index not in done:
+                    st.write("generic_labels", relabel_part(f, version, float(alpha)), index=index)
+                advance(1)
+            st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 3),
+                        "relabelled": True, "relabel_of": labels.version, "source_alpha": labels.settings.get("alpha")}
+    acc.wait_for_everyone()
+    return store.require("labels", target, version), True
+
+
+def _existing(store: Store, target: str, source: dict, settings: LabelSettings, alpha: float | None = None) -> list[Artifact]:
+    return [a for a in store.artifacts("labels", target)
+            if a.settings.get("source") == source and a.settings.get("top_k") == settings.top_k
+            and (alpha is None or a.settings.get("alpha") == alpha)]
+
+
+def _label_parts(store, st: Staging, target, version, settings, blocks, subject, reinforced, acc, progress) -> None:
+    n_blocks = sum(rb.num_rows for rb in store.iter_batches("blocks", blocks, columns=["block_id"]))
+    n_parts = -(-n_blocks // settings.blocks_per_part)
+    mine = [p for p in range(n_parts) if p % acc.num_processes == acc.process_index]
+    todo = set(mine) - st.done_parts("generic_labels")
+    advance = task(progress if acc.is_main_process else None, "labels", len(mine) * settings.blocks_per_part, "blocks")
+    advance((len(mine) - len(todo)) * settings.blocks_per_part)
+    if not todo:
+        return
+    g_model, r_model = load_model(subject, acc.device), load_model(reinforced, acc.device)
+    if g_model.config.vocab_size != r_model.config.vocab_size:
+        raise ObliviateError(f"subject {subject.version} and reinforced {reinforced.version} have different vocabularies")
+    for index, part in _parts(store, blocks, settings.blocks_per_part):
+        if index not in todo:
+            continue
+        tables = []
+        for start in range(0, len(part), settings.batch_size):
+            batch = generic.collate(part[start:start + settings.batch_size])
+            tables.append(part_rows(target, version, settings, batch, g_model, r_model, acc.device))
+            advance(len(part[start:start + settings.batch_size]))
+        st.write("generic_labels", pa.concat_tables(tables), index=index)
+
+
+def load_model(artifact: Artifact, device="cpu"):
+    """The float32 causal LM of a model artifact, in eval mode on `device`."""
+    from training import models
+
+    return models.load_model(models.model_folder(artifact), dtype=torch.float32).to(device)
+
+
+def _parts(store: Store, blocks: Artifact, per_part: int):
+    """(part index, blocks as dicts) in table order, never more than one part in memory."""
+    buf, index = [], 0
+    for rb in store.iter_batches("blocks", blocks, batch_size=per_part, columns=BLOCK_COLUMNS):
+        buf.extend(rb.to_pylist())
+        while len(buf) >= per_part:
+            yield index, buf[:per_part]
+            buf, index = buf[per_part:], index + 1
+    if buf:
+        yield index, buf
+
+
+def part_rows(target: str, version: str, settings: LabelSettings, batch: generic.Batch, g_model, r_model,
+              device) -> pa.Table:
+    """generic_labels rows of one batch: one forward of each model, then tensor math on trained positions."""
+    rows, pos, t_pos = generic.trained_rows(batch)
+    if bool((t_pos >= batch.translated_mask.sum(1)[rows]).any()):
+        bad = int(batch.block_id[rows[t_pos >= batch.translated_mask.sum(1)[rows]][0]])
+        raise ObliviateError(f"block {bad}: position_map points past the end of translated_ids")
+    with torch.inference_mode():
+        g_all = g_model(input_ids=batch.translated_ids.to(device), attention_mask=batch.translated_mask.to(device),
+                        use_cache=False).logits
+        r_all = r_model(input_ids=batch.input_ids.to(device), attention_mask=batch.attention_mask.to(device),
+                        use_cache=False).logits
+        rows_d, pos_d = rows.to(device), pos.to(device)
+        g = g_all[rows_d, t_pos.to(device)].float()
+        del g_all
+        generic.apply_forbidden(g, rows_d, pos_d, batch.forbidden_tokens.to(device), batch.forbidden_from.to(device))
+        out = generic.generic_labels(g, r_all.float(), rows_d, pos_d, settings.alpha, settings.top_k)
+    original = batch.input_ids[rows, pos + 1]
+    return generic.rows_table(target, version, settings.alpha, batch.block_id[rows], pos, original, out)
+
+
+def relabel_part(path: Path, version: str, alpha: float) -> pa.Table:
+    """One stored part relabelled at `alpha` from its top-k columns."""
+    table = pq.read_table(path)
+    n = table.num_rows
+    updates = {"labels_version": pa.array([version] * n, pa.string()), "alpha": pa.array([alpha] * n, pa.float32())}
+    if n:
+        topk = {c: torch.tensor(table[c].combine_chunks().flatten().to_numpy()).reshape(n, -1)
+                for c in ("topk_ids", "topk_g", "topk_r")}
+        threshold = torch.tensor(table["g_threshold"].to_numpy())
+        label, exact = generic.topk_decision(topk["topk_ids"], topk["topk_g"], topk["topk_r"], threshold, alpha)
+        updates |= {"label_token": pa.array(label.numpy(), pa.int32()), "exact": pa.array(exact.numpy())}
+    for name, values in updates.items():
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table
+
+
+def finish_stats(st: Staging) -> dict:
+    """Counts over every written part (including parts of an earlier, killed run)."""
+    n = changed = exact = 0
+    for index in sorted(st.done_parts("generic_labels")):
+        t = pq.read_table(st.part_path("generic_labels", index), columns=["original_token", "label_token", "exact"])
+        n += t.num_rows
+        changed += int(pc.sum(pc.not_equal(t["original_token"], t["label_token"])).as_py() or 0)
+        exact += int(pc.sum(t["exact"].cast(pa.int64())).as_py() or 0)
+    return {"positions": n, "changed_share": round(changed / n, 4) if n else 0.0,
+            "exact_share": round(exact / n, 4) if n else 0.0}
+
+
+def accelerator():
+    """The process group of this run: one process, or one of `accelerate launch`'s (gloo on CPU)."""
+    from accelerate import Accelerator
+
+    # Without cpu=True, a GPU-less process under torchrun would believe it is alone.
+    return Accelerator(cpu=not torch.cuda.is_available())
+
+
+class _staging:
+    """store.create on the main process; the other processes write parts into the same staging folder."""
+
+    def __init__(self, store, acc, kind, target, version, parents, settings):
+        self.acc = acc
+        self.ctx = store.create(kind, target, version, parents=parents, settings=settings,
+                                code_version=CODE_VERSION) if acc.is_main_process else None
+        self.dir = store.root / ".staging" / kind / target / version
+
+    def __enter__(self) -> Staging:
+        # Other processes only write parts; the caller's barrier makes them wait for the folder.
+        return self.ctx.__enter__() if self.ctx is not None else Staging(self.dir)
+
+    def __exit__(self, *exc):
+        return self.ctx.__exit__(*exc) if self.ctx is not None else False
