@@ -1,0 +1,145 @@
+"""anchors: the dictionary of target-specific terms and their generic replacements (DESIGN section 3).
+
+Writes `anchor_candidates` (every candidate, its decision and reason) and `anchors` (the dictionary).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from anchors.aliases import clusters, name_roles, person_terms, run_ons, subkey_rejections
+from anchors.candidates import Candidate, fold_sentence_case, gather, score
+from anchors.gender import is_known_name
+from anchors.heuristics import general_zipf_v1, heuristic
+from anchors.overrides import KEEP, load_overrides, overrides_hash
+from anchors.replacements import Replacer
+from anchors.terms import WORD, word_set, words
+from anchors.wordmap import draw_words, replace_term, word_kinds
+from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter, task
+from corpus_tools.store import Artifact, Store, artifact_version
+
+CODE_VERSION = "anchors_v1"
+
+
+class AnchorSettings(BaseModel):
+    seed: int = Field(0, description="Seed of every replacement draw: same inputs and seed, same dictionary.")
+    min_mentions: int = Field(2, ge=1, description="A cluster of terms mentioned fewer times in all is too rare to anchor.")
+    max_zipf: float = Field(5.0, description="Terms this frequent in general English (wordfreq Zipf) are never anchored.")
+    label_min_zipf: float = Field(3.0, description="A DATE, CARDINAL, MONEY... label rejects only terms at least this frequent in general English.")
+    real_world_zipf: float = Field(3.5, description="Places, peoples and languages (GPE, LOC, NORP, LANGUAGE) this frequent are real ones: kept.")
+    min_specificity: float = Field(1.0, description="Names need a target frequency this many Zipf units above general English.")
+    noun_max_zipf: float = Field(3.0, description="Lower-case nouns are candidates only below this general-English Zipf.")
+    noun_min_specificity: float = Field(3.0, description="Lower-case nouns need this specificity (they are invented objects).")
+    common_word_zipf: float = Field(4.0, description="Inside a multi-word term, words at least this frequent stay (\"Forbidden Forest\" -> \"Ashby Forest\").")
+    name_max_zipf: float = Field(4.5, description="Generated names must be rarer than this in general English, so they read as names.")
+    label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
+    general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
+    specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
+    decision: str = Field("decide_v1", description="Registered heuristic: accept or reject a candidate, with a reason.")
+
+
+def build_anchors(store: Store, target: str, settings: AnchorSettings, *, documents: Artifact, mentions: Artifact,
+                  overrides_path: Path | None = None, progress: Reporter | None = None) -> tuple[Artifact, bool]:
+    """Build the dictionary; returns (artifact, created). The overrides file's content is part of the version."""
+    for name in (settings.label_vote, settings.general_zipf, settings.specificity, settings.decision):
+        heuristic(name)
+    if mentions.parents and documents.version not in mentions.parents:
+        raise ObliviateError(f"mentions {mentions.version} were not extracted from corpus {documents.version}")
+    overrides = load_overrides(overrides_path)
+    recorded = settings.model_dump() | {"overrides": overrides_hash(overrides_path)}
+    version = artifact_version("anchors", recorded, [documents.version, mentions.version], CODE_VERSION)
+    existing = store.get("anchors", target, version)
+    if existing is not None:
+        return existing, False
+    advance = task(progress, "anchors", 4, "steps")
+    texts = {r["doc_id"]: r["text"] for r in store.read("documents", documents, ["doc_id", "text"]).to_pylist()}
+    rows = store.read("mentions", mentions, ["doc_id", "end_char", "text", "label"]).to_pylist()
+    cands, mapping = make_dictionary(rows, texts, settings, overrides, advance)
+    with store.create("anchors", target, version, parents=[documents.version, mentions.version],
+                      settings=recorded, code_version=CODE_VERSION) as st:
+        st.write("anchor_candidates", [c.row(target, version) for c in cands.values()])
+        st.write("anchors", [{"target": target, "anchors_version": version, "term": c.term, "replacement": c.replacement,
+                              "label": c.label, "cluster": c.cluster, "source": c.source}
+                             for c in cands.values() if c.accepted])
+        st.stats = {"candidates": len(cands), "anchors": sum(c.accepted for c in cands.values()),
+                    "clusters": len({c.cluster for c in cands.values() if c.accepted})}
+    advance(1)
+    return store.require("anchors", target, version), True
+
+
+def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: AnchorSettings,
+                    overrides: dict[str, str] | None = None, advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
+    """Candidates (decided, clustered, replaced) and the word map, from mention rows and document texts."""
+    overrides = overrides or {}
+    total_words = sum(len(WORD.findall(t)) for t in texts.values())
+    cands = gather(mention_rows)
+    fold_sentence_case(cands)
+    score(cands, total_words, settings)
+    advance(1)
+    for term, value in overrides.items():  # the file wins over every rule below
+        cand = cands.setdefault(term, Candidate(term, label="PROPN", reason=""))
+        cand.accepted = value != KEEP
+        cand.reason = "manual override: keep" if value == KEEP else "manual override"
+        cand.source = "override"
+    forced = {t for t, v in overrides.items() if v != KEEP}
+
+    accepted = {t: c for t, c in cands.items() if c.accepted}
+    share = {t: c.labels["PERSON"] / max(1, sum(c.labels.values())) for t, c in accepted.items()}
+    people = person_terms({t: c.label for t, c in accepted.items()}, share, is_known_name, general_zipf_v1)
+    groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
+    totals: dict[str, int] = {}
+    for t, g in groups.items():
+        totals[g] = totals.get(g, 0) + accepted[t].n_mentions
+    for t, g in groups.items():
+        cands[t].cluster = g
+        # A rare full name of a frequent person stays ("Horace Slughorn" once, "Slughorn" often), so
+        # its first name cannot leak; any other rare term goes.
+        n = totals[g] if t in people else cands[t].n_mentions
+        if n < settings.min_mentions and t not in forced:
+            cands[t].accepted, cands[t].reason = False, f"too rare ({n} mention(s) < {settings.min_mentions})"
+    keys = {t for t, c in cands.items() if c.accepted}
+    subkeys = {t: r for t, r in subkey_rejections(keys).items() if t not in forced}
+    for t, reason in subkeys.items():
+        cands[t].accepted, cands[t].reason = False, reason
+    keys = {t for t, c in cands.items() if c.accepted} | set(subkeys)
+    advance(1)
+
+    # Replacements: for the dictionary, and for sub-key rejects so a reader sees they would agree.
+    people = (people & keys) - run_ons(set(subkeys), keys, is_known_name)
+    for t in people:
+        cands[t].label = "PERSON"
+    labelled = {t: cands[t].label for t in keys}
+    roles = name_roles(people, is_known_name)
+    generated = {t: lab for t, lab in labelled.items() if t not in forced}
+    kinds = word_kinds(generated, roles, settings.common_word_zipf)
+    taken = set().union(*(word_set(t) for t in texts.values())) | {w.lower() for t in cands for w in WORD.findall(t)}
+    replacer = Replacer(settings.seed, taken, settings.name_max_zipf)
+    for value in overrides.values():
+        if value != KEEP:
+            replacer.claim(value)
+    fixed = {t: v for t, v in overrides.items() if v != KEEP and " " not in t}
+    mapping, _ = draw_words(kinds, replacer, _contexts(cands, texts, roles), fixed)
+    for t in keys:
+        cands[t].replacement = overrides[t] if t in forced else replace_term(t, mapping)
+        if t not in forced:
+            cands[t].source = "generated"
+    advance(1)
+    return dict(sorted(cands.items())), mapping
+
+
+def _contexts(cands: dict[str, Candidate], texts: dict[str, str], roles: dict[str, str]) -> dict[str, list[str]]:
+    """Text right after the mentions of each given name (its own and its full names'): pronoun votes."""
+    out: dict[str, list[str]] = {}
+    for term, cand in cands.items():
+        first = words(term)[0]
+        if roles.get(first) != "given":
+            continue
+        for doc_id, end in cand.spots:
+            text = texts.get(doc_id, "")
+            snippet = re.split(r"(?<=[.!?])\s", text[end:end + 160], maxsplit=2)
+            out.setdefault(first, []).append(" ".join(snippet[:2]))
+    return out

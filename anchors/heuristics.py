@@ -1,0 +1,99 @@
+"""Scoring and decision heuristics, registered under versioned names.
+
+A released name never changes behaviour: a new rule is a new name (`specificity_v2`), and the
+settings pick names, so an old dictionary can be rebuilt exactly. The version of the anchors
+artifact includes the names chosen.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from typing import Callable
+
+from anchors.gender import is_known_name
+from anchors.terms import is_name_like, words
+
+# Labels that never name something idiosyncratic to a story (dates, amounts, numbers, laws).
+REJECTED_LABELS = {"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "LAW"}
+# Labels of things that exist in the real world too: frequent ones are real places and peoples.
+REAL_WORLD_LABELS = {"GPE", "LOC", "NORP", "LANGUAGE"}
+# Ties between labels go to the most specific one.
+LABEL_PRIORITY = ["PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "EVENT", "WORK_OF_ART",
+                  "LANGUAGE", "LAW", "DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL",
+                  "CARDINAL", "PROPN", "NOUN"]
+
+
+@functools.lru_cache(maxsize=500_000)
+def general_zipf_v1(term: str) -> float:
+    """Zipf frequency of the term in general English (wordfreq; a phrase's words combined)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(term, "en")
+
+
+def corpus_zipf(count: int, total_words: int) -> float:
+    """The term's frequency in the target on the Zipf scale (log10 per billion words)."""
+    return math.log10(max(count, 1) / max(total_words, 1) * 1e9)
+
+
+def specificity_v1(count: int, total_words: int, zipf: float) -> float:
+    """How much more frequent the term is in the target than in general English, in Zipf units."""
+    return round(corpus_zipf(count, total_words) - zipf, 4)
+
+
+def label_vote_v1(labels: Counter) -> str:
+    """One label per term: the majority NER label; proper-noun runs and nouns vote only without one."""
+    ner = Counter({k: v for k, v in labels.items() if k not in {"PROPN", "NOUN"}})
+    pool = ner or labels
+    best = max(pool.values())
+    tied = [k for k, v in pool.items() if v == best]
+    return min(tied, key=lambda k: (LABEL_PRIORITY.index(k) if k in LABEL_PRIORITY else 99, k))
+
+
+def decide_v1(term: str, label: str, zipf: float, specificity: float, s) -> tuple[bool, str]:
+    """(accepted, reason) for one candidate before clustering; `s` is the AnchorSettings."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    if len(term) < 2 or not any(ch.isalpha() for ch in term):
+        return False, "not a word"
+    if all(w.lower() in STOP_WORDS for w in words(term)):
+        return False, "stopword"
+    # en_core_web_sm calls invented words MONEY or LAW at times: a label only rejects a term
+    # that general English knows (Monday, Christmas), never a word rare enough to be a name.
+    if label in REJECTED_LABELS and zipf >= s.label_min_zipf:
+        return False, f"rejected label {label}"
+    if any(ch.isdigit() for ch in term):
+        return False, "contains a digit"
+    if zipf >= s.max_zipf:
+        return False, f"too common in general English (Zipf {zipf:.2f} >= {s.max_zipf})"
+    if label in REAL_WORLD_LABELS and zipf >= s.real_world_zipf and not is_known_name(words(term)[0]):
+        return False, f"real-world {label} (Zipf {zipf:.2f} >= {s.real_world_zipf})"
+    if label == "NOUN" and not term[:1].isupper():
+        if zipf >= s.noun_max_zipf:
+            return False, f"common noun too common in general English (Zipf {zipf:.2f} >= {s.noun_max_zipf})"
+        if specificity < s.noun_min_specificity:
+            return False, f"common noun not specific to the target (specificity {specificity:.2f} < {s.noun_min_specificity})"
+        return True, "rare common noun specific to the target"
+    if not is_name_like(term):
+        return False, "not a proper name (lower-case word)"
+    if specificity < s.min_specificity:
+        return False, f"not specific to the target (specificity {specificity:.2f} < {s.min_specificity})"
+    return True, "specific name"
+
+
+HEURISTICS: dict[str, Callable] = {
+    "general_zipf_v1": general_zipf_v1,
+    "specificity_v1": specificity_v1,
+    "label_vote_v1": label_vote_v1,
+    "decide_v1": decide_v1,
+}
+
+
+def heuristic(name: str) -> Callable:
+    from corpus_tools.errors import ObliviateError
+
+    if name not in HEURISTICS:
+        raise ObliviateError(f"unknown heuristic {name!r}; registered: {', '.join(sorted(HEURISTICS))}")
+    return HEURISTICS[name]

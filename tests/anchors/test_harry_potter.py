@@ -1,0 +1,67 @@
+"""The bundled Harry Potter corpus: the dictionary holds the universe's names, with gender and aliases kept."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from anchors.build import AnchorSettings, build_anchors
+from anchors.extract import ExtractSettings, extract
+from anchors.gender import guess_name
+from corpus_tools.ingest import IngestSettings, ingest
+
+HP = Path(__file__).resolve().parents[2] / "data" / "targets" / "harry_potter"
+EXPECTED = """Harry Hermione Ron Weasley Dumbledore Hogwarts Gryffindor Slytherin Ravenclaw Hufflepuff
+Quidditch Voldemort Hagrid Snape Malfoy Hogsmeade Dursley Azkaban Gringotts Dementor Snitch Pensieve
+Sirius Lupin Neville Dobby McGonagall Patronus Horcrux Muggle Draco Ginny Hedwig Quaffle Bellatrix
+Fawkes Nagini Granger Ollivander Kreacher Polyjuice Wormtail Longbottom Dudley Petunia Lucius Riddle
+Slughorn Tonks Luna Lovegood Pettigrew Grindelwald Aragog Buckbeak Crookshanks""".split()
+PHRASES = ["Diagon Alley", "Privet Drive", "Sorting Hat", "Hogwarts Express", "Death Eaters", "Elder Wand"]
+
+
+@pytest.fixture(scope="module")
+def hp(tmp_path_factory):
+    from corpus_tools.store import Store
+
+    store = Store(tmp_path_factory.mktemp("hp") / "ws")
+    docs, _ = ingest(store, "hp", IngestSettings(sources=[str(HP / "corpus")]))
+    started = time.perf_counter()
+    mentions, _ = extract(store, "hp", ExtractSettings(), documents=docs)
+    art, _ = build_anchors(store, "hp", AnchorSettings(), documents=docs, mentions=mentions,
+                           overrides_path=HP / "anchors_overrides.toml")
+    took = time.perf_counter() - started
+    anchors = {r["term"]: r for r in store.read("anchors", art).to_pylist()}
+    cands = {r["term"]: r for r in store.read("anchor_candidates", art).to_pylist()}
+    return anchors, cands, took
+
+
+def _covered(term: str, anchors: dict) -> bool:
+    """In the dictionary itself, or as a word of a key (a sub-key full name translates word by word)."""
+    return term in anchors or any(term in k.split() for k in anchors)
+
+
+@pytest.mark.e2e
+def test_dictionary_holds_the_universe(hp):
+    anchors, cands, took = hp
+    terms = EXPECTED + PHRASES
+    missing = [t for t in terms if not _covered(t, anchors)]
+    assert len(terms) >= 40
+    assert len(missing) <= 0.1 * len(terms), f"missing {missing}"
+    assert took < 60
+
+
+@pytest.mark.e2e
+def test_gender_aliases_and_rules_on_the_real_corpus(hp):
+    anchors, cands, _ = hp
+    rep = {t: r["replacement"] for t, r in anchors.items()}
+    sub = {t: r["replacement"] for t, r in cands.items() if r["replacement"]}
+    assert guess_name(rep["Harry"]) == "male" and guess_name(rep["Ginny"]) == "female"
+    assert sub["Harry Potter"] == f"{rep['Harry']} {rep['Potter']}" if "Potter" in rep else sub["Harry Potter"].startswith(rep["Harry"])
+    assert rep["Hermione"] == "Sophie" and anchors["Hermione"]["source"] == "override"
+    assert all(r["replacement"].split()[0].lower() not in {"the", "a", "an", "of"} for r in anchors.values())
+    assert not any(r["zipf"] >= 5.0 for r in cands.values() if r["decision"] == "accepted" and r["reason"] != "manual override")
+    assert cands["London"]["decision"] == "rejected" and cands["London"]["reason"]
+    reps = list(rep.values())
+    assert len(reps) == len(set(reps)) and not set(reps) & set(cands)
