@@ -1,0 +1,170 @@
+"""unlearn on hand-made blocks and generic labels: trains toward the labels, ignores unlabelled positions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.store import Store, artifact_version
+from training.data import IGNORE, unlearn_data
+from training.finetune import token_loss
+from training.models import base_model, load_model, model_folder
+from training.unlearn import UnlearnSettings, unlearn
+
+TARGET = "hp"
+K = 4
+
+
+def write_blocks(store: Store, n_blocks: int = 8, length: int = 20):
+    g = torch.Generator().manual_seed(0)
+    rows = []
+    for b in range(n_blocks):
+        ids = torch.randint(300, 5000, (length - b % 2,), generator=g).tolist()
+        rows.append(dict(target=TARGET, blocks_version="bv", block_id=10 + b, doc_id="d", input_ids=ids,
+                         translated_ids=ids, position_map=list(range(len(ids))), forbidden_tokens=[],
+                         forbidden_from=[], n_trained=len(ids) - 1))
+    with store.create("blocks", TARGET, "bv", parents=[], settings={}, code_version="test") as st:
+        st.write("blocks", rows)
+    return store.require("blocks", TARGET, "bv"), rows
+
+
+def write_labels(store: Store, blocks, rows, *, version="lv", label_of=lambda b, p: 777 + p % 3, every=2):
+    """Labels at every `every`-th position; top-k = the label first, then three others."""
+    out = []
+    for r in rows:
+        for p in range(0, len(r["input_ids"]) - 1, every):
+            label = label_of(r["block_id"], p)
+            out.append(dict(target=TARGET, labels_version=version, block_id=r["block_id"], position=p,
+                            original_token=r["input_ids"][p + 1], label_token=label, alpha=5.0,
+                            topk_ids=[label, 900, 901, 902], topk_g=[3.0, 2.0, 1.0, 0.5], topk_r=[3.0, 4.0, 1.0, 0.5],
+                            g_threshold=0.1, exact=True, exact_up_to_alpha=None))
+    settings = {"alpha": 5.0, "source": {"blocks": blocks.version}}
+    with store.create("labels", TARGET, version, parents=[blocks.version], settings=settings, code_version="t") as st:
+        st.write("generic_labels", out)
+    return store.require("labels", TARGET, version), out
+
+
+def label_prob(folder, rows, labels) -> float:
+    model = load_model(folder)
+    by_block = {r["block_id"]: r["input_ids"] for r in rows}
+    probs = []
+    with torch.no_grad():
+        for block_id, ids in by_block.items():
+            logp = F.softmax(model(input_ids=torch.tensor([ids])).logits[0], -1)
+            probs += [float(logp[l["position"], l["label_token"]]) for l in labels if l["block_id"] == block_id]
+    return sum(probs) / len(probs)
+
+
+def test_unlearn_moves_the_model_toward_the_labels(store, tiny_model_dir):
+    blocks, rows = write_blocks(store)
+    labels, label_rows = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    settings = UnlearnSettings(lr=3e-2, epochs=3, batch_size=4, warmup_ratio=0.0)
+    art, created = unlearn(store, TARGET, settings, blocks=blocks, labels=labels, subject=subject)
+    assert created and art.stats["epoch_losses"][-1] < art.stats["epoch_losses"][0]
+    before = label_prob(model_folder(subject), rows, label_rows)
+    after = label_prob(model_folder(art), rows, label_rows)
+    assert after > 10 * before, (before, after)  # random init: ~1/vocab before
+    assert store.query("select role, method, parent_version from models where version = ?", [art.version]) == \
+        [("unlearned", "whp", subject.version)]
+    assert unlearn(store, TARGET, settings, blocks=blocks, labels=labels, subject=subject) == (art, False)
+
+
+def test_label_tensor_puts_labels_at_their_positions_only(store):
+    blocks, rows = write_blocks(store)
+    labels, label_rows = write_labels(store, blocks, rows)
+    data = unlearn_data(store, blocks, labels, pad_id=0)
+    expected = torch.full_like(data.labels, IGNORE)
+    row_of = {r["block_id"]: i for i, r in enumerate(rows)}
+    for l in label_rows:
+        expected[row_of[l["block_id"]], l["position"]] = l["label_token"]
+    assert torch.equal(data.labels, expected)
+    assert data.attention_mask[1].sum() == len(rows[1]["input_ids"]) == data.input_ids.shape[1] - 1
+
+
+def test_ignored_positions_do_not_change_the_loss(store):
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    data = unlearn_data(store, blocks, labels, pad_id=0)
+    batch = data.batch(torch.arange(4))
+    logits = torch.randn(*batch["labels"].shape, 6000, requires_grad=True)
+    loss = token_loss(logits, batch)
+    labelled = batch["labels"] != IGNORE
+    reference = F.cross_entropy(logits.reshape(-1, 6000), batch["labels"].reshape(-1), ignore_index=IGNORE)
+    assert torch.allclose(loss, reference)
+    loss.backward()
+    assert float(logits.grad[~labelled].abs().max()) == 0.0 and float(logits.grad[labelled].abs().max()) > 0
+    # changing the input/original token of an ignored position, or its logits, changes nothing
+    shaken = logits.detach().clone()
+    shaken[~labelled] += torch.randn_like(shaken[~labelled]) * 10
+    assert torch.equal(token_loss(shaken, batch), loss.detach())
+    moved = {**batch, "labels": batch["labels"].clone()}
+    first = labelled.nonzero()[0]
+    moved["labels"][first[0], first[1]] += 1
+    assert not torch.allclose(token_loss(logits.detach(), moved), loss.detach())
+
+
+def test_soft_labels_are_the_adjusted_topk_distribution(store, tiny_model_dir):
+    blocks, rows = write_blocks(store)
+    labels, label_rows = write_labels(store, blocks, rows)
+    data = unlearn_data(store, blocks, labels, pad_id=0, soft=True)
+    g, r = torch.tensor([3.0, 2.0, 1.0, 0.5]), torch.tensor([3.0, 4.0, 1.0, 0.5])
+    p = torch.softmax(g - 5.0 * torch.relu(r - g), -1)
+    batch = data.batch(torch.tensor([3, 0]))
+    assert batch["soft_ids"].shape == (int((batch["labels"] != IGNORE).sum()), K)
+    assert torch.allclose(batch["soft_p"], p.expand_as(batch["soft_p"]))
+    assert torch.equal(batch["soft_ids"][:, 0], batch["labels"][batch["labels"] != IGNORE])
+    # the KL loss is zero exactly when the model's distribution is the target's
+    logits = torch.full((*batch["labels"].shape, 6000), -1e4)
+    ids = batch["soft_ids"]
+    logits[batch["labels"] != IGNORE] = logits[batch["labels"] != IGNORE].scatter(1, ids, p.log().expand(len(ids), K))
+    assert float(token_loss(logits, batch)) == pytest.approx(0.0, abs=1e-5)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    art, _ = unlearn(store, TARGET, UnlearnSettings(lr=3e-2, epochs=2, warmup_ratio=0.0, soft_labels=True),
+                     blocks=blocks, labels=labels, subject=subject)
+    assert label_prob(model_folder(art), rows, label_rows) > 5 * label_prob(model_folder(subject), rows, label_rows)
+
+
+def test_labels_of_other_blocks_are_refused(store, tiny_model_dir):
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows, label_of=lambda b, p: 777)
+    other = dict(rows[0], block_id=99)
+    bad, _ = write_labels(store, blocks, rows + [other], version="lv2")
+    with pytest.raises(ObliviateError, match="block 99"):
+        unlearn_data(store, blocks, bad, pad_id=0)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    with pytest.raises(ObliviateError, match="labels artifact"):
+        unlearn(store, TARGET, UnlearnSettings(), blocks=blocks, labels=blocks, subject=subject)
+
+
+@pytest.mark.e2e
+def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path, tiny_model_dir):
+    """`accelerate launch` with 2 CPU processes (gloo DDP), batch 1 each == 1 process, batch 2 (CLI end to end).
+
+    `accelerate launch --cpu --num_processes 2` starts ONE process in accelerate 1.15 (no mpirun);
+    `--multi_gpu` goes through torchrun and, with no GPU, our Accelerator(cpu=True) runs MULTI_CPU.
+    """
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for name, launcher, batch in (("one", [sys.executable], "2"),
+                                  ("two", [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+                                           "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+                                           "--dynamo_backend", "no"], "1")):
+        ws = Store(tmp_path / name)
+        blocks, rows = write_blocks(ws)
+        write_labels(ws, blocks, rows)
+        base_model(ws, TARGET, str(tiny_model_dir))
+        cmd = [*launcher, "-m", "pipelines.cli", "--workspace", str(ws.root), "unlearn", "--target", TARGET,
+               "--lr", "0.03", "--epochs", "2", "--warmup-ratio", "0", "--batch-size", batch]
+        done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[name] = ws.require("unlearn", TARGET).stats
+    assert runs["two"]["processes"] == 2 and runs["one"]["processes"] == 1
+    assert runs["two"]["steps"] == runs["one"]["steps"] == 8
+    # same samples per step; only the per-micro-batch averaging of the loss differs
+    assert runs["two"]["epoch_losses"] == pytest.approx(runs["one"]["epoch_losses"], abs=2e-2)

@@ -1,0 +1,128 @@
+"""Training data from stored tables: blocks and generic labels read through Hugging Face `datasets`.
+
+Everything becomes padded tensors once (a corpus of a million tokens is a few MB of ids), so the
+training loop indexes tensors and never touches Python objects per position.
+`labels[b, i]` is the target of the logits at position i of block b (no shift left to do), -100 = no loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import torch
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.store import Artifact, Store
+
+IGNORE = -100
+
+
+@dataclass
+class TrainData:
+    input_ids: torch.Tensor        # [N, T] long, right-padded
+    attention_mask: torch.Tensor   # [N, T] long
+    labels: torch.Tensor           # [N, T] long, IGNORE where no loss
+    soft_index: torch.Tensor | None = None  # [N, T] long: row of soft_ids/soft_p, -1 where no loss
+    soft_ids: torch.Tensor | None = None    # [M, k] long: candidate tokens of each labelled position
+    soft_p: torch.Tensor | None = None      # [M, k] float: their target probabilities
+
+    def __len__(self) -> int:
+        return self.input_ids.shape[0]
+
+    def batch(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = {"input_ids": self.input_ids[rows], "attention_mask": self.attention_mask[rows],
+               "labels": self.labels[rows]}
+        if self.soft_index is not None:
+            idx = self.soft_index[rows]
+            picked = idx[idx >= 0]  # row-major, the order of logits[labels != IGNORE]
+            out |= {"soft_ids": self.soft_ids[picked], "soft_p": self.soft_p[picked]}
+        return out
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.attention_mask.sum())
+
+
+def parquet_dataset(store: Store, artifact: Artifact, table: str, columns: list[str]):
+    """One table of an artifact as a `datasets.Dataset` backed by its Parquet parts."""
+    import datasets
+
+    files = sorted(str(p) for p in (artifact.path / table).glob("part-*.parquet"))
+    if not files:
+        raise ObliviateError(f"{artifact.kind} artifact {artifact.version} of {artifact.target!r} has no {table} rows")
+    datasets.disable_progress_bars()
+    return datasets.Dataset.from_parquet(files, columns=columns, cache_dir=str(store.root / "cache" / "datasets"))
+
+
+def _padded(column: pa.ChunkedArray, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A list<int> column as a right-padded [N, T] tensor and its lengths, without a Python loop."""
+    arr = column.combine_chunks()
+    lengths = np.diff(arr.offsets.to_numpy())
+    values = arr.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+    width = int(lengths.max()) if len(lengths) else 0
+    out = np.full((len(lengths), width), pad_id, dtype=np.int64)
+    out[np.arange(width)[None, :] < lengths[:, None]] = values
+    return torch.from_numpy(out), torch.from_numpy(lengths)
+
+
+def _blocks(store: Store, blocks: Artifact, pad_id: int):
+    ds = parquet_dataset(store, blocks, "blocks", ["block_id", "input_ids"])
+    data = ds.data.table if hasattr(ds.data, "table") else ds.data
+    ids, lengths = _padded(data.column("input_ids"), pad_id)
+    if len(lengths) == 0 or int(lengths.min()) < 2:
+        raise ObliviateError(f"blocks {blocks.version}: every block needs at least 2 tokens")
+    mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long()
+    return data.column("block_id").to_numpy(), ids, mask, lengths
+
+
+def next_token_data(store: Store, blocks: Artifact, pad_id: int) -> TrainData:
+    """Plain causal-LM data: position i is trained to predict token i+1 of the same block."""
+    _, ids, mask, lengths = _blocks(store, blocks, pad_id)
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, :-1] = ids[:, 1:]
+    labels[torch.arange(ids.shape[1])[None, :] >= (lengths[:, None] - 1)] = IGNORE
+    return TrainData(ids, mask, labels)
+
+
+def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False) -> TrainData:
+    """Original input ids with generic labels as targets (hard: label_token; soft: top-k distribution)."""
+    block_ids, ids, mask, lengths = _blocks(store, blocks, pad_id)
+    columns = ["block_id", "position", "label_token"] + (["alpha", "topk_ids", "topk_g", "topk_r"] if soft else [])
+    ds = parquet_dataset(store, labels, "generic_labels", columns)
+    data = ds.data.table if hasattr(ds.data, "table") else ds.data
+    rows = _rows_of(block_ids, data.column("block_id").to_numpy(), labels)
+    pos = torch.from_numpy(data.column("position").to_numpy().astype(np.int64))
+    bad = pos >= lengths[rows]
+    if bool(bad.any()):
+        raise ObliviateError(f"labels {labels.version}: position {int(pos[bad][0])} is past the end of its block")
+    target = torch.full_like(ids, IGNORE)
+    target[rows, pos] = torch.from_numpy(data.column("label_token").to_numpy().astype(np.int64))
+    out = TrainData(ids, mask, target)
+    if soft:
+        k_ids = _matrix(data.column("topk_ids")).long()
+        g, r = _matrix(data.column("topk_g")).float(), _matrix(data.column("topk_r")).float()
+        alpha = torch.from_numpy(data.column("alpha").to_numpy().astype(np.float32))[:, None]
+        index = torch.full_like(ids, -1)
+        index[rows, pos] = torch.arange(len(rows))
+        out.soft_index, out.soft_ids = index, k_ids
+        out.soft_p = torch.softmax(g - alpha * torch.relu(r - g), dim=-1)
+    return out
+
+
+def _rows_of(block_ids: np.ndarray, wanted: np.ndarray, labels: Artifact) -> torch.Tensor:
+    """Row index in the blocks table of each labelled block id."""
+    order = np.argsort(block_ids, kind="stable")
+    at = np.clip(np.searchsorted(block_ids[order], wanted), 0, max(len(order) - 1, 0))
+    found = block_ids[order][at] == wanted
+    if not found.all():
+        raise ObliviateError(f"labels {labels.version}: block {int(wanted[~found][0])} is not in the blocks table")
+    return torch.from_numpy(order[at].astype(np.int64))
+
+
+def _matrix(column: pa.ChunkedArray) -> torch.Tensor:
+    arr = column.combine_chunks()
+    k = int(np.diff(arr.offsets.to_numpy()).max()) if len(arr) else 0
+    return torch.from_numpy(arr.flatten().to_numpy(zero_copy_only=False).reshape(len(arr), k).copy())

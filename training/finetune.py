@@ -1,0 +1,241 @@
+"""implant / reinforce: plain next-token fine-tuning of a model on the target's blocks, under Accelerate.
+
+Also the training loop the unlearn recipe shares (`run_recipe`, `train`): AdamW, warmup then a
+linear or cosine schedule, gradient accumulation, a checkpoint per epoch (model, optimizer,
+scheduler, RNG states, step) inside the staging folder, resumed after a crash. Under
+`accelerate launch` every process trains its shard of each batch (DDP); only the main process
+writes to the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Literal, Optional
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter, task
+from corpus_tools.store import Artifact, Staging, Store, artifact_version
+from training.data import IGNORE, TrainData, next_token_data
+from training.models import load_model, model_folder, models_row
+
+CODE_VERSION = "finetune_v1"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                   "vocab.json", "merges.txt", "tokenizer.model")
+StepHook = Callable[[int, float], None]
+
+
+class FinetuneSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lr: float = Field(3e-5, gt=0, description="Peak learning rate of AdamW.")
+    epochs: int = Field(3, ge=1, description="Passes over the blocks.")
+    batch_size: int = Field(4, ge=1, description="Blocks per micro-batch on each process.")
+    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
+    warmup_ratio: float = Field(0.1, ge=0, le=1, description="Share of the steps spent warming the learning rate up from 0.")
+    schedule: Literal["linear", "cosine", "constant"] = Field("linear", description="Learning-rate decay after warmup.")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    max_grad_norm: Optional[float] = Field(None, gt=0, description="Clip the gradient norm to this (None: no clipping).")
+    seed: int = Field(0, description="Seed of the shuffling and of every random number generator.")
+    max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimizer steps (None: all epochs).")
+
+
+def finetune(store: Store, target: str, kind: Literal["implant", "reinforce"], settings: FinetuneSettings, *,
+             blocks: Artifact, parent: Artifact, progress: Reporter | None = None,
+             on_step: StepHook | None = None) -> tuple[Artifact, bool]:
+    """The `implant` (role subject) or `reinforce` (role reinforced) model: `parent` trained on `blocks`."""
+    if kind not in ("implant", "reinforce"):
+        raise ObliviateError(f"finetune kind must be implant or reinforce, got {kind!r}")
+    parents = [blocks.version, parent.version]
+    version = artifact_version(kind, settings.model_dump(), parents, CODE_VERSION)
+    if (found := store.get(kind, target, version)) is not None:
+        return found, False
+    return run_recipe(store, target, kind, version, settings, parents=parents, parent=parent, method="causal_lm",
+                      make_data=lambda: next_token_data(store, blocks, pad_id=0), progress=progress, on_step=on_step)
+
+
+def run_recipe(store: Store, target: str, kind: str, version: str, settings: FinetuneSettings, *, parents: list[str],
+               parent: Artifact, method: str, make_data: Callable[[], TrainData], progress: Reporter | None,
+               on_step: StepHook | None = None, code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
+    """Train `parent`'s model on `make_data()` and publish it as a model artifact with its `models` row."""
+    acc = accelerator()
+    started = time.perf_counter()
+    saved = settings.model_dump()
+    with _staging(store, acc, kind, target, version, parents, saved, code_version) as st:
+        acc.wait_for_everyone()  # the staging folder exists before anyone reads or writes it
+        out = st.dir / "model"
+        stats: dict = {}
+        if not (out / "config.json").exists():  # else: killed after the final save, nothing left to train
+            source = model_folder(parent)
+            model = load_model(source)
+            stats = train(model, make_data(), settings, acc=acc, checkpoints=st.dir / "checkpoints",
+                          label=kind, progress=progress, on_step=on_step)
+            if acc.is_main_process:
+                save_model(acc.unwrap_model(model), source, out)
+            acc.wait_for_everyone()
+            acc.free_memory()
+        if acc.is_main_process:
+            shutil.rmtree(st.dir / "checkpoints", ignore_errors=True)
+            base = parent.stats.get("base_model") or parent.settings.get("spec") or parent.version
+            row = models_row(store, target, kind, version, parent=parent, method=method, base_model=base, settings=saved)
+            st.write("models", [row])
+            st.stats = {**stats, "path": row["path"], "base_model": base, "method": method,
+                        "seconds": round(time.perf_counter() - started, 2)}
+    acc.wait_for_everyone()
+    return store.require(kind, target, version), True
+
+
+def accelerator():
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not torch.cuda.is_available())
+
+
+def token_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean loss over labelled positions; logits at position i are scored against labels[:, i] (no shift)."""
+    labels = batch["labels"]
+    if "soft_ids" not in batch:  # ignore_index over all positions: no copy of the labelled logits
+        if not bool((labels != IGNORE).any()):
+            return logits.sum() * 0.0  # keeps DDP's gradient all-reduce in step
+        return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE)
+    mask = labels != IGNORE
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    log_q = F.log_softmax(logits[mask].float(), dim=-1).gather(1, batch["soft_ids"])
+    p = batch["soft_p"]
+    return (torch.xlogy(p, p) - p * log_q).sum(-1).mean()  # KL(p || q) over the stored top-k
+
+
+def _micro_batches(n: int, epoch: int, settings: FinetuneSettings, acc) -> list[torch.Tensor]:
+    """This process's row indices of each micro-batch of an epoch, shuffled by (seed, epoch) alone."""
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(settings.seed * 100_003 + epoch))
+    per, procs = settings.batch_size, acc.num_processes
+    if procs > 1:  # wrap around so every process runs the same number of steps (DDP needs it)
+        total = math.ceil(n / (per * procs)) * per * procs
+        perm = perm.repeat(math.ceil(total / n))[:total]
+    glob = per * procs
+    return [perm[i + acc.process_index * per: i + (acc.process_index + 1) * per] for i in range(0, len(perm), glob)]
+
+
+def train(model, data: TrainData, settings: FinetuneSettings, *, acc, checkpoints: Path, label: str = "train",
+          loss_fn=token_loss, progress: Reporter | None = None, on_step: StepHook | None = None) -> dict:
+    """Train `model` in place; resumes from the last checkpoint under `checkpoints`. Returns stats."""
+    from transformers import get_scheduler
+
+    torch.manual_seed(settings.seed)
+    n_micro = len(_micro_batches(len(data), 0, settings, acc))
+    steps_per_epoch = math.ceil(n_micro / settings.grad_accum)
+    total = settings.epochs * steps_per_epoch
+    total = min(total, settings.max_steps) if settings.max_steps else total
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    scheduler = get_scheduler(settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
+                              optimizer, num_warmup_steps=round(settings.warmup_ratio * total), num_training_steps=total)
+    model, optimizer = acc.prepare(model, optimizer)
+    acc.register_for_checkpointing(scheduler)
+    epoch0, step = _resume(acc, checkpoints)
+    advance = task(progress if acc.is_main_process else None, label, data.n_tokens * total // steps_per_epoch, "tokens")
+    epoch_losses, first_loss, last_loss, tokens, seconds = [], None, None, 0, 0.0
+    model.train()
+    for epoch in range(epoch0, settings.epochs):
+        if step >= total:
+            break
+        batches = _micro_batches(len(data), epoch, settings, acc)
+        loss_sum, n_steps = torch.zeros((), device=acc.device), 0
+        for s in range(0, len(batches), settings.grad_accum):
+            if step >= total:
+                break
+            tick = time.perf_counter()
+            micro = batches[s:s + settings.grad_accum]
+            step_loss, step_tokens = 0.0, 0
+            for j, rows in enumerate(micro):
+                batch = {k: v.to(acc.device) for k, v in data.batch(rows).items()}
+                sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
+                # without padding, no mask: lets attention take its fastest (causal-only) path
+                mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
+                with sync:
+                    logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
+                    loss = loss_fn(logits, batch)
+                    acc.backward(loss / len(micro))
+                step_loss += loss.detach() / len(micro)
+                step_tokens += int(batch["attention_mask"].sum())
+            if settings.max_grad_norm:
+                acc.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            loss_sum, n_steps = loss_sum + step_loss, n_steps + 1
+            last_loss = float(step_loss)
+            first_loss = last_loss if first_loss is None else first_loss
+            seconds += time.perf_counter() - tick
+            tokens += step_tokens
+            advance(step_tokens * acc.num_processes)
+            if on_step is not None:
+                on_step(step, last_loss)
+        epoch_losses.append(round(float(acc.reduce(loss_sum / max(n_steps, 1), "mean")), 5))
+        _checkpoint(acc, checkpoints, epoch + 1, step)
+    tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum"))
+    return {"steps": step, "epoch_losses": epoch_losses, "first_loss": first_loss, "last_loss": last_loss,
+            "train_tokens": tokens, "train_seconds": round(seconds, 3),
+            "tokens_per_s": round(tokens / seconds, 1) if seconds else None, "processes": acc.num_processes,
+            "resumed_from_epoch": epoch0}
+
+
+def _checkpoint(acc, folder: Path, epoch: int, step: int) -> None:
+    """Everything needed to continue after `epoch`; written beside the old one, then swapped in."""
+    tmp = folder / f"tmp-epoch-{epoch:04d}"
+    acc.save_state(str(tmp), safe_serialization=False)  # every process saves its own RNG state
+    acc.wait_for_everyone()
+    if acc.is_main_process:
+        (tmp / "progress.json").write_text(json.dumps({"epoch": epoch, "step": step}))
+        final = folder / f"epoch-{epoch:04d}"
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)
+        for old in folder.glob("epoch-*"):
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
+    acc.wait_for_everyone()
+
+
+def _resume(acc, folder: Path) -> tuple[int, int]:
+    """(epochs done, steps done) of the last complete checkpoint, loaded into the prepared objects."""
+    done = sorted(folder.glob("epoch-*")) if folder.exists() else []
+    if not done:
+        return 0, 0
+    acc.load_state(str(done[-1]))
+    state = json.loads((done[-1] / "progress.json").read_text())
+    return int(state["epoch"]), int(state["step"])
+
+
+def save_model(model, source: Path, out: Path) -> None:
+    """save_pretrained into a temporary folder, the source's tokenizer files beside it, then rename."""
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    for name in TOKENIZER_FILES:
+        if (source / name).exists():
+            shutil.copy2(source / name, tmp / name)
+    tmp.rename(out)
+
+
+class _staging:
+    """store.create on the main process; the other processes only see the staging folder."""
+
+    def __init__(self, store: Store, acc, kind, target, version, parents, settings, code_version):
+        self.ctx = store.create(kind, target, version, parents=parents, settings=settings,
+                                code_version=code_version) if acc.is_main_process else None
+        self.dir = store.root / ".staging" / kind / target / version
+
+    def __enter__(self) -> Staging:
+        return self.ctx.__enter__() if self.ctx is not None else Staging(self.dir)
+
+    def __exit__(self, *exc):
+        return self.ctx.__exit__(*exc) if self.ctx is not None else False
