@@ -1,0 +1,227 @@
+"""The `report` of a target: report.md and a self-contained report.html under <workspace>/reports/<target>/.
+
+Every number comes from the stored tables (the metrics of one evaluate artifact, generic_labels,
+blocks, substitutions, artifacts); a section whose tables do not exist yet says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+from string import Template
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.store import Artifact, Store
+from pipelines import report_plots as plots
+from pipelines.report_viewer import label_changes, sample_blocks
+
+TEMPLATE = Path(__file__).with_name("report_template.html")
+FMT = "{:.4f}"
+
+
+@dataclass
+class Section:
+    title: str
+    md: list[str] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+
+    def text(self, line: str) -> None:
+        self.md.append(line)
+        self.html.append(f"<p>{escape(line)}</p>")
+
+    def note(self, line: str) -> None:
+        self.md.append(f"_{line}_")
+        self.html.append(f'<p class="note">{escape(line)}</p>')
+
+    def table(self, header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> None:
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in r) + " |" for r in rows]
+        self.md.append("\n".join(lines))
+        cells = lambda r: "".join(f'<td class="num">{escape(str(c))}</td>' if i in numeric
+                                  else f"<td>{escape(str(c))}</td>" for i, c in enumerate(r))
+        self.html.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>"
+                         + "".join(f"<tr>{cells(r)}</tr>" for r in rows) + "</table>")
+
+    def image(self, png: bytes | None, name: str, out_dir: Path, alt: str) -> None:
+        if png is None:
+            self.note(f"No data to plot for: {alt}.")
+            return
+        (out_dir / name).write_bytes(png)
+        self.md.append(f"![{alt}]({name})")
+        self.html.append(f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">')
+
+
+def build_report(store: Store, target: str, *, evaluate_version: str | None = None,
+                 out_dir: Path | None = None) -> Path:
+    """Write report.md, report.html and the plots; returns the report folder."""
+    if not store.artifacts(target=target):
+        raise ObliviateError(f"target {target!r} has no artifacts in {store.root}; nothing to report")
+    out_dir = Path(out_dir) if out_dir else store.root / "reports" / target
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ev = store.require("evaluate", target, evaluate_version) if evaluate_version else store.latest("evaluate", target)
+    rows = store.read("metrics", ev).to_pylist() if ev else []
+    decode = _decoder(store, target)
+    sections = [_metrics_section(store, target, ev, rows, out_dir), _alpha_section(store, target, rows, out_dir),
+                _labels_section(store, target, decode, out_dir), _viewer_section(store, target, decode),
+                _samples_section(ev), _lineage_section(store, target)]
+    title = f"obliviate report: {target}"
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    md = [f"# {title}", "", f"Generated {generated} from workspace `{store.root}`.", ""]
+    body = []
+    for s in sections:
+        md += [f"## {s.title}", "", *[line for part in s.md for line in (part, "")]]
+        body.append(f"<h2>{escape(s.title)}</h2>" + "\n".join(s.html))
+    data = json.dumps(rows, default=str).replace("</", "<\\/")
+    body.append(f'<script type="application/json" id="metrics-data">{data}</script>')
+    (out_dir / "report.md").write_text("\n".join(md))
+    html = Template(TEMPLATE.read_text()).substitute(title=escape(title), generated=generated,
+                                                      workspace=escape(str(store.root)), body="\n".join(body))
+    (out_dir / "report.html").write_text(html)
+    return out_dir
+
+
+def model_labels(rows: list[dict]) -> dict[str, str]:
+    """A short, unique label per evaluated model version: role, plus method or version when needed."""
+    seen = {}
+    for r in rows:
+        seen.setdefault(r["model_version"], (r["model_role"], r.get("method")))
+    labels = {}
+    for version, (role, method) in seen.items():
+        same_role = [v for v, (ro, _) in seen.items() if ro == role]
+        label = role if len(same_role) == 1 else f"{role} ({method})" if method else role
+        if sum(1 for v, (ro, me) in seen.items() if ro == role and me == method) > 1:
+            label = f"{label} {version[:6]}"
+        labels[version] = label
+    return labels
+
+
+def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Section:
+    s = Section("Familiarity and retention per model")
+    if ev is None:
+        s.note(f"No evaluate artifact yet: run `obliviate evaluate --target {target}`.")
+        return s
+    labels = model_labels(rows)
+    metrics = sorted({r["metric"] for r in rows}, key=lambda m: (m.startswith("lm_eval"), m))
+    table = {m: {} for m in metrics}
+    for r in rows:
+        table[r["metric"]][labels[r["model_version"]]] = r["value"]
+    s.text(f"Evaluate artifact {ev.version}: {len(labels)} model(s), {len(rows)} metric rows "
+           "(the `metrics` table; fractions in [0, 1], perplexities as exp(mean token NLL)).")
+    s.table(["model", "role", "method", "version"],
+            [[label, *next([r["model_role"], r.get("method") or "", v] for r in rows if r["model_version"] == v)]
+             for v, label in labels.items()])
+    n_of = {}
+    for r in rows:
+        n_of.setdefault(r["metric"], set()).add(r["n"])
+    s.table(["metric", "n", *labels.values()],
+            [[m, "/".join(str(n) for n in sorted(n_of[m])),
+              *[FMT.format(table[m][l]) if l in table[m] else "" for l in labels.values()]] for m in metrics],
+            numeric=set(range(1, len(labels) + 2)))
+    s.note("n: prompts (familiarity, knowledge) or scored tokens (perplexity) per model.")
+    s.image(plots.models_plot(list(labels.values()), table), "models.png", out_dir, "familiarity and retention per model")
+    return s
+
+
+def _alpha_section(store, target, rows, out_dir) -> Section:
+    s = Section("Familiarity against alpha")
+    alphas = {a.version: a.settings.get("alpha") for a in store.artifacts("labels", target)}
+    if not alphas:
+        s.note("No labels artifact yet (the generic_labels table is missing).")
+        return s
+    unlearn = {a.version: a for a in store.artifacts("unlearn", target)}
+    points: dict[str, list[tuple[float, float]]] = {}
+    for r in rows:
+        art = unlearn.get(r["model_version"])
+        alpha = next((alphas[p] for p in (art.parents if art else []) if p in alphas), None)
+        if alpha is not None and r["metric"].startswith("familiarity"):
+            points.setdefault(r["metric"], []).append((float(alpha), r["value"]))
+    distinct = {a for pts in points.values() for a, _ in pts}
+    if len(distinct) < 2:
+        s.note(f"Needs unlearned models from label sets at two or more alphas; label sets exist at alpha "
+               f"{sorted({a for a in alphas.values() if a is not None})}, evaluated unlearned models at {sorted(distinct)}.")
+        return s
+    s.table(["metric", "alpha", "value"], [[m, a, FMT.format(v)] for m, pts in points.items() for a, v in sorted(pts)],
+            numeric={1, 2})
+    s.image(plots.alpha_plot(points), "alpha.png", out_dir, "familiarity against alpha")
+    return s
+
+
+def _labels_section(store, target, decode, out_dir) -> Section:
+    s = Section("Generic labels: what changed")
+    labels = store.latest("labels", target)
+    if labels is None:
+        s.note("No labels artifact yet (the generic_labels table is missing).")
+        return s
+    info = label_changes(store, labels, decode)
+    s.text(f"Labels {info['version']} (alpha {info['alpha']}): {info['changed']:,} of {info['positions']:,} trained "
+           f"positions ({info['share']:.1%}) have a generic label different from the original next token.")
+    s.table(["change", "positions"], [[c, n] for c, n in info["top"]], numeric={1})
+    s.image(plots.changes_plot(info["top"]), "label_changes.png", out_dir, "most frequent label changes")
+    return s
+
+
+def _viewer_section(store, target, decode) -> Section:
+    s = Section("Sample blocks: original beside translated")
+    blocks = store.latest("blocks", target)
+    if blocks is None:
+        s.note("No blocks artifact yet (the blocks table is missing).")
+        return s
+    translation = next((a for a in store.artifacts("translate", target) if a.version in blocks.parents),
+                       store.latest("translate", target))
+    labels = next((a for a in reversed(store.artifacts("labels", target)) if blocks.version in a.parents
+                   or blocks.version in json.dumps(a.settings)), None)
+    s.note("Highlighted: substituted terms (hover for the replacement). Underlined: tokens whose generic label "
+           "differs from them (hover for the label)." + ("" if labels else " No labels for these blocks yet."))
+    for html in sample_blocks(store, blocks, translation, labels, decode):
+        s.html.append(html)
+    s.md.append("(The side-by-side viewer is in report.html.)")
+    return s
+
+
+def _samples_section(ev: Artifact | None) -> Section:
+    s = Section("Familiar completions (samples)")
+    samples = (ev.stats.get("samples") or {}) if ev else {}
+    rows = [[v, x["prompt"], x["completion"], ", ".join(x["terms"])] for v, xs in samples.items() for x in xs[:4]]
+    if not rows:
+        s.note("No familiar completions recorded.")
+        return s
+    s.table(["model version", "prompt", "completion", "target terms"], rows)
+    return s
+
+
+def _lineage_section(store, target) -> Section:
+    s = Section("Models, settings and lineage")
+    try:
+        models = store.query("select role, version, method, parent_version, base_model from models where target = ?",
+                             [target])
+    except Exception:  # no model stage has run: the view does not exist
+        models = []
+    if models:
+        s.table(["role", "version", "method", "parent", "base model"], [list(r) for r in models])
+    else:
+        s.note("No models table yet.")
+    arts = store.artifacts(target=target)
+    s.table(["kind", "version", "parents", "created (UTC)", "settings"],
+            [[a.kind, a.version, ", ".join(a.parents), a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+              json.dumps(a.settings, sort_keys=True, default=str)[:400]] for a in arts])
+    return s
+
+
+def _decoder(store, target):
+    """Token decoding with the base model's tokenizer, or None when there is none."""
+    from training.evaluate import model_folder
+
+    base = store.latest("base", target)
+    if base is None:
+        return None
+    try:
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(model_folder(store, base)[0]))
+    except Exception:  # a report never fails for want of token names
+        return None
+    return lambda t: tok.decode([int(t)])

@@ -1,0 +1,89 @@
+"""The inputs of the evaluate stage: prompt sets, the general corpus, anchor terms, the held-back translation.
+
+Missing prompt files are allowed (those metrics are skipped: a new target may only measure
+retention); malformed lines are errors naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus_tools.errors import ObliviateError
+from corpus_tools.store import Artifact, Store
+
+FAMILIARITY_FILE = "familiarity_prompts.jsonl"
+PROBABILITY_FILE = "probability_prompts.jsonl"
+KNOWLEDGE_FILE = "knowledge_prompts.jsonl"
+GENERAL_SUFFIXES = {".md", ".txt"}
+
+
+@dataclass
+class EvalData:
+    familiarity: list[dict] = field(default_factory=list)
+    probability: list[dict] = field(default_factory=list)
+    knowledge: list[dict] = field(default_factory=list)
+    general_texts: list[str] = field(default_factory=list)
+    heldout_texts: list[str] = field(default_factory=list)
+    anchor_terms: list[str] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)  # content hashes: part of the artifact version
+
+    def counts(self) -> dict[str, list]:
+        return {"familiarity": self.familiarity, "probability": self.probability, "knowledge": self.knowledge,
+                "general_texts": self.general_texts, "heldout_texts": self.heldout_texts}
+
+
+def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ObliviateError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+        missing = [k for k in required if k not in row]
+        if missing:
+            raise ObliviateError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+        rows.append(row)
+    return rows
+
+
+def heldout(doc_id: str, share: float) -> bool:
+    """Stable choice of held-back documents: the doc_id's hash falls in the first `share` of the range."""
+    return int(hashlib.sha256(doc_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def load_eval_data(store: Store, prompts_dir: Path, general_dir: Path, anchors: Artifact | None,
+                   translation: Artifact | None, heldout_share: float = 0.2) -> EvalData:
+    data = EvalData()
+    for name, attr, required in ((FAMILIARITY_FILE, "familiarity", ("prompt",)),
+                                 (PROBABILITY_FILE, "probability", ("prompt", "target_continuations", "generic_continuations"))):
+        path = prompts_dir / name
+        if path.exists():
+            setattr(data, attr, read_jsonl(path, required))
+            data.hashes[name] = _hash(path.read_bytes())
+    if (path := general_dir / KNOWLEDGE_FILE).exists():
+        data.knowledge = read_jsonl(path, ("prompt", "answer"))
+        data.hashes[KNOWLEDGE_FILE] = _hash(path.read_bytes())
+    corpus = general_dir / "corpus"
+    files = sorted(p for p in corpus.glob("*") if p.suffix in GENERAL_SUFFIXES) if corpus.is_dir() else []
+    data.general_texts = [p.read_text(encoding="utf-8") for p in files]
+    if files:
+        data.hashes["general_corpus"] = _hash("\0".join(data.general_texts).encode())
+    if anchors is not None:
+        data.anchor_terms = [t for t in store.read("anchors", anchors, columns=["term"]).column("term").to_pylist() if t]
+    if translation is not None:
+        docs = sorted(store.read("translated_documents", translation, columns=["doc_id", "text"]).to_pylist(),
+                      key=lambda d: d["doc_id"])
+        held = [d["text"] for d in docs if heldout(d["doc_id"], heldout_share)]
+        if not held and docs:  # a tiny corpus still gets one held-back document
+            held = [docs[-1]["text"]]
+        data.heldout_texts = held
+    return data
+
+
+def _hash(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()[:16]
