@@ -30,6 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpus_tools import faults
 from corpus_tools.errors import ObliviateError, WorkspaceBusy
 from corpus_tools.tables import SCHEMAS, to_arrow
 
@@ -217,6 +218,7 @@ class Store:
         final.parent.mkdir(parents=True, exist_ok=True)
         _fsync_dir(staging.dir)
         os.replace(staging.dir, final)
+        faults.reached("publish")
         self._register(kind, target, version, parents, settings, code_version, final, tables, staging.stats)
 
     def _register(self, kind, target, version, parents, settings, code_version, final, tables, stats):

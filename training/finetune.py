@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
+from corpus_tools import faults
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Staging, Store, artifact_version
@@ -180,6 +181,7 @@ def train(model, data: TrainData, settings: FinetuneSettings, *, acc, checkpoint
             advance(step_tokens * acc.num_processes)
             if on_step is not None:
                 on_step(step, last_loss)
+            faults.reached("train_step")
         epoch_losses.append(round(float(acc.reduce(loss_sum / max(n_steps, 1), "mean")), 5))
         _checkpoint(acc, checkpoints, epoch + 1, step)
     tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum"))

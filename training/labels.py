@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from corpus_tools import faults
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Staging, Store, artifact_version
@@ -129,6 +130,7 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
             tables.append(part_rows(target, version, settings, batch, g_model, r_model, acc.device))
             advance(len(part[start:start + settings.batch_size]))
         st.write("generic_labels", pa.concat_tables(tables), index=index)
+        faults.reached("labels_part")
 
 
 def load_model(artifact: Artifact, device="cpu"):

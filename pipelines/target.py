@@ -1,0 +1,138 @@
+"""Target files: one TOML file holds a target's sources, model and every stage's settings.
+
+The schema is typed: each section is the settings class of its stage, so unknown keys and bad
+values are errors that name the file and the key. Paths are relative to the target file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from anchors.build import AnchorSettings
+from anchors.extract import ExtractSettings
+from corpus_tools.blocks import BlockSettings
+from corpus_tools.errors import ObliviateError
+from corpus_tools.ingest import IngestSettings
+from corpus_tools.translate import TranslateSettings
+from training.evaluate import EvalSettings
+from training.finetune import FinetuneSettings
+from training.labels import LabelSettings
+from training.unlearn import UnlearnSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TARGET_FILE = ROOT / "data" / "targets" / "harry_potter" / "target.toml"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelSection(Strict):
+    base: str = Field("smollm2-135m", description="Baseline model: alias, Hugging Face id, local folder or .gguf file.")
+
+
+class ImplantSection(FinetuneSettings):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = Field(True, description="Teach the base model the target first (demos only; a real user sets false).")
+
+
+class AnchorsSection(AnchorSettings):
+    model_config = ConfigDict(extra="forbid")
+    overrides: Optional[str] = Field(None, description="TOML or CSV file of term -> replacement (or 'keep'), relative to the target file.")
+
+
+class EvaluateSection(EvalSettings):
+    model_config = ConfigDict(extra="forbid")
+    prompts_dir: str = Field(".", description="Folder with familiarity_prompts.jsonl and probability_prompts.jsonl.")
+    general_dir: str = Field("../../general", description="Folder with the general corpus/ and knowledge_prompts.jsonl.")
+
+
+class TargetConfig(Strict):
+    name: str = Field(description="Target name: the `target` column of every table.")
+    description: str = ""
+    ingest: IngestSettings
+    model: ModelSection = ModelSection()
+    extract: ExtractSettings = ExtractSettings()
+    anchors: AnchorsSection = AnchorsSection()
+    translate: TranslateSettings = TranslateSettings()
+    blocks: BlockSettings = BlockSettings()
+    implant: ImplantSection = ImplantSection()
+    reinforce: FinetuneSettings = FinetuneSettings()
+    labels: LabelSettings = LabelSettings()
+    unlearn: UnlearnSettings = UnlearnSettings()
+    evaluate: EvaluateSection = EvaluateSection()
+    base_dir: Path = Field(Path("."), exclude=True, description="Folder of the target file (paths are relative to it).")
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """`labels.alpha=2.5` -> (["labels", "alpha"], 2.5); the value is read as TOML, else as a string."""
+    if "=" not in item:
+        raise ObliviateError(f"--set {item!r}: expected key=value, e.g. labels.alpha=2.5")
+    key, raw = item.split("=", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def load_target(path: str | Path | None = None, overrides: list[str] = ()) -> TargetConfig:
+    path = Path(path) if path else DEFAULT_TARGET_FILE
+    if not path.exists():
+        raise ObliviateError(f"target file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ObliviateError(f"target file {path}: invalid TOML: {exc}") from None
+    for item in overrides:
+        keys, value = parse_override(item)
+        node = data
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ObliviateError(f"--set {item!r}: {k!r} is not a section")
+        node[keys[-1]] = value
+    try:
+        config = TargetConfig(**data, base_dir=path.resolve().parent)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ObliviateError(f"target file {path}: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
+    config.ingest.sources = [str(config.path(s)) for s in config.ingest.sources]
+    return config
+
+
+def render_target_file(name: str, sources: list[str], model: str, implant: bool) -> str:
+    """A commented target file with the defaults spelled out for the settings people change most."""
+    quoted = ", ".join(f'"{s}"' for s in sources)
+    return f'''# Target file for obliviate: `obliviate run {name}.toml`. Every key is optional except name and sources;
+# see data/targets/harry_potter/target.toml for all sections, and `--set section.key=value` to try a change.
+name = "{name}"
+
+[ingest]
+sources = [{quoted}]
+
+[model]
+base = "{model}"
+
+[anchors]
+# overrides = "overrides.toml"   # term = "replacement" or term = "keep"
+
+[implant]
+enabled = {str(implant).lower()}
+
+[labels]
+alpha = 5.0
+
+[evaluate]
+# familiarity_prompts.jsonl / probability_prompts.jsonl live here; without them only retention is measured
+prompts_dir = "."
+'''
