@@ -54,3 +54,20 @@ def test_status_lists_latest_versions(tmp_path, capsys):
     assert main(["-w", str(ws), "status"]) == 0
     out = capsys.readouterr().out
     assert "ingest" in out and "documents=1" in out
+
+
+def test_status_marks_stale_stages(store):
+    from pipelines.status import status_rows
+
+    def publish(kind, version, parents):
+        with store.create(kind, "t", version, parents=parents, settings={}, code_version="v1") as st:
+            st.stats = {"rows": 1}
+
+    publish("ingest", "i1", [])
+    publish("extract", "e1", ["i1"])
+    rows = {r[1]: r for r in status_rows(store, "t")[1]}
+    assert rows["extract"][3] == "up to date"
+    publish("ingest", "i2", [])
+    rows = {r[1]: r for r in status_rows(store, "t")[1]}
+    assert rows["ingest"][2] == "i2" and rows["ingest"][4] == 2
+    assert rows["extract"][3] == "stale: ingest is now i2"
