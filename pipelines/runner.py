@@ -87,7 +87,7 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
     models = list({a.version: a for a in models}.values())
     step("evaluate", lambda: evaluate(store, t, _plain(config.evaluate, EvalSettings, {"prompts_dir", "general_dir"}),
                                       models=models, prompts_dir=config.path(config.evaluate.prompts_dir),
-                                      general_dir=config.path(config.evaluate.general_dir),
+                                      general_dir=config.general_dir(),
                                       anchors=arts.get("anchors"), translation=arts.get("translate"),
                                       progress=progress))
     return arts

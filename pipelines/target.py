@@ -48,7 +48,7 @@ class AnchorsSection(AnchorSettings):
 class EvaluateSection(EvalSettings):
     model_config = ConfigDict(extra="forbid")
     prompts_dir: str = Field(".", description="Folder with familiarity_prompts.jsonl and probability_prompts.jsonl.")
-    general_dir: str = Field("../../general", description="Folder with the general corpus/ and knowledge_prompts.jsonl.")
+    general_dir: Optional[str] = Field(None, description="Folder with the general corpus/ and knowledge_prompts.jsonl (default: the bundled data/general).")
 
 
 class TargetConfig(Strict):
@@ -66,6 +66,9 @@ class TargetConfig(Strict):
     unlearn: UnlearnSettings = UnlearnSettings()
     evaluate: EvaluateSection = EvaluateSection()
     base_dir: Path = Field(Path("."), exclude=True, description="Folder of the target file (paths are relative to it).")
+
+    def general_dir(self) -> Path:
+        return self.path(self.evaluate.general_dir) if self.evaluate.general_dir else ROOT / "data" / "general"
 
     def path(self, relative: str) -> Path:
         p = Path(relative)

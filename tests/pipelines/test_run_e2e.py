@@ -147,3 +147,19 @@ def test_bad_target_file_is_one_line(tmp_path):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: target file {bad}: labels.alpha")
+
+
+def test_init_writes_a_valid_target_file(tmp_path, monkeypatch):
+    from pipelines.cli import main
+    from pipelines.target import load_target
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "ch1.txt").write_text("Chapter one.")
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "mybook", "--from", "book"]) == 0
+    config = load_target(tmp_path / "targets" / "mybook.toml")
+    assert config.name == "mybook" and config.ingest.sources == [str(tmp_path / "book")]
+    assert config.implant.enabled is False
+    assert config.general_dir().joinpath("knowledge_prompts.jsonl").exists()
+    assert main(["init", "mybook", "--from", "book"]) == 2  # never overwrites
+    assert main(["init", "other", "--from", "missing"]) == 2
