@@ -163,8 +163,18 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
                 advance(1)
             stats["blocks"] += len(rows)
             st.write("blocks", _table(rows), index=part)
+        if not st.has_table("tokens"):
+            st.write("tokens", vocabulary_rows(backend, target, version))
         st.stats = stats
     return store.require("blocks", target, version), True
+
+
+def vocabulary_rows(backend, target: str, version: str) -> pa.Table:
+    """Every token id with its text, so SQL can show label changes as words (" Ron" -> " Tom")."""
+    size = backend.get_vocab_size(with_added_tokens=True)
+    texts = backend.decode_batch([[i] for i in range(size)], skip_special_tokens=False)
+    return pa.table({"target": [target] * size, "blocks_version": [version] * size,
+                     "token_id": pa.array(range(size), pa.int32()), "token": texts})
 
 
 def _parts(store: Store, documents: Artifact, part_chars: int):

@@ -53,6 +53,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("position_map", pa.list_(I32)), ("forbidden_tokens", pa.list_(I32)),
         ("forbidden_from", pa.list_(I32)), ("n_trained", I32), ("text", S), ("translated_text", S),
     ),
+    # the tokenizer's vocabulary, written with each blocks version: join on token ids to read them
+    "tokens": _schema(("target", S), ("blocks_version", S), ("token_id", I32), ("token", S)),
     "generic_labels": _schema(
         ("target", S), ("labels_version", S), ("block_id", I64), ("position", I32),
         ("original_token", I32), ("label_token", I32), ("alpha", F32),

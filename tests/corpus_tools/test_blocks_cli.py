@@ -28,3 +28,14 @@ def test_translate_and_blocks_verbs(tmp_path, smollm2_tokenizer_dir, capsys):
     assert main(["--workspace", str(ws), "blocks", "--target", "hp", "--model", str(smollm2_tokenizer_dir),
                  "--block-size", "8", "--stride", "9"]) == 2
     assert "stride 9 > block_size 8" in capsys.readouterr().err
+
+
+def test_vocabulary_table_reads_token_ids(smollm2_tokenizer):
+    from corpus_tools.blocks import backend_of, vocabulary_rows
+
+    table = vocabulary_rows(backend_of(smollm2_tokenizer), "t", "v1")
+    tokens = dict(zip(table.column("token_id").to_pylist(), table.column("token").to_pylist()))
+    assert len(tokens) == len(smollm2_tokenizer)
+    for word in (" Ron", " Potter", "Harry"):
+        ids = smollm2_tokenizer(word, add_special_tokens=False).input_ids
+        assert "".join(tokens[i] for i in ids) == word
