@@ -254,15 +254,18 @@ class Store:
 
 
 def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """`<table>` shows every version; `<table>_latest` only the newest artifact of each target."""
     for table in tables:
-        paths = [r[0] for r in con.execute(
-            "select path from artifacts where list_contains(tables, ?) order by created_at", [table]
-        ).fetchall()]
-        if not paths:
-            con.execute(f"drop view if exists {table}")
-            continue
-        globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
-        con.execute(f"create or replace view {table} as select * from read_parquet([{globs}], union_by_name = true)")
+        rows = con.execute(
+            "select path, (row_number() over (partition by kind, target order by created_at desc)) = 1"
+            " from artifacts where list_contains(tables, ?) order by created_at", [table]
+        ).fetchall()
+        for name, paths in ((table, [p for p, _ in rows]), (f"{table}_latest", [p for p, newest in rows if newest])):
+            if not paths:
+                con.execute(f"drop view if exists {name}")
+                continue
+            globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
+            con.execute(f"create or replace view {name} as select * from read_parquet([{globs}], union_by_name = true)")
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

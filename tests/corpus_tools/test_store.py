@@ -125,3 +125,12 @@ def test_views_survive_moving_the_workspace(store, tmp_path):
     moved = tmp_path / "moved"
     store.root.rename(moved)
     assert Store(moved).query("select count(*) from documents")[0][0] == 2
+
+
+def test_latest_views_show_only_the_newest_version_per_target(store):
+    _publish(store, "aaa", n=2)
+    _publish(store, "bbb", n=3)
+    assert store.query("select count(*) from documents")[0][0] == 5
+    assert store.query("select distinct corpus_version from documents_latest") == [("bbb",)]
+    store.delete("ingest", "t", "bbb")
+    assert store.query("select distinct corpus_version from documents_latest") == [("aaa",)]
