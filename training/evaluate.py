@@ -8,6 +8,7 @@ Each model is one Parquet part, so a killed evaluation resumes with the next mod
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -60,8 +61,12 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: list[
     with store.create("evaluate", target, version, parents=parents, settings=key, code_version=CODE_VERSION) as st:
         done = st.done_parts("metrics")
         samples = {}
+        earlier = _earlier_metrics(store, target, key)
         for index, art in enumerate(models):
             if index in done:
+                continue
+            if art.version in earlier:  # same model, prompts and settings: measured before, reuse it
+                st.write("metrics", [{**r, "evaluate_version": version} for r in earlier[art.version]], index=index)
                 continue
             folder, row = model_folder(store, art)
             model, tok = load_model(folder)
@@ -76,6 +81,22 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: list[
         st.stats = {"models": len(models), "seconds": round(time.perf_counter() - started, 1),
                     "prompts": {k: len(v) for k, v in data.counts().items()}, "samples": samples}
     return store.require("evaluate", target, version), True
+
+
+def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, list[dict]]:
+    """Metric rows of models already evaluated with exactly these settings and inputs, by model version.
+
+    A model's metrics do not depend on which other models are evaluated beside it, so adding an
+    unlearned model to a target re-evaluates that model only.
+    """
+    same = json.loads(json.dumps({k: v for k, v in key.items() if k != "models"}, default=str))
+    found: dict[str, list[dict]] = {}
+    for art in store.artifacts("evaluate", target):
+        if {k: v for k, v in art.settings.items() if k != "models"} != same:
+            continue
+        for r in store.read("metrics", art).to_pylist():
+            found.setdefault(r["model_version"], []).append(r)
+    return found
 
 
 def model_folder(store: Store, art: Artifact) -> tuple[Path, dict]:

@@ -201,3 +201,27 @@ def test_grader_hook_adds_the_weighted_form(store, forced_model_dir, tmp_path):
                       general_dir=tmp_path, anchors=None, translation=None, grader=grade)
     rows = {r["metric"]: r["value"] for r in store.read("metrics", art).to_pylist()}
     assert rows == {"familiarity_completion_dev": 0.5, "familiarity_completion_weighted_dev": (5 + 1) / 10}
+
+
+def test_adding_a_model_evaluates_only_that_model(store, forced_model_dir, tiny_model_dir, tmp_path, monkeypatch):
+    from training import evaluate as E
+    from training.models import base_model
+
+    prompts, general = tmp_path / "prompts", tmp_path / "general"
+    _write_prompts(prompts, [{"prompt": PROMPTS[0], "references": ["Ron"], "split": "dev"}], "familiarity_prompts.jsonl")
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
+    settings = EvalSettings(max_new_tokens=4, ppl_window=16)
+    first, _ = base_model(store, "t", str(forced_model_dir))
+    second, _ = base_model(store, "u", str(tiny_model_dir))
+    calls = []
+    real = E.evaluate_model
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
+    one, _ = evaluate(store, "t", settings, models=[first], prompts_dir=prompts, general_dir=general, anchors=None, translation=None)
+    both, _ = evaluate(store, "t", settings, models=[first, second], prompts_dir=prompts, general_dir=general,
+                       anchors=None, translation=None)
+    assert len(calls) == 2 and second.version in calls[1]
+    rows = store.read("metrics", both).to_pylist()
+    assert {r["evaluate_version"] for r in rows} == {both.version}
+    old = {(r["metric"], r["value"]) for r in store.read("metrics", one).to_pylist()}
+    assert old == {(r["metric"], r["value"]) for r in rows if r["model_version"] == first.version}
