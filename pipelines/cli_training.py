@@ -127,21 +127,41 @@ def unlearn_cmd(target: str = TARGET, lr: float = LR, epochs: int = EPOCHS, batc
                 grad_accum: int = ACCUM, warmup_ratio: float = WARMUP, schedule: str = SCHEDULE,
                 weight_decay: float = DECAY, max_grad_norm: Optional[float] = CLIP, seed: int = SEED,
                 max_steps: Optional[int] = MAX_STEPS,
-                soft_labels: bool = typer.Option(False, "--soft-labels", help="KL toward the top-k generic distribution instead of the argmax label."),
-                labels_version: Optional[str] = typer.Option(None, help="Generic labels version (default: the latest)."),
-                blocks_version: Optional[str] = typer.Option(None, "--blocks-version", help="Blocks version (default: the labels' blocks)."),
-                subject_version: Optional[str] = typer.Option(None, help="Subject model version (default: the labels' subject).")) -> None:
-    """Fine-tune the subject on the original blocks toward the generic labels: the unlearned model."""
-    from training.unlearn import UnlearnSettings, unlearn
+                method: str = typer.Option("whp", "--method", help="whp (generic labels), ga, gd, npo, or ensemble (inference-time logit ensemble, no training)."),
+                soft_labels: bool = typer.Option(False, "--soft-labels", help="whp: KL toward the top-k generic distribution instead of the argmax label."),
+                beta: float = typer.Option(0.1, "--beta", help="npo: inverse temperature."),
+                retain_weight: float = typer.Option(1.0, "--retain-weight", help="gd / npo --npo-retain: weight of the general-corpus loss."),
+                npo_retain: bool = typer.Option(False, "--npo-retain", help="npo: add the retain loss (NPO+RT)."),
+                retain_corpus: Optional[str] = typer.Option(None, "--retain-corpus", help="Folder of .md/.txt retain texts (default: data/general/corpus)."),
+                alpha: float = typer.Option(5.0, "--alpha", help="ensemble: logits v_b - alpha * relu(v_r - v_b)."),
+                labels_version: Optional[str] = typer.Option(None, help="Generic labels version (whp; default: the latest)."),
+                blocks_version: Optional[str] = typer.Option(None, "--blocks-version", help="Blocks version (default: the labels' blocks for whp, else the latest)."),
+                subject_version: Optional[str] = typer.Option(None, help="Subject model version (default: the labels' subject for whp, else the latest implant, else base)."),
+                reinforced_version: Optional[str] = typer.Option(None, help="ensemble: reinforced model version (default: the labels' reinforced model, else the latest).")) -> None:
+    """Make the unlearned model: WHP (subject fine-tuned toward the generic labels) or a reference method."""
+    from training.unlearn import METHODS, UnlearnSettings, unlearn
 
+    if method not in METHODS:
+        raise ObliviateError(f"--method {method!r}: choose one of {', '.join(METHODS)}")
     settings = _settings(UnlearnSettings, lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
                          warmup_ratio=warmup_ratio, schedule=schedule, weight_decay=weight_decay,
-                         max_grad_norm=max_grad_norm, seed=seed, max_steps=max_steps, soft_labels=soft_labels)
+                         max_grad_norm=max_grad_norm, seed=seed, max_steps=max_steps, soft_labels=soft_labels,
+                         method=method, beta=beta, retain_weight=retain_weight, npo_retain=npo_retain,
+                         retain_corpus=retain_corpus, alpha=alpha)
     ws = store()
-    labels = ws.require("labels", target, labels_version)
-    source = labels.settings.get("source") or {}
-    blocks = ws.require("blocks", target, blocks_version or source.get("blocks"))
+    labels = ws.require("labels", target, labels_version) if method == "whp" else (
+        ws.get("labels", target, labels_version) if labels_version else ws.latest("labels", target))
+    source = (labels.settings.get("source") or {}) if labels is not None else {}
+    blocks = None
+    if method != "ensemble":
+        blocks = ws.require("blocks", target, blocks_version or (source.get("blocks") if method == "whp" else None))
     subject = _subject(ws, target, subject_version or source.get("subject"))
+    reinforced = None
+    if method == "ensemble":
+        reinforced = ws.require("reinforce", target, reinforced_version or source.get("reinforced"))
     (art, created), main = _run(ws, lambda p: unlearn(ws, target, settings, blocks=blocks, labels=labels,
-                                                     subject=subject, progress=p))
-    _report("unlearn", art, created, main)
+                                                     subject=subject, reinforced=reinforced, progress=p))
+    if main and method == "ensemble":
+        info(f"unlearn ensemble {art.version} (alpha {alpha}, no training): {art.stats.get('path')}")
+        return
+    _report(f"unlearn {method}", art, created, main)

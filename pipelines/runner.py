@@ -82,7 +82,7 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
     step("labels", lambda: compute_labels(store, t, config.labels, blocks=arts["blocks"], subject=arts["implant"],
                                           reinforced=arts["reinforce"], progress=progress))
     step("unlearn", lambda: unlearn(store, t, config.unlearn, blocks=arts["blocks"], labels=arts["labels"],
-                                    subject=arts["implant"], progress=progress))
+                                    subject=arts["implant"], reinforced=arts["reinforce"], progress=progress))
     models = [arts[k] for k in ("base", "implant", "reinforce", "unlearn") if k in arts]
     models = list({a.version: a for a in models}.values())
     step("evaluate", lambda: evaluate(store, t, _plain(config.evaluate, EvalSettings, {"prompts_dir", "general_dir"}),

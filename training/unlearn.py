@@ -1,12 +1,18 @@
-"""unlearn: the Who's-Harry-Potter recipe (DESIGN 1.5). Fine-tune the subject on the ORIGINAL blocks
-with the generic labels as targets; positions without a generic label get no loss.
+"""unlearn: the Who's-Harry-Potter recipe (DESIGN 1.5), and the reference methods beside it.
 
+WHP (method "whp", the default): fine-tune the subject on the ORIGINAL blocks with the generic
+labels as targets; positions without a generic label get no loss.
 Hard labels (the paper's and the authors' scripts): cross-entropy against `label_token`.
 Soft labels (an option beyond the paper): KL divergence to softmax(g - alpha*relu(r - g)) over the
 stored top-k candidates of each position.
+
+Reference methods (docs/methods.md): "ga" and "gd" (training/gradient_ascent.py), "npo"
+(training/npo.py) and "ensemble", the inference-time logit ensemble (training/ensemble.py).
 """
 
 from __future__ import annotations
+
+from typing import Literal, Optional
 
 from pydantic import Field
 
@@ -17,23 +23,72 @@ from training.data import unlearn_data
 from training.finetune import FinetuneSettings, StepHook, run_recipe
 
 CODE_VERSION = "unlearn_v1"
+METHODS = ("whp", "ga", "gd", "npo", "ensemble")
+# Settings of the reference methods: left out of WHP's version key, so WHP versions made before
+# these existed stay valid; each method's key holds only what changes its result.
+REFERENCE_FIELDS = {"method", "beta", "retain_weight", "npo_retain", "alpha", "retain_corpus"}
 
 
 class UnlearnSettings(FinetuneSettings):
     soft_labels: bool = Field(False, description="Train toward the top-k generic distribution (KL) instead of the argmax label.")
+    method: Literal["whp", "ga", "gd", "npo", "ensemble"] = Field(
+        "whp", description="whp (generic labels), ga (gradient ascent), gd (gradient difference), npo, or ensemble "
+                           "(inference-time logit ensemble of subject and reinforced model, no training).")
+    beta: float = Field(0.1, gt=0, description="NPO inverse temperature beta.")
+    retain_weight: float = Field(1.0, ge=0, description="Weight of the retain (general corpus) loss of gd and of npo with npo_retain.")
+    npo_retain: bool = Field(False, description="Add the retain loss to NPO (NPO+RT).")
+    retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd / npo_retain (default: data/general/corpus).")
+    alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
 
 
-def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Artifact, labels: Artifact,
-            subject: Artifact, progress: Reporter | None = None,
-            on_step: StepHook | None = None) -> tuple[Artifact, bool]:
-    """The `unlearn` model (role unlearned, method whp): `subject` trained toward `labels` on `blocks`."""
-    if labels.kind != "labels":
-        raise ObliviateError(f"unlearn needs a labels artifact, got {labels.kind} {labels.version}")
+def version_key(settings: UnlearnSettings) -> dict:
+    """What a method's version depends on."""
+    if settings.method == "whp":
+        return settings.model_dump(exclude=REFERENCE_FIELDS)
+    if settings.method == "ensemble":
+        return {"method": "ensemble", "alpha": settings.alpha}
+    key = {**settings.model_dump(exclude=REFERENCE_FIELDS | {"soft_labels"}), "method": settings.method}
+    if settings.method == "npo":
+        key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
+    if settings.method == "gd" or (settings.method == "npo" and settings.npo_retain):
+        from training.gradient_ascent import retain_fingerprint
+
+        key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
+    return key
+
+
+def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Artifact | None,
+            labels: Artifact | None = None, subject: Artifact, reinforced: Artifact | None = None,
+            progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
+    """The `unlearn` model (role unlearned) of `settings.method`, registered in `models` with that method.
+
+    whp needs `blocks` and `labels`; ga, gd and npo need `blocks`; ensemble needs `reinforced`.
+    """
+    method = settings.method
+    if method == "ensemble":
+        from training.ensemble import register_ensemble
+
+        return register_ensemble(store, target, settings, version_key(settings), subject=subject, reinforced=reinforced)
+    if blocks is None:
+        raise ObliviateError(f"unlearn method {method} needs a blocks artifact")
+    if method in ("ga", "gd"):
+        from training.gradient_ascent import unlearn_ga
+
+        return unlearn_ga(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
+                          progress=progress, on_step=on_step)
+    if method == "npo":
+        from training.npo import unlearn_npo
+
+        return unlearn_npo(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
+                           progress=progress, on_step=on_step)
+    if labels is None or labels.kind != "labels":
+        got = "nothing" if labels is None else f"{labels.kind} {labels.version}"
+        raise ObliviateError(f"unlearn needs a labels artifact, got {got}")
     source = labels.settings.get("source") or {}
     if source.get("blocks") not in (None, blocks.version):
         raise ObliviateError(f"labels {labels.version} were computed on blocks {source['blocks']}, not {blocks.version}")
     parents = [blocks.version, labels.version, subject.version]
-    version = artifact_version("unlearn", settings.model_dump(), parents, CODE_VERSION)
+    version = artifact_version("unlearn", version_key(settings), parents, CODE_VERSION)
     if (found := store.get("unlearn", target, version)) is not None:
         return found, False
     return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=subject, method="whp",

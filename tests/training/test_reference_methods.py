@@ -1,0 +1,272 @@
+"""Reference unlearning methods beside WHP: GA, GD, NPO losses by hand, the logit ensemble, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from corpus_tools.store import Store
+from training import generation as G
+from training.data import IGNORE
+from training.ensemble import LogitEnsemble, load_ensemble
+from training.finetune import FinetuneSettings, finetune
+from training.gradient_ascent import ForgetData, ga_loss, gd_loss, retain_data, sequence_logp
+from training.models import base_model, load_model, model_folder
+from training.npo import npo_loss
+from training.unlearn import UnlearnSettings, unlearn
+
+TARGET = "hp"
+FAST = dict(lr=1e-2, epochs=2, batch_size=4, warmup_ratio=0.0, seed=1)
+
+
+# -- losses against plain hand computations ----------------------------------------------------
+
+def _batch(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(3, 4, 6, generator=g)
+    labels = torch.tensor([[1, 2, 3, IGNORE], [4, 5, IGNORE, IGNORE], [0, 1, 2, 3]])
+    return logits, {"labels": labels, "forget": torch.tensor([True, True, False]),
+                    "ref_logp": torch.tensor([-7.0, -3.5])}
+
+
+def _log_softmax(row):
+    return [x - math.log(sum(math.exp(y) for y in row)) for x in row]
+
+
+def _hand_ce(logits, labels, rows):
+    total, n = 0.0, 0
+    for b in rows:
+        for t in range(labels.shape[1]):
+            if labels[b, t] != IGNORE:
+                total -= _log_softmax(logits[b, t].tolist())[labels[b, t]]
+                n += 1
+    return total / n
+
+
+def _hand_seq_logp(logits, labels, b):
+    return sum(_log_softmax(logits[b, t].tolist())[labels[b, t]] for t in range(labels.shape[1]) if labels[b, t] != IGNORE)
+
+
+def test_ga_and_gd_losses_by_hand():
+    logits, batch = _batch()
+    forget = _hand_ce(logits, batch["labels"], [0, 1])
+    retain = _hand_ce(logits, batch["labels"], [2])
+    assert float(ga_loss(logits, batch)) == pytest.approx(-forget, rel=1e-5)
+    assert float(gd_loss(0.5)(logits, batch)) == pytest.approx(-forget + 0.5 * retain, rel=1e-5)
+    assert float(gd_loss(0.0)(logits, batch)) == pytest.approx(-forget, rel=1e-5)
+
+
+def test_npo_loss_by_hand():
+    logits, batch = _batch(1)
+    beta = 0.3
+    seq = [_hand_seq_logp(logits, batch["labels"], b) for b in (0, 1)]
+    assert sequence_logp(logits[:2], batch["labels"][:2]).tolist() == pytest.approx(seq, rel=1e-5)
+    terms = []
+    for b in (0, 1):
+        ratio = seq[b] - float(batch["ref_logp"][b])
+        sigmoid = 1.0 / (1.0 + math.exp(beta * ratio))  # sigmoid(-beta * ratio)
+        terms.append(-(2.0 / beta) * math.log(sigmoid))
+    want = sum(terms) / 2
+    assert float(npo_loss(beta)(logits, batch)) == pytest.approx(want, rel=1e-5)
+    retain = _hand_ce(logits, batch["labels"], [2])
+    assert float(npo_loss(beta, 2.0)(logits, batch)) == pytest.approx(want + 2.0 * retain, rel=1e-5)
+
+
+def test_retain_blocks_do_not_straddle_documents(tmp_path, smollm2_tokenizer):
+    tok = smollm2_tokenizer
+    texts = {"a.md": "Rivers carry water down to the sea. " * 5, "b.txt": "Bread needs flour.", "skip.json": "x"}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    data = retain_data(tmp_path, tok, width=16)
+    a = tok(texts["a.md"], add_special_tokens=False)["input_ids"]
+    b = tok(texts["b.txt"], add_special_tokens=False)["input_ids"]
+    want = [a[s:s + 16] for s in range(0, len(a), 16) if len(a[s:s + 16]) >= 2] + [b]
+    lengths = data.attention_mask.sum(1).tolist()
+    assert lengths == [len(p) for p in want]
+    assert [data.input_ids[i, :n].tolist() for i, n in enumerate(lengths)] == want
+    assert data.labels[0, :15].tolist() == want[0][1:] and data.labels[0, 15] == IGNORE
+    stacked = ForgetData(data, data).batch(torch.tensor([0, 1]))
+    assert stacked["input_ids"].shape == (4, 16) and stacked["forget"].tolist() == [True, True, False, False]
+
+
+# -- the logit ensemble ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reinforced_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with perturbed weights: a second model with the same vocabulary."""
+    model, tok = G.load_model(tiny_model_dir)
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.5 * p.std() * torch.randn(p.shape, generator=g))
+    out = tmp_path_factory.mktemp("reinforced")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_ensemble_logits_are_the_formula_and_cached_decoding_matches(tiny_model_dir, reinforced_dir):
+    base, reinforced = load_model(tiny_model_dir), load_model(reinforced_dir)
+    ens = LogitEnsemble(base, reinforced, alpha=5.0)
+    ids = torch.randint(300, 40000, (2, 10), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        v_b, v_r = base(ids).logits, reinforced(ids).logits
+        full = ens(ids).logits
+        assert torch.allclose(full, v_b - 5.0 * torch.relu(v_r - v_b), atol=1e-5)
+        assert not torch.allclose(full, v_b, atol=1e-3)  # the two models do differ
+        out = ens(ids[:, :6], use_cache=True)
+        steps = [out.logits]
+        for t in range(6, 10):
+            out = ens(ids[:, t:t + 1], past_key_values=out.cache, use_cache=True)
+            steps.append(out.logits)
+    assert torch.allclose(torch.cat(steps, 1), full, atol=1e-4)
+
+
+def _greedy_without_cache(model, ids, n):
+    for _ in range(n):
+        ids = torch.cat([ids, model(ids).logits[:, -1:].argmax(-1)], 1)
+    return ids
+
+
+def test_ensemble_generation_matches_uncached_greedy(tiny_model_dir, reinforced_dir):
+    base, tok = G.load_model(tiny_model_dir)
+    reinforced = load_model(reinforced_dir)
+    prompts = ["The castle stood on a hill and", "Once", "She opened the old wooden door"]
+    ens = LogitEnsemble(base, reinforced, alpha=5.0)
+    batched = G.greedy_complete(ens, tok, prompts, max_new_tokens=5, batch_size=3)  # left padding + both caches
+    with torch.no_grad():
+        for prompt, got in zip(prompts, batched):
+            ids = tok(prompt, return_tensors="pt")["input_ids"]
+            want = _greedy_without_cache(ens, ids, 5)[0, ids.shape[1]:]
+            assert got == tok.decode(want, skip_special_tokens=True)
+    # every step's logits in the left-padded cached batch equal a full forward of that prompt alone
+    seen = []
+
+    class Recorder(LogitEnsemble):
+        def forward(self, *args, **kw):
+            out = super().forward(*args, **kw)
+            seen.append(out.logits[:, -1])
+            return out
+
+    recorder = Recorder(base, reinforced, 5.0)
+    tok.padding_side = "left"
+    enc = tok(prompts, return_tensors="pt", padding=True)
+    seq = recorder.generate(**enc, max_new_tokens=4, pad_token_id=tok.pad_token_id)
+    with torch.no_grad():
+        for i, prompt in enumerate(prompts):
+            n = len(tok(prompt)["input_ids"])
+            alone = ens(seq[i:i + 1, enc["input_ids"].shape[1] - n:]).logits[0]
+            for step, logits in enumerate(seen):
+                assert torch.allclose(logits[i], alone[n - 1 + step], atol=1e-4), (prompt, step)
+    # alpha 0 is the subject alone: the same text as HF generate on it
+    plain = LogitEnsemble(base, reinforced, alpha=0.0)
+    assert G.greedy_complete(plain, tok, prompts, 5, 3) == G.greedy_complete(base, tok, prompts, 5, 3)
+
+
+# -- recipes and the CLI -----------------------------------------------------------------------
+
+def write_blocks(store: Store, n_blocks: int = 6, length: int = 16):
+    rows = []
+    for b in range(n_blocks):
+        ids = [300 + (b + i) % 7 for i in range(length - b % 2)]
+        rows.append(dict(target=TARGET, blocks_version="bv", block_id=b, doc_id=f"d{b}", input_ids=ids,
+                         translated_ids=ids, position_map=list(range(len(ids))), forbidden_tokens=[],
+                         forbidden_from=[], n_trained=len(ids) - 1))
+    with store.create("blocks", TARGET, "bv", parents=[], settings={}, code_version="test") as st:
+        st.write("blocks", rows)
+    return store.require("blocks", TARGET, "bv"), [r["input_ids"] for r in rows]
+
+
+def forget_nll(folder, rows) -> float:
+    model = load_model(folder)
+    with torch.no_grad():
+        return sum(float(model(input_ids=torch.tensor([r]), labels=torch.tensor([r])).loss) for r in rows) / len(rows)
+
+
+def test_ga_gd_npo_recipes_forget_and_register(store, tiny_model_dir, tmp_path):
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 8)
+    blocks, rows = write_blocks(store)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    before = forget_nll(model_folder(subject), rows)
+    made = {}
+    for method, extra in (("ga", {}), ("gd", {"retain_corpus": str(tmp_path / "retain")}), ("npo", {"beta": 0.2})):
+        art, created = unlearn(store, TARGET, UnlearnSettings(**FAST, method=method, **extra), blocks=blocks,
+                               subject=subject)
+        assert created and art.stats["steps"] == 4
+        assert forget_nll(model_folder(art), rows) > before + 0.05, method
+        made[method] = art
+    # NPO's first loss is (2 / beta) ln 2: the model is its own reference before the first update
+    assert made["npo"].stats["first_loss"] == pytest.approx(2 / 0.2 * math.log(2), rel=1e-4)
+    got = store.query("select method, role, parent_version from models where role = 'unlearned' order by method")
+    assert got == [(m, "unlearned", subject.version) for m in ("ga", "gd", "npo")]
+    assert len({a.version for a in made.values()}) == 3
+    again = unlearn(store, TARGET, UnlearnSettings(**FAST, method="npo", beta=0.2), blocks=blocks, subject=subject)
+    assert again == (made["npo"], False)
+    other, created = unlearn(store, TARGET, UnlearnSettings(**FAST, method="npo", beta=0.5), blocks=blocks,
+                             subject=subject, on_step=lambda s, l: None)
+    assert created and other.version != made["npo"].version
+    saved = json.loads(store.query("select settings from models where version = ?", [made["gd"].version])[0][0])
+    assert (saved["method"], saved["retain_weight"]) == ("gd", 1.0)
+
+
+def test_whp_version_is_unchanged_by_the_new_fields():
+    from corpus_tools.store import artifact_version
+    from training.unlearn import CODE_VERSION, version_key
+
+    s = UnlearnSettings(lr=1e-4)
+    old_keys = {k: v for k, v in s.model_dump().items() if k in FinetuneSettings.model_fields or k == "soft_labels"}
+    assert version_key(s) == old_keys
+    assert artifact_version("unlearn", version_key(s), [], CODE_VERSION) != \
+        artifact_version("unlearn", version_key(UnlearnSettings(lr=1e-4, method="ga")), [], CODE_VERSION)
+    assert version_key(UnlearnSettings(method="ensemble", alpha=2)) != version_key(UnlearnSettings(method="ensemble"))
+
+
+def _eval_inputs(tmp_path):
+    prompts, general = tmp_path / "prompts", tmp_path / "general"
+    prompts.mkdir()
+    (prompts / "familiarity_prompts.jsonl").write_text(
+        json.dumps({"prompt": "The castle stood on a hill and", "references": ["Ron"], "split": "test"}) + "\n")
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
+    return prompts, general
+
+
+def test_cli_unlearn_methods_and_evaluate_the_ensemble(tmp_path, tiny_model_dir, capsys):
+    from pipelines.cli import main
+
+    ws = Store(tmp_path / "ws")
+    blocks, _ = write_blocks(ws)
+    base, _ = base_model(ws, TARGET, str(tiny_model_dir))
+    reinforced, _ = finetune(ws, TARGET, "reinforce", FinetuneSettings(**{**FAST, "lr": 3e-2, "max_steps": 2}),
+                             blocks=blocks, parent=base)
+    common = ["--workspace", str(ws.root), "unlearn", "--target", TARGET, "--epochs", "1", "--lr", "0.01"]
+    for method in ("ga", "gd", "npo"):
+        assert main([*common, "--method", method, "--max-steps", "1"]) == 0, capsys.readouterr().err
+    assert main([*common, "--method", "ensemble", "--alpha", "3"]) == 0, capsys.readouterr().err
+    assert main([*common, "--method", "nope"]) == 2
+    assert "--method 'nope'" in capsys.readouterr().err
+    rows = ws.query("select method, version from models where role = 'unlearned' order by method")
+    assert [m for m, _ in rows] == ["ensemble", "ga", "gd", "npo"]
+    ens = ws.require("unlearn", TARGET, rows[0][1])
+    assert ens.parents == [base.version, reinforced.version] or set(ens.parents) == {base.version, reinforced.version}
+    manifest = json.loads((ens.path / "model" / "ensemble.json").read_text())
+    assert (manifest["method"], manifest["alpha"]) == ("ensemble", 3.0)
+
+    prompts, general = _eval_inputs(tmp_path)
+    assert main(["--workspace", str(ws.root), "evaluate", "--target", TARGET, "--model", ens.version,
+                 "--prompts-dir", str(prompts), "--general-dir", str(general), "--ppl-window", "16"]) == 0, \
+        capsys.readouterr().err
+    got = dict(ws.query("select metric, value from metrics where model_version = ? and method = 'ensemble'",
+                        [ens.version]))
+    model, tok = G.load_model(ens.path / "model")
+    assert isinstance(model, LogitEnsemble) and model.alpha == 3.0
+    ids = tok((general / "corpus" / "a.md").read_text())["input_ids"]
+    nll, n = G.window_nll(model, G.windows([ids], 16), tok.pad_token_id)
+    assert got["general_perplexity"] == pytest.approx(math.exp(nll / n), rel=1e-5)
+    subject_nll, _ = G.window_nll(load_model(model_folder(base)), G.windows([ids], 16), tok.pad_token_id)
+    assert abs(subject_nll - nll) > 1e-3  # the reinforced model does change the scores
+    assert isinstance(load_ensemble(ens.path / "model"), LogitEnsemble)

@@ -1,0 +1,73 @@
+"""NPO, Negative Preference Optimization (Zhang et al. 2024), as a reference unlearning baseline.
+
+    loss = mean over forget blocks of  -(2 / beta) * log sigmoid(-beta * (log p_theta(x) - log p_ref(x)))
+
+with SEQUENCE log-probabilities (the sum of a block's token log-probs, padding excluded) and the
+reference = the frozen subject. The reference values never change, so they are computed once with
+the subject before its first update instead of keeping a second model in memory. Optional retain
+term (NPO+RT): `+ retain_weight * CE(retain blocks)`, as in GD. At step 0 the loss is
+`(2 / beta) * ln 2` exactly; it falls as the model's probability of the forget blocks falls, and,
+unlike gradient ascent, its gradient vanishes once they are improbable (bounded loss).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from corpus_tools.progress import Reporter
+from corpus_tools.store import Artifact, Store, artifact_version
+from training.data import TrainData, next_token_data
+from training.finetune import StepHook
+from training.gradient_ascent import (ForgetData, LossFn, lm_loss, load_tokenizer_of, retain_data, run_objective,
+                                      sequence_logp)
+
+CODE_VERSION = "npo_v1"
+
+
+def npo_loss(beta: float, retain_weight: float = 0.0) -> LossFn:
+    def loss(logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        f = batch["forget"]
+        ratio = sequence_logp(logits[f], batch["labels"][f]) - batch["ref_logp"]
+        out = (-2.0 / beta * F.logsigmoid(-beta * ratio)).mean()
+        if retain_weight and bool((~f).any()):
+            out = out + retain_weight * lm_loss(logits[~f], batch["labels"][~f])
+        return out
+    return loss
+
+
+@torch.no_grad()
+def reference_logp(model, data: TrainData, batch_size: int) -> torch.Tensor:
+    """[N] sequence log-prob of every block under `model` (the subject, before any update)."""
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(data), batch_size):
+        b = {k: v.to(device) for k, v in data.batch(torch.arange(start, min(start + batch_size, len(data)))).items()}
+        mask = None if bool(b["attention_mask"].all()) else b["attention_mask"]  # as in training
+        logits = model(input_ids=b["input_ids"], attention_mask=mask, use_cache=False).logits
+        out.append(sequence_logp(logits, b["labels"]).cpu())
+    return torch.cat(out)
+
+
+def unlearn_npo(store: Store, target: str, settings, key: dict, *, blocks: Artifact, subject: Artifact,
+                progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
+    """NPO (optionally NPO+RT) on `blocks`, starting from and referenced to `subject`."""
+    parents = [blocks.version, subject.version]
+    version = artifact_version("unlearn", key, parents, CODE_VERSION)
+    if (found := store.get("unlearn", target, version)) is not None:
+        return found, False
+
+    def make_data(model, source: Path) -> ForgetData:
+        forget = next_token_data(store, blocks, pad_id=0)
+        ref = reference_logp(model, forget, settings.batch_size)
+        retain = None
+        if settings.npo_retain:
+            retain = retain_data(settings.retain_corpus, load_tokenizer_of(source), forget.input_ids.shape[1])
+        return ForgetData(forget, retain, ref_logp=ref)
+
+    loss = npo_loss(settings.beta, settings.retain_weight if settings.npo_retain else 0.0)
+    return run_objective(store, target, version, settings, parents=parents, parent=subject, method="npo",
+                         make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
+                         code_version=CODE_VERSION)
