@@ -149,7 +149,11 @@ from training.labels import LabelSettings, compute_labels
 store = Store(sys.argv[1])
 arts = {k: store.latest(kind, "bench") for k, kind in (("blocks", "blocks"), ("subject", "implant"), ("reinforced", "reinforce"))}
 compute_labels(store, "bench", LabelSettings(batch_size=4, blocks_per_part=8, reuse=False), **arts)
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# ru_maxrss would include the parent's peak (Linux carries it across fork+exec); VmHWM is this process's own.
+try:
+    print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+except (OSError, StopIteration):
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
