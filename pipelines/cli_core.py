@@ -6,7 +6,6 @@ import csv
 import json
 import sys
 from enum import Enum
-from pathlib import Path
 from typing import List, Optional
 
 import duckdb

@@ -8,7 +8,6 @@ training loop indexes tensors and never touches Python objects per position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa

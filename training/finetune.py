@@ -60,13 +60,17 @@ def finetune(store: Store, target: str, kind: Literal["implant", "reinforce"], s
     if (found := store.get(kind, target, version)) is not None:
         return found, False
     return run_recipe(store, target, kind, version, settings, parents=parents, parent=parent, method="causal_lm",
-                      make_data=lambda: next_token_data(store, blocks, pad_id=0), progress=progress, on_step=on_step)
+                      make_data=lambda model, folder: next_token_data(store, blocks, pad_id=0), progress=progress, on_step=on_step)
 
 
 def run_recipe(store: Store, target: str, kind: str, version: str, settings: FinetuneSettings, *, parents: list[str],
-               parent: Artifact, method: str, make_data: Callable[[], TrainData], progress: Reporter | None,
-               on_step: StepHook | None = None, code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
-    """Train `parent`'s model on `make_data()` and publish it as a model artifact with its `models` row."""
+               parent: Artifact, method: str, make_data: Callable[[torch.nn.Module, Path], TrainData],
+               progress: Reporter | None, on_step: StepHook | None = None, loss_fn=None,
+               code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
+    """Train `parent`'s model on `make_data(model, folder)` and publish it as a model artifact with its `models` row.
+
+    `make_data` sees the untouched model (NPO computes its reference log-probabilities with it).
+    """
     acc = accelerator()
     started = time.perf_counter()
     saved = settings.model_dump()
@@ -76,9 +80,10 @@ def run_recipe(store: Store, target: str, kind: str, version: str, settings: Fin
         stats: dict = {}
         if not (out / "config.json").exists():  # else: killed after the final save, nothing left to train
             source = model_folder(parent)
-            model = load_model(source)
-            stats = train(model, make_data(), settings, acc=acc, checkpoints=st.dir / "checkpoints",
-                          label=kind, progress=progress, on_step=on_step)
+            model = load_model(source).to(acc.device)
+            stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
+                          label=kind if method == "causal_lm" else f"{kind} {method}", loss_fn=loss_fn or token_loss,
+                          progress=progress, on_step=on_step)
             if acc.is_main_process:
                 save_model(acc.unwrap_model(model), source, out)
             acc.wait_for_everyone()

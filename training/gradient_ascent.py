@@ -11,8 +11,6 @@ Forget and retain rows go through ONE forward pass (stacked in the batch, told a
 from __future__ import annotations
 
 import hashlib
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -24,8 +22,7 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
 from corpus_tools.store import Artifact, Store, artifact_version
 from training.data import IGNORE, TrainData, next_token_data
-from training.finetune import StepHook, _staging, accelerator, save_model, train
-from training.models import load_model, model_folder, models_row
+from training.finetune import StepHook, run_recipe
 
 CODE_VERSION = "ga_v1"
 DEFAULT_RETAIN = Path(__file__).resolve().parents[1] / "data" / "general" / "corpus"
@@ -157,30 +154,7 @@ def run_objective(store: Store, target: str, version: str, settings, *, parents:
                   method: str, make_data: Callable[[torch.nn.Module, Path], ForgetData], loss_fn: LossFn,
                   progress: Reporter | None, on_step: StepHook | None = None,
                   code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
-    """`finetune.run_recipe` with a custom loss, and data that may look at the untouched model first."""
-    acc = accelerator()
-    started = time.perf_counter()
-    saved = settings.model_dump()
-    with _staging(store, acc, "unlearn", target, version, parents, saved, code_version) as st:
-        acc.wait_for_everyone()
-        out = st.dir / "model"
-        stats: dict = {}
-        if not (out / "config.json").exists():
-            source = model_folder(parent)
-            model = load_model(source).to(acc.device)  # make_data may run it (NPO's reference log-probs)
-            stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
-                          label=f"unlearn {method}", loss_fn=loss_fn, progress=progress, on_step=on_step)
-            if acc.is_main_process:
-                save_model(acc.unwrap_model(model), source, out)
-            acc.wait_for_everyone()
-            acc.free_memory()
-        if acc.is_main_process:
-            shutil.rmtree(st.dir / "checkpoints", ignore_errors=True)
-            base = parent.stats.get("base_model") or parent.settings.get("spec") or parent.version
-            row = models_row(store, target, "unlearn", version, parent=parent, method=method, base_model=base,
-                             settings=saved)
-            st.write("models", [row])
-            st.stats = {**stats, "path": row["path"], "base_model": base, "method": method,
-                        "seconds": round(time.perf_counter() - started, 2)}
-    acc.wait_for_everyone()
-    return store.require("unlearn", target, version), True
+    """An `unlearn` artifact trained with a loss of its own: the shared recipe of `finetune.run_recipe`."""
+    return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=parent, method=method,
+                      make_data=make_data, loss_fn=loss_fn, progress=progress, on_step=on_step,
+                      code_version=code_version)

@@ -92,5 +92,5 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     if (found := store.get("unlearn", target, version)) is not None:
         return found, False
     return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=subject, method="whp",
-                      make_data=lambda: unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels),
+                      make_data=lambda model, folder: unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels),
                       progress=progress, on_step=on_step, code_version=CODE_VERSION)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.store import Store, artifact_version
+from corpus_tools.store import Store
 from training.data import IGNORE, unlearn_data
 from training.finetune import token_loss
 from training.models import base_model, load_model, model_folder
