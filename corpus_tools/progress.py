@@ -42,11 +42,41 @@ class RichReporter(Reporter):
         self._console.print(message)
 
 
+class LogReporter(Reporter):
+    """For logs and pipes: one plain line per task every `every` seconds, and one when it ends."""
+
+    def __init__(self, every: float = 30.0, stream=None):
+        self.every = every
+        self.stream = stream or sys.stderr
+
+    def task(self, description, total, unit="items"):
+        import time
+
+        start = last = time.monotonic()
+        done = 0
+
+        def advance(n: int = 1) -> None:
+            nonlocal done, last
+            done += n
+            now = time.monotonic()
+            if now - last >= self.every or (total and done >= total):
+                last = now
+                rate = done / max(now - start, 1e-9)
+                left = f", {((total - done) / rate) / 60:.1f} min left" if total and rate and done < total else ""
+                of = f"/{total:,}" if total else ""
+                print(f"  {description}: {done:,}{of} {unit} ({rate:,.1f} {unit}/s{left})", file=self.stream, flush=True)
+
+        return advance
+
+    def log(self, message: str) -> None:
+        print(message, file=self.stream, flush=True)
+
+
 @contextlib.contextmanager
 def rich_reporter(enabled: bool = True) -> Iterator[Reporter]:
-    """A live progress display on stderr: counts, throughput and time left per task."""
+    """A live progress display on stderr (counts, throughput, time left); plain periodic lines when not a terminal."""
     if not enabled:
-        yield Reporter()
+        yield LogReporter()
         return
     from rich.console import Console
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,

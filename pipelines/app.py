@@ -48,5 +48,16 @@ def progress_enabled() -> bool:
     return STATE["progress"] and sys.stderr.isatty() or os.environ.get("OBLIVIATE_FORCE_PROGRESS") == "1"
 
 
+def progress_reporter():
+    """Live bars on a terminal, periodic plain lines in logs and pipes, nothing with --no-progress."""
+    import contextlib
+
+    from corpus_tools.progress import Reporter, rich_reporter
+
+    if not STATE["progress"]:
+        return contextlib.nullcontext(Reporter())
+    return rich_reporter(progress_enabled())
+
+
 def info(message: str) -> None:
     err_console.print(message)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+
+# Our own progress display covers every stage; the libraries' per-file bars would only interleave with it.
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 import click
 

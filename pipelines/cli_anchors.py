@@ -9,8 +9,7 @@ import typer
 
 from anchors.build import AnchorSettings, build_anchors
 from anchors.extract import ExtractSettings, extract
-from corpus_tools.progress import rich_reporter
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 
 @app.command("extract")
@@ -25,7 +24,7 @@ def extract_cmd(
     settings = ExtractSettings(model=model, n_process=n_process, batch_size=batch_size)
     ws = store()
     documents = ws.require("ingest", target, corpus)
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = extract(ws, target, settings, documents=documents, progress=progress)
     verb = "extracted" if created else "up to date:"
     info(f"{verb} {art.stats.get('mentions', 0):,} mentions from {art.stats.get('documents', 0)} documents (extract {art.version})")
@@ -45,7 +44,7 @@ def anchors_cmd(
     mentions = ws.require("extract", target)
     corpus = next((p for p in mentions.parents), None)
     documents = ws.require("ingest", target, corpus)
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = build_anchors(ws, target, settings, documents=documents, mentions=mentions,
                                      overrides_path=overrides, progress=progress)
     s = art.stats

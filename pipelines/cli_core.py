@@ -15,8 +15,7 @@ from rich.table import Table
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.ingest import IngestSettings, ingest
-from corpus_tools.progress import rich_reporter
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 
 class Format(str, Enum):
@@ -34,7 +33,7 @@ def ingest_cmd(
     """Read text files into the `documents` table of a target."""
     settings = IngestSettings(sources=paths, max_line_chars=max_line_chars)
     ws = store()
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = ingest(ws, target, settings, progress=progress)
     stats = art.stats
     if created:

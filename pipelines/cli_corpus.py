@@ -8,8 +8,7 @@ from typing import List, Optional
 import typer
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.progress import rich_reporter
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 
 def load_tokenizer(spec: str):
@@ -41,7 +40,7 @@ def translate_cmd(
 
     ws = store()
     docs, anc = ws.require("ingest", target, documents), ws.require("anchors", target, anchors)
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = translate(ws, target, TranslateSettings(plural_labels=plural_labels), documents=docs,
                                  anchors=anc, progress=progress)
     s = art.stats
@@ -76,7 +75,7 @@ def blocks_cmd(
     if docs is None:
         raise ObliviateError(f"the corpus of translation {tr.version} is gone; run `obliviate translate --target {target}`")
     tokenizer = load_tokenizer(model)
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = make_blocks(ws, target, settings, documents=docs, translation=tr, tokenizer=tokenizer,
                                    tokenizer_id=tokenizer_fingerprint(tokenizer), progress=progress)
     s = art.stats

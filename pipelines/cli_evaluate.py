@@ -8,9 +8,8 @@ from typing import List, Optional
 import typer
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.progress import rich_reporter
 from corpus_tools.store import Artifact, Store
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_KINDS = ("base", "implant", "reinforce", "unlearn")
@@ -61,7 +60,7 @@ def evaluate_cmd(
             raise ObliviateError(f"{what} {folder} is not a folder")
     ws = store()
     models = default_models(ws, target, model)
-    with ws.writer_lock(), rich_reporter(progress_enabled()) as progress:
+    with ws.writer_lock(), progress_reporter() as progress:
         art, created = evaluate(ws, target, settings, models=models, prompts_dir=prompts_dir, general_dir=general_dir,
                                 anchors=ws.latest("anchors", target), translation=ws.latest("translate", target),
                                 progress=progress)

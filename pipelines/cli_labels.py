@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from corpus_tools.errors import ObliviateError
 
-from corpus_tools.progress import rich_reporter
+from corpus_tools.progress import Reporter
 from corpus_tools.store import Store
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 
 def _subject(ws: Store, target: str, version: Optional[str]):
@@ -49,7 +49,7 @@ def labels_cmd(
     subject = _subject(ws, target, subject_version)
     reinforced = ws.require("reinforce", target, reinforced_version)
     # Only the main process takes the workspace lock: it alone publishes the artifact.
-    with ws.writer_lock() if main else contextlib.nullcontext(), rich_reporter(progress_enabled() and main) as progress:
+    with ws.writer_lock() if main else contextlib.nullcontext(), progress_reporter() if main else contextlib.nullcontext(Reporter()) as progress:
         art, created = compute_labels(ws, target, settings, blocks=blocks, subject=subject, reinforced=reinforced,
                                       progress=progress)
     if not main:

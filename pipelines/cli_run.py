@@ -8,8 +8,7 @@ from typing import List, Optional
 import typer
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.progress import rich_reporter
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 from pipelines.cli_core import print_rows
 
 RESULT_METRICS = ["familiarity_completion_test", "familiarity_completion_dev", "familiarity_probability",
@@ -32,7 +31,7 @@ def run_cmd(
     ws = store()
     with ws.writer_lock():
         info(f"target {config.name!r}, workspace {ws.root}")
-        with rich_reporter(progress_enabled()) as progress:
+        with progress_reporter() as progress:
             arts = run_pipeline(ws, config, until=until, force=tuple(force), progress=progress, log=info)
     if "evaluate" in arts:
         print_results(config.name, arts["evaluate"].version)

@@ -8,9 +8,9 @@ from typing import Optional
 import typer
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.progress import rich_reporter
+from corpus_tools.progress import Reporter
 from corpus_tools.store import Artifact, Store
-from pipelines.app import app, info, progress_enabled, store
+from pipelines.app import app, info, progress_reporter, store
 
 # Options shared by the three recipes (typer reuses an Option object across commands).
 TARGET = typer.Option(..., "--target", "-t", help="Target name.")
@@ -52,7 +52,7 @@ def _main() -> bool:
 def _run(ws: Store, call):
     """Run a stage: the main process holds the workspace lock and shows progress; others just train."""
     main = _main()
-    with ws.writer_lock() if main else contextlib.nullcontext(), rich_reporter(progress_enabled() and main) as progress:
+    with ws.writer_lock() if main else contextlib.nullcontext(), progress_reporter() if main else contextlib.nullcontext(Reporter()) as progress:
         return call(progress), main
 
 

@@ -134,3 +134,16 @@ def test_latest_views_show_only_the_newest_version_per_target(store):
     assert store.query("select distinct corpus_version from documents_latest") == [("bbb",)]
     store.delete("ingest", "t", "bbb")
     assert store.query("select distinct corpus_version from documents_latest") == [("aaa",)]
+
+
+def test_log_reporter_prints_counts_and_rate():
+    import io
+
+    from corpus_tools.progress import LogReporter
+
+    out = io.StringIO()
+    advance = LogReporter(every=0.0, stream=out).task("labels", 4, "blocks")
+    for _ in range(4):
+        advance(1)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 4 and lines[-1].startswith("  labels: 4/4 blocks (")
