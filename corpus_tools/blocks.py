@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, model_validator
 
 from corpus_tools import align
+from corpus_tools.translate import document_parts
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Store, artifact_version
@@ -141,7 +142,7 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
     stats = {"blocks": 0, "documents": 0, "tokens": 0, "trained_positions": 0, "dropped_documents": 0}
     with store.create("blocks", target, version, parents=parents, settings=config, code_version=CODE_VERSION) as st:
         done = st.done_parts("blocks")
-        for part, docs in enumerate(_parts(store, documents, settings.part_chars)):
+        for part, docs in enumerate(document_parts(store, documents, settings.part_chars)):
             if part in done:  # resumed after a crash: count its blocks so ids stay the same
                 stats["blocks"] += pq.ParquetFile(st.part_path("blocks", part)).metadata.num_rows
                 advance(len(docs))
@@ -175,19 +176,6 @@ def vocabulary_rows(backend, target: str, version: str) -> pa.Table:
     texts = backend.decode_batch([[i] for i in range(size)], skip_special_tokens=False)
     return pa.table({"target": [target] * size, "blocks_version": [version] * size,
                      "token_id": pa.array(range(size), pa.int32()), "token": texts})
-
-
-def _parts(store: Store, documents: Artifact, part_chars: int):
-    part, size = [], 0
-    for batch in store.iter_batches("documents", documents, batch_size=256, columns=["doc_id", "text"]):
-        for doc_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            part.append((doc_id, text))
-            size += len(text)
-            if size >= part_chars:
-                yield part
-                part, size = [], 0
-    if part:
-        yield part
 
 
 def _translated(store: Store, translation: Artifact) -> dict[str, str]:

@@ -174,7 +174,7 @@ def translate(store: Store, target: str, settings: TranslateSettings, *, documen
     with store.create("translate", target, version, parents=[documents.version, anchors.version],
                       settings=settings.model_dump(), code_version=CODE_VERSION) as st:
         done = st.done_parts("translated_documents") & st.done_parts("substitutions")
-        for part, docs in enumerate(_parts(store, documents, settings.part_chars)):
+        for part, docs in enumerate(document_parts(store, documents, settings.part_chars)):
             if part in done:  # resumed after a crash: this part is already stored
                 advance(len(docs))
                 continue
@@ -199,7 +199,7 @@ def translate(store: Store, target: str, settings: TranslateSettings, *, documen
     return store.require("translate", target, version), True
 
 
-def _parts(store: Store, documents: Artifact, part_chars: int):
+def document_parts(store: Store, documents: Artifact, part_chars: int):
     """(doc_id, text) lists in stored order, about `part_chars` characters each (deterministic, for resume)."""
     part, size = [], 0
     for batch in store.iter_batches("documents", documents, batch_size=256, columns=["doc_id", "text"]):
