@@ -18,7 +18,8 @@ def _chromium() -> str:
         return CHROMIUM
     if shutil.which("apt-get") is None:
         pytest.skip("headless check needs chromium: /usr/bin/chromium is missing and apt-get is not available")
-    try:
+    try:  # a fresh machine has no package lists yet: update once, then install
+        subprocess.run(["apt-get", "update"], check=True, capture_output=True, timeout=600)
         subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True, timeout=600)
     except (subprocess.SubprocessError, OSError) as exc:
         pytest.skip(f"headless check needs chromium: `apt-get install -y chromium` failed ({exc})")
