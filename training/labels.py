@@ -114,8 +114,9 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
     n_parts = -(-n_blocks // settings.blocks_per_part)
     mine = [p for p in range(n_parts) if p % acc.num_processes == acc.process_index]
     todo = set(mine) - st.done_parts("generic_labels")
-    advance = task(progress if acc.is_main_process else None, "labels", len(mine) * settings.blocks_per_part, "blocks")
-    advance((len(mine) - len(todo)) * settings.blocks_per_part)
+    size = {p: min(settings.blocks_per_part, n_blocks - p * settings.blocks_per_part) for p in mine}
+    advance = task(progress if acc.is_main_process else None, "labels", sum(size.values()), "blocks")
+    advance(sum(size[p] for p in mine if p not in todo))
     if not todo:
         return
     g_model, r_model = load_model(subject, acc.device), load_model(reinforced, acc.device)
