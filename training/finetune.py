@@ -74,7 +74,7 @@ def run_recipe(store: Store, target: str, kind: str, version: str, settings: Fin
     acc = accelerator()
     started = time.perf_counter()
     saved = settings.model_dump()
-    with _staging(store, acc, kind, target, version, parents, saved, code_version) as st:
+    with main_process_staging(store, acc, kind, target, version, parents, saved, code_version) as st:
         acc.wait_for_everyone()  # the staging folder exists before anyone reads or writes it
         out = st.dir / "model"
         stats: dict = {}
@@ -233,8 +233,8 @@ def save_model(model, source: Path, out: Path) -> None:
     tmp.rename(out)
 
 
-class _staging:
-    """store.create on the main process; the other processes only see the staging folder."""
+class main_process_staging:
+    """store.create on the main process; the other processes write into the same staging folder."""
 
     def __init__(self, store: Store, acc, kind, target, version, parents, settings, code_version):
         self.ctx = store.create(kind, target, version, parents=parents, settings=settings,

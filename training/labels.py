@@ -23,6 +23,7 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Staging, Store, artifact_version
 from training import generic
+from training.finetune import main_process_staging
 
 CODE_VERSION = "labels_v1"
 VERSIONED = {"alpha", "top_k", "blocks_per_part"}  # the rest changes speed, not rows
@@ -59,7 +60,7 @@ def compute_labels(store: Store, target: str, settings: LabelSettings, *, blocks
     acc = accelerator()
     saved = {**settings.model_dump(), "source": source, "relabel_of": None}
     started = time.perf_counter()
-    with _staging(store, acc, "labels", target, version, list(source.values()), saved) as st:
+    with main_process_staging(store, acc, "labels", target, version, list(source.values()), saved, CODE_VERSION) as st:
         acc.wait_for_everyone()  # the staging folder exists before anyone writes into it
         _label_parts(store, st, target, version, settings, blocks, subject, reinforced, acc, progress)
         acc.wait_for_everyone()
@@ -87,7 +88,7 @@ def relabel(store: Store, target: str, alpha: float, *, labels: Artifact,
         return found, False
     acc = accelerator()
     started = time.perf_counter()
-    with _staging(store, acc, "labels", target, version, [labels.version], saved) as st:
+    with main_process_staging(store, acc, "labels", target, version, [labels.version], saved, CODE_VERSION) as st:
         if acc.is_main_process:  # cheap: no model, so one process does it all
             files = sorted((labels.path / "generic_labels").glob("part-*.parquet"))
             advance = task(progress, "relabel", len(files), "parts")
@@ -208,20 +209,3 @@ def accelerator():
 
     # Without cpu=True, a GPU-less process under torchrun would believe it is alone.
     return Accelerator(cpu=not torch.cuda.is_available())
-
-
-class _staging:
-    """store.create on the main process; the other processes write parts into the same staging folder."""
-
-    def __init__(self, store, acc, kind, target, version, parents, settings):
-        self.acc = acc
-        self.ctx = store.create(kind, target, version, parents=parents, settings=settings,
-                                code_version=CODE_VERSION) if acc.is_main_process else None
-        self.dir = store.root / ".staging" / kind / target / version
-
-    def __enter__(self) -> Staging:
-        # Other processes only write parts; the caller's barrier makes them wait for the folder.
-        return self.ctx.__enter__() if self.ctx is not None else Staging(self.dir)
-
-    def __exit__(self, *exc):
-        return self.ctx.__exit__(*exc) if self.ctx is not None else False
