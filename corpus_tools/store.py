@@ -108,6 +108,7 @@ class Store:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_workspace()
         self.db_path = self.root / DB_NAME
+        self._listing: tuple[tuple, list[Artifact]] | None = None  # (database file signature, every artifact)
 
     # -- connections ---------------------------------------------------------------------
 
@@ -147,22 +148,42 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def artifacts(self, kind: str | None = None, target: str | None = None) -> list[Artifact]:
-        if not self.db_path.exists():
+        return [a for a in self._all_artifacts() if (kind is None or a.kind == kind) and (target is None or a.target == target)]
+
+    def _signature(self) -> tuple | None:
+        """Changes whenever any process commits to the database (DuckDB rewrites the file or its WAL)."""
+        try:
+            db = os.stat(self.db_path)
+        except FileNotFoundError:
+            return None
+        try:
+            wal = os.stat(f"{self.db_path}.wal")
+            wal_sig = (wal.st_ino, wal.st_mtime_ns, wal.st_size)
+        except FileNotFoundError:
+            wal_sig = None
+        return db.st_ino, db.st_mtime_ns, db.st_size, db.st_ctime_ns, wal_sig
+
+    def _all_artifacts(self) -> list[Artifact]:
+        """Every registered artifact, oldest first; read again only when the database file has changed, so the
+        many lookups of a stage cost one connection instead of one each."""
+        signature = self._signature()
+        if signature is None:
             return []
+        if self._listing is not None and self._listing[0] == signature:
+            return self._listing[1]
         with self.connect(read_only=True) as con:
             if not _has_table(con, "artifacts"):
                 return []
             rows = con.execute(
                 "select kind, target, version, parents, settings, code_version, created_at, path,"
-                " tables, stats from artifacts where ($1 is null or kind = $1)"
-                " and ($2 is null or target = $2) order by created_at",
-                [kind, target],
-            ).fetchall()
-        return [
+                " tables, stats from artifacts order by created_at").fetchall()
+        found = [
             Artifact(k, t, v, list(p or []), json.loads(s or "{}"), c, ts, self.root / path,
                      list(tb or []), json.loads(st or "{}"))
             for k, t, v, p, s, c, ts, path, tb, st in rows
         ]
+        self._listing = (signature, found)
+        return found
 
     def get(self, kind: str, target: str, version: str) -> Artifact | None:
         return next((a for a in self.artifacts(kind, target) if a.version == version), None)
@@ -223,6 +244,7 @@ class Store:
 
     def _register(self, kind, target, version, parents, settings, code_version, final, tables, stats):
         rel = final.relative_to(self.root).as_posix()
+        self._listing = None
         with self.connect() as con:
             con.execute("begin transaction")
             try:
@@ -245,6 +267,7 @@ class Store:
     def delete(self, kind: str, target: str, version: str) -> None:
         """Forget an artifact (used by `run --force`); its files go after the row does."""
         art = self.require(kind, target, version)
+        self._listing = None
         with self.connect() as con:
             con.execute("begin transaction")
             con.execute("delete from artifacts where kind = ? and target = ? and version = ?", [kind, target, version])
