@@ -177,17 +177,28 @@ def run(quick: bool = False) -> list[dict]:
     results = []
 
     ours, base = _pair(lambda: forget(labels_once(arts, settings)), lambda: raw_forward(arts, settings), repeats)
-    results.append({"name": f"labels positions/s vs raw forward of both models ({n_blocks} blocks x {n_tok})",
+    results.append({"name": f"labels positions/s (stage: read, forward, label, write) vs raw forward of both models "
+                            f"({n_blocks} blocks x {n_tok}; the stage applies the reinforced model's output layer "
+                            f"only to the k candidates)",
                     "ours": positions / ours, "baseline": positions / base, "ratio": base / ours,
                     "target": ">= 0.85x", "pass": base / ours >= 0.85})
 
     source = labels_once(arts, settings)
     store = Store(tmp / "ws")
     fresh = LabelSettings(alpha=2.5, batch_size=4, blocks_per_part=8, reuse=False)
-    ours, base = _pair(lambda: forget(relabel(store, TARGET, 2.5, labels=source)[0]),
-                       lambda: forget(labels_once(arts, fresh)), repeats)
-    results.append({"name": "relabel at a new alpha vs recomputing with the models (s)", "ours": ours, "baseline": base,
-                    "ratio": base / ours, "target": ">= 100x", "pass": base / ours >= 100})
+    made, ours, base = [], [], []
+    for _ in range(repeats):  # each side times its own work only; deleting the result is not part of it
+        t = time.perf_counter()
+        made.append(relabel(store, TARGET, 2.5, labels=source)[0])
+        ours.append(time.perf_counter() - t)
+        forget(made[-1])
+        t = time.perf_counter()
+        made.append(labels_once(arts, fresh))
+        base.append(time.perf_counter() - t)
+        forget(made[-1])
+    ours, base = statistics.median(ours), statistics.median(base)
+    results.append({"name": f"relabel at a new alpha vs recomputing with the models ({positions} positions, s)",
+                    "ours": ours, "baseline": base, "ratio": base / ours, "target": ">= 100x", "pass": base / ours >= 100})
 
     from transformers import AutoModelForCausalLM
 
@@ -199,9 +210,9 @@ def run(quick: bool = False) -> list[dict]:
     rows, pos, t_pos = generic.trained_rows(batch)
     alpha, k = settings.alpha, settings.top_k
 
-    def vectorised():
-        g = generic.apply_forbidden(g_all[rows, t_pos], rows, pos, batch.forbidden_tokens, batch.forbidden_from)
-        return generic.generic_labels(g, r_all, rows, pos, alpha, k).label.tolist()
+    def vectorised():  # the stage's code path (label_rows), fed logits already computed, like the loop
+        g, r = generic.DenseLogits(g_all, rows, t_pos), generic.DenseLogits(r_all, rows, pos)
+        return generic.label_rows(g, r, rows, pos, batch.forbidden_tokens, batch.forbidden_from, alpha, k).label.tolist()
 
     def loop():
         return loop_labels(g_all, r_all, batch, rows, pos, t_pos, alpha, k)

@@ -94,22 +94,76 @@ class Labels:
     exact_up_to: torch.Tensor  # (N,) the largest alpha at which the top-k still decides it
 
 
+class DenseLogits:
+    """Logits already computed for whole blocks, (B, T, V), read at the rows' (block row, position)."""
+
+    def __init__(self, logits: torch.Tensor, rows: torch.Tensor, pos: torch.Tensor):
+        self.logits, self.block, self.pos = logits, rows, pos
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        return self.logits[self.block[index], self.pos[index]].float()
+
+    def at(self, index: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        return self.logits[self.block[index, None], self.pos[index, None], ids].float()
+
+
+class HeadLogits:
+    """Logits left as last hidden states (N, d) plus the output layer: a row costs d*V multiply-adds only when
+    asked for, and k candidate values cost d*k (the reinforced model's full rows are rarely needed)."""
+
+    def __init__(self, hidden: torch.Tensor, head: torch.nn.Linear):
+        self.hidden, self.weight, self.bias = hidden, head.weight, head.bias
+
+    def rows(self, index: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.linear(self.hidden[index], self.weight, self.bias).float()
+
+    def at(self, index: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        out = torch.einsum("nd,nkd->nk", self.hidden[index], self.weight[ids])
+        return (out if self.bias is None else out + self.bias[ids]).float()
+
+
+def label_rows(g: DenseLogits | HeadLogits, r: DenseLogits | HeadLogits, rows: torch.Tensor, pos: torch.Tensor,
+               forbidden_tokens: torch.Tensor, forbidden_from: torch.Tensor, alpha: float, top_k: int,
+               chunk: int = 64) -> Labels:
+    """Generic labels of the N trained rows (block row `rows`, original position `pos`), `chunk` rows at a time.
+
+    Per chunk: the subject's full rows, the forbidden rule, the top-k+1 of g, the reinforced values at those k
+    ids only, the decision; the reinforced model's full rows only where the top-k cannot decide. A chunk's
+    (chunk, V) rows stay in cache, and no (N, V) tensor is ever built, so memory does not grow with N.
+    """
+    parts = []
+    for start in range(0, len(rows), chunk):
+        index = torch.arange(start, min(start + chunk, len(rows)), device=rows.device)
+        gc = apply_forbidden(g.rows(index), rows[index], pos[index], forbidden_tokens, forbidden_from)
+        parts.append(_decide(gc, lambda ids, i=index: r.at(i, ids), lambda sel, i=index: r.rows(i[sel]), alpha, top_k))
+    if not parts:
+        empty = torch.zeros(0, top_k)
+        return Labels(torch.zeros(0, dtype=torch.long), empty.long(), empty, empty, torch.zeros(0), torch.zeros(0, dtype=torch.bool),
+                      torch.zeros(0))
+    return Labels(*(torch.cat(field) for field in zip(*(
+        (p.label, p.topk_ids, p.topk_g, p.topk_r, p.threshold, p.exact, p.exact_up_to) for p in parts))))
+
+
 def generic_labels(g: torch.Tensor, r_all: torch.Tensor, rows: torch.Tensor, pos: torch.Tensor,
                    alpha: float, top_k: int) -> Labels:
     """Hard generic labels and their top-k summary. `g` (N, V) must already have the forbidden rule applied;
-    r_all (B, T, V) are the reinforced logits, row n's at r_all[rows[n], pos[n]].
+    r_all (B, T, V) are the reinforced logits, row n's at r_all[rows[n], pos[n]]."""
+    r = DenseLogits(r_all, rows, pos)
+    index = torch.arange(len(rows), device=rows.device)
+    return _decide(g, lambda ids: r.at(index, ids), lambda sel: r.rows(index[sel]), alpha, top_k)
 
-    Only the top-k of r is gathered: where the top-k is strictly decisive (max_T v > threshold) it gives the
-    full-vocabulary argmax, so the (N, V) adjusted values are computed only for the other, rare rows.
-    """
+
+def _decide(g: torch.Tensor, r_at, r_rows, alpha: float, top_k: int) -> Labels:
+    """Only the top-k of r is gathered: where the top-k is strictly decisive (max_T v > threshold) it gives the
+    full-vocabulary argmax, so the full adjusted rows are computed only for the other, rare rows."""
     values, ids = fast_topk(g, top_k + 1)
     topk_ids, topk_g, threshold = ids[:, :top_k], values[:, :top_k], values[:, top_k]
-    topk_r = r_all[rows[:, None], pos[:, None], topk_ids]
+    topk_r = r_at(topk_ids)
     label, best_value = _best(topk_ids, topk_g, topk_r, alpha)
     slow = (best_value <= threshold).nonzero(as_tuple=True)[0]
     if slow.numel():
         gs = g[slow]
-        adjusted = (r_all[rows[slow], pos[slow]] - gs).clamp_(min=0).mul_(alpha).neg_().add_(gs)
+        adjusted = (r_rows(slow) - gs).clamp_(min=0).mul_(alpha).neg_().add_(gs)
         label[slow] = adjusted.argmax(dim=1)
     return Labels(label, topk_ids, topk_g, topk_r, threshold, best_value >= threshold,
                   exact_alpha_bound(topk_g, topk_r, threshold))

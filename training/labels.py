@@ -123,13 +123,14 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
     g_model, r_model = load_model(subject, acc.device), load_model(reinforced, acc.device)
     if g_model.config.vocab_size != r_model.config.vocab_size:
         raise ObliviateError(f"subject {subject.version} and reinforced {reinforced.version} have different vocabularies")
+    splits = (split_head(g_model), split_head(r_model))
     for index, part in _parts(store, blocks, settings.blocks_per_part):
         if index not in todo:
             continue
         tables = []
         for start in range(0, len(part), settings.batch_size):
             batch = generic.collate(part[start:start + settings.batch_size])
-            tables.append(part_rows(target, version, settings, batch, g_model, r_model, acc.device))
+            tables.append(part_rows(target, version, settings, batch, g_model, r_model, acc.device, splits))
             advance(len(part[start:start + settings.batch_size]))
         st.write("generic_labels", pa.concat_tables(tables), index=index)
         faults.reached("labels_part")
@@ -154,23 +155,46 @@ def _parts(store: Store, blocks: Artifact, per_part: int):
         yield index, buf
 
 
+def split_head(model):
+    """(body, head) with model(x).logits == head(body(x).last_hidden_state), checked on a probe; None when the
+    model does more than a linear output layer (logit soft-capping, scaling), which then runs whole."""
+    head = model.get_output_embeddings()
+    body = getattr(model, model.base_model_prefix, None)
+    if not isinstance(head, torch.nn.Linear) or body is None or body is model:
+        return None
+    device = next(model.parameters()).device
+    probe = (torch.arange(1, 13, device=device)[None] * 7919) % model.config.vocab_size
+    with torch.inference_mode():
+        whole = model(input_ids=probe, use_cache=False).logits.float()
+        split = head(body(input_ids=probe, use_cache=False).last_hidden_state).float()
+    return (body, head) if torch.allclose(whole, split, rtol=1e-4, atol=1e-4) else None
+
+
+def _row_logits(model, split, ids, mask, rows, pos):
+    """The model's logits at (rows, pos) of a batch, computed lazily from hidden states when it splits."""
+    if split is None:
+        return generic.DenseLogits(model(input_ids=ids, attention_mask=mask, use_cache=False).logits, rows, pos)
+    body, head = split
+    hidden = body(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+    return generic.HeadLogits(hidden[rows, pos], head)
+
+
 def part_rows(target: str, version: str, settings: LabelSettings, batch: generic.Batch, g_model, r_model,
-              device) -> pa.Table:
-    """generic_labels rows of one batch: one forward of each model, then tensor math on trained positions."""
+              device, splits=(None, None)) -> pa.Table:
+    """generic_labels rows of one batch: one forward of each model's body, then the output layers and the
+    label math on trained positions only, a chunk of rows at a time (generic.label_rows)."""
     rows, pos, t_pos = generic.trained_rows(batch)
     if bool((t_pos >= batch.translated_mask.sum(1)[rows]).any()):
         bad = int(batch.block_id[rows[t_pos >= batch.translated_mask.sum(1)[rows]][0]])
         raise ObliviateError(f"block {bad}: position_map points past the end of translated_ids")
     with torch.inference_mode():
-        g_all = g_model(input_ids=batch.translated_ids.to(device), attention_mask=batch.translated_mask.to(device),
-                        use_cache=False).logits
-        r_all = r_model(input_ids=batch.input_ids.to(device), attention_mask=batch.attention_mask.to(device),
-                        use_cache=False).logits
-        rows_d, pos_d = rows.to(device), pos.to(device)
-        g = g_all[rows_d, t_pos.to(device)].float()
-        del g_all
-        generic.apply_forbidden(g, rows_d, pos_d, batch.forbidden_tokens.to(device), batch.forbidden_from.to(device))
-        out = generic.generic_labels(g, r_all.float(), rows_d, pos_d, settings.alpha, settings.top_k)
+        rows_d, pos_d, t_pos_d = rows.to(device), pos.to(device), t_pos.to(device)
+        g = _row_logits(g_model, splits[0], batch.translated_ids.to(device), batch.translated_mask.to(device),
+                        rows_d, t_pos_d)
+        r = _row_logits(r_model, splits[1], batch.input_ids.to(device), batch.attention_mask.to(device),
+                        rows_d, pos_d)
+        out = generic.label_rows(g, r, rows_d, pos_d, batch.forbidden_tokens.to(device),
+                                 batch.forbidden_from.to(device), settings.alpha, settings.top_k)
     original = batch.input_ids[rows, pos + 1]
     return generic.rows_table(target, version, settings.alpha, batch.block_id[rows], pos, original, out)
 

@@ -68,3 +68,52 @@ def test_fast_topk_equals_torch_topk(width):
     torch.testing.assert_close(values, want, rtol=0, atol=0)
     torch.testing.assert_close(x.gather(1, ids), values, rtol=0, atol=0)
     assert all(len(set(row)) == 33 for row in ids.tolist())
+
+
+def test_chunked_rows_from_hidden_states_equal_the_dense_computation():
+    """label_rows (chunks of rows, logits from hidden states x head on demand) == the dense path, all fields."""
+    gen = torch.Generator().manual_seed(3)
+    B, T, d, V, k, alpha = 3, 9, 16, 120, 6, 5.0
+    head = torch.nn.Linear(d, V, bias=True)
+    with torch.no_grad():
+        head.weight.copy_(torch.randn(V, d, generator=gen))
+        head.bias.copy_(torch.randn(V, generator=gen))
+    h_g, h_r = torch.randn(B, T, d, generator=gen), torch.randn(B, T, d, generator=gen)
+    g_all, r_all = head(h_g).detach(), head(h_r).detach()
+    rows = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2, 2, 2, 2])
+    pos = torch.tensor([0, 1, 5, 0, 7, 0, 1, 2, 3, 4, 8])
+    t_pos = pos.flip(0) % T  # the translated position differs from the original one
+    tokens = torch.tensor([[3, 4], [5, 0], [int(g_all[2, 0].argmax()), 7]])
+    start = torch.tensor([[1, 2], [0, generic.FROM_NEVER], [0, 4]])
+    g = generic.apply_forbidden(g_all[rows, t_pos].clone(), rows, pos, tokens, start)
+    want = generic.generic_labels(g, r_all, rows, pos, alpha, k)
+    with torch.no_grad():
+        for chunk in (1, 4, 64):
+            got = generic.label_rows(generic.HeadLogits(h_g[rows, t_pos], head), generic.HeadLogits(h_r[rows, pos], head),
+                                     rows, pos, tokens, start, alpha, k, chunk=chunk)
+            assert torch.equal(got.label, want.label) and torch.equal(got.topk_ids, want.topk_ids)
+            for a, b in ((got.topk_g, want.topk_g), (got.topk_r, want.topk_r), (got.threshold, want.threshold)):
+                torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+            dense = generic.label_rows(generic.DenseLogits(g_all, rows, t_pos), generic.DenseLogits(r_all, rows, pos),
+                                       rows, pos, tokens, start, alpha, k, chunk=chunk)
+            assert torch.equal(dense.label, want.label) and torch.equal(dense.exact, want.exact)
+
+
+def test_split_head_only_when_the_logits_are_a_plain_linear_layer(tiny_model_dir):
+    from training.labels import split_head
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).eval()
+    body, head = split_head(model)
+    ids = torch.tensor([[5, 80, 300, 7]])
+    with torch.no_grad():
+        torch.testing.assert_close(head(body(input_ids=ids).last_hidden_state), model(input_ids=ids).logits)
+    real_forward = model.forward
+
+    def scaled(*args, **kwargs):  # a model whose logits are scaled after the head (as Granite's are)
+        out = real_forward(*args, **kwargs)
+        out.logits = out.logits / 2
+        return out
+
+    model.forward = scaled
+    assert split_head(model) is None
