@@ -130,9 +130,10 @@ def unlearn_cmd(target: str = TARGET, lr: float = LR, epochs: int = EPOCHS, batc
                 method: str = typer.Option("whp", "--method", help="whp (generic labels), ga, gd, npo, or ensemble (inference-time logit ensemble, no training)."),
                 soft_labels: bool = typer.Option(False, "--soft-labels", help="whp: KL toward the top-k generic distribution instead of the argmax label."),
                 beta: float = typer.Option(0.1, "--beta", help="npo: inverse temperature."),
-                retain_weight: float = typer.Option(1.0, "--retain-weight", help="gd / npo --npo-retain: weight of the general-corpus loss."),
+                retain_term: bool = typer.Option(False, "--retain-term", help="whp: add the next-token loss on the retain corpus."),
+                retain_weight: float = typer.Option(1.0, "--retain-weight", help="gd, npo --npo-retain, whp --retain-term: weight of the retain loss."),
                 npo_retain: bool = typer.Option(False, "--npo-retain", help="npo: add the retain loss (NPO+RT)."),
-                retain_corpus: Optional[str] = typer.Option(None, "--retain-corpus", help="Folder of .md/.txt retain texts (default: data/general/corpus)."),
+                retain_corpus: Optional[str] = typer.Option(None, "--retain-corpus", help="Folder of .md/.txt retain texts (default: data/retain/corpus)."),
                 alpha: float = typer.Option(5.0, "--alpha", help="ensemble: logits v_b - alpha * relu(v_r - v_b)."),
                 labels_version: Optional[str] = typer.Option(None, help="Generic labels version (whp; default: the latest)."),
                 blocks_version: Optional[str] = typer.Option(None, "--blocks-version", help="Blocks version (default: the labels' blocks for whp, else the latest)."),
@@ -146,7 +147,7 @@ def unlearn_cmd(target: str = TARGET, lr: float = LR, epochs: int = EPOCHS, batc
     settings = _settings(UnlearnSettings, lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
                          warmup_ratio=warmup_ratio, schedule=schedule, weight_decay=weight_decay,
                          max_grad_norm=max_grad_norm, seed=seed, max_steps=max_steps, soft_labels=soft_labels,
-                         method=method, beta=beta, retain_weight=retain_weight, npo_retain=npo_retain,
+                         method=method, beta=beta, retain_term=retain_term, retain_weight=retain_weight, npo_retain=npo_retain,
                          retain_corpus=retain_corpus, alpha=alpha)
     ws = store()
     labels = ws.require("labels", target, labels_version) if method == "whp" else (

@@ -2,7 +2,8 @@
 
 - GA (gradient ascent): minimise `-CE(forget)`, the negated next-token loss on the target blocks.
 - GD (gradient difference): `-CE(forget) + retain_weight * CE(retain)`, the retain blocks cut from the
-  general corpus (`data/general/corpus/*.md` by default) into blocks as wide as the target's.
+  retain corpus (`data/retain/corpus/*.md` by default, disjoint from the evaluation's general corpus)
+  into blocks as wide as the target's.
 
 Forget and retain rows go through ONE forward pass (stacked in the batch, told apart by the
 `forget` flag), so the shared `train` loop, gradient accumulation and DDP work unchanged.
@@ -25,7 +26,7 @@ from training.data import IGNORE, TrainData, next_token_data
 from training.finetune import StepHook, run_recipe
 
 CODE_VERSION = "ga_v1"
-DEFAULT_RETAIN = Path(__file__).resolve().parents[1] / "data" / "general" / "corpus"
+DEFAULT_RETAIN = Path(__file__).resolve().parents[1] / "data" / "retain" / "corpus"
 LossFn = Callable[[torch.Tensor, dict], torch.Tensor]
 
 

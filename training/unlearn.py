@@ -26,7 +26,7 @@ CODE_VERSION = "unlearn_v1"
 METHODS = ("whp", "ga", "gd", "npo", "ensemble")
 # Settings of the reference methods: left out of WHP's version key, so WHP versions made before
 # these existed stay valid; each method's key holds only what changes its result.
-REFERENCE_FIELDS = {"method", "beta", "retain_weight", "npo_retain", "alpha", "retain_corpus"}
+REFERENCE_FIELDS = {"method", "beta", "retain_weight", "npo_retain", "alpha", "retain_corpus", "retain_term"}
 
 
 class UnlearnSettings(FinetuneSettings):
@@ -35,16 +35,25 @@ class UnlearnSettings(FinetuneSettings):
         "whp", description="whp (generic labels), ga (gradient ascent), gd (gradient difference), npo, or ensemble "
                            "(inference-time logit ensemble of subject and reinforced model, no training).")
     beta: float = Field(0.1, gt=0, description="NPO inverse temperature beta.")
-    retain_weight: float = Field(1.0, ge=0, description="Weight of the retain (general corpus) loss of gd and of npo with npo_retain.")
+    retain_term: bool = Field(False, description="WHP: add retain_weight x the next-token loss on the retain corpus "
+                                                 "(each batch pairs every target block with a retain block).")
+    retain_weight: float = Field(1.0, ge=0, description="Weight of the retain loss of gd, of npo with npo_retain and of whp with retain_term.")
     npo_retain: bool = Field(False, description="Add the retain loss to NPO (NPO+RT).")
-    retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd / npo_retain (default: data/general/corpus).")
+    retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd, npo_retain and retain_term "
+                                                           "(default: data/retain/corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
 
 
 def version_key(settings: UnlearnSettings) -> dict:
     """What a method's version depends on."""
     if settings.method == "whp":
-        return settings.model_dump(exclude=REFERENCE_FIELDS)
+        key = settings.model_dump(exclude=REFERENCE_FIELDS)
+        if settings.retain_term:  # absent otherwise, so versions made before the option stay valid
+            from training.gradient_ascent import retain_fingerprint
+
+            key |= {"retain_term": True, "retain_weight": settings.retain_weight,
+                    "retain_corpus": retain_fingerprint(settings.retain_corpus)}
+        return key
     if settings.method == "ensemble":
         return {"method": "ensemble", "alpha": settings.alpha}
     key = {**settings.model_dump(exclude=REFERENCE_FIELDS | {"soft_labels"}), "method": settings.method}
@@ -91,6 +100,27 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     version = artifact_version("unlearn", version_key(settings), parents, CODE_VERSION)
     if (found := store.get("unlearn", target, version)) is not None:
         return found, False
+
+    def make_data(model, folder):
+        data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels)
+        if not settings.retain_term:
+            return data
+        from training.gradient_ascent import ForgetData, load_tokenizer_of, retain_data
+
+        return ForgetData(data, retain_data(settings.retain_corpus, load_tokenizer_of(folder), data.input_ids.shape[1]))
+
     return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=subject, method="whp",
-                      make_data=lambda model, folder: unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels),
+                      make_data=make_data, loss_fn=whp_retain_loss(settings.retain_weight) if settings.retain_term else None,
                       progress=progress, on_step=on_step, code_version=CODE_VERSION)
+
+
+def whp_retain_loss(retain_weight: float):
+    """The generic-label loss on the target rows plus `retain_weight` x next-token loss on the retain rows."""
+    from training.finetune import token_loss
+    from training.gradient_ascent import lm_loss
+
+    def loss(logits, batch):
+        f = batch["forget"]
+        target = {k: v for k, v in batch.items() if k in ("soft_ids", "soft_p")} | {"labels": batch["labels"][f]}
+        return token_loss(logits[f], target) + retain_weight * lm_loss(logits[~f], batch["labels"][~f])
+    return loss

@@ -59,6 +59,25 @@ def test_ga_and_gd_losses_by_hand():
     assert float(gd_loss(0.0)(logits, batch)) == pytest.approx(-forget, rel=1e-5)
 
 
+def test_whp_retain_term_by_hand():
+    from training.unlearn import whp_retain_loss
+
+    logits, batch = _batch(2)
+    hard = _hand_ce(logits, batch["labels"], [0, 1])
+    retain = _hand_ce(logits, batch["labels"], [2])
+    assert float(whp_retain_loss(0.5)(logits, batch)) == pytest.approx(hard + 0.5 * retain, rel=1e-5)
+    # soft labels: KL(p || q) over the candidates of the forget rows' labelled positions (row-major), + retain
+    soft_ids = torch.tensor([[1, 2], [2, 0], [3, 4], [4, 5], [5, 1]])
+    soft_p = torch.tensor([[0.7, 0.3], [0.5, 0.5], [0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    where = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)]
+    kl = 0.0
+    for (b, t), ids, p in zip(where, soft_ids.tolist(), soft_p.tolist()):
+        logq = _log_softmax(logits[b, t].tolist())
+        kl += sum(pi * (math.log(pi) - logq[j]) for j, pi in zip(ids, p))
+    got = whp_retain_loss(2.0)(logits, batch | {"soft_ids": soft_ids, "soft_p": soft_p})
+    assert float(got) == pytest.approx(kl / 5 + 2.0 * retain, rel=1e-5)
+
+
 def test_npo_loss_by_hand():
     logits, batch = _batch(1)
     beta = 0.3
@@ -223,6 +242,9 @@ def test_whp_version_is_unchanged_by_the_new_fields():
     assert artifact_version("unlearn", version_key(s), [], CODE_VERSION) != \
         artifact_version("unlearn", version_key(UnlearnSettings(lr=1e-4, method="ga")), [], CODE_VERSION)
     assert version_key(UnlearnSettings(method="ensemble", alpha=2)) != version_key(UnlearnSettings(method="ensemble"))
+    with_retain = version_key(UnlearnSettings(lr=1e-4, retain_term=True))
+    assert with_retain["retain_term"] and set(with_retain) - set(old_keys) == {"retain_term", "retain_weight", "retain_corpus"}
+    assert version_key(UnlearnSettings(lr=1e-4, retain_term=True, retain_weight=0.5)) != with_retain
 
 
 def _eval_inputs(tmp_path):

@@ -168,3 +168,20 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path, tiny_
     assert runs["two"]["steps"] == runs["one"]["steps"] == 8
     # same samples per step; only the per-micro-batch averaging of the loss differs
     assert runs["two"]["epoch_losses"] == pytest.approx(runs["one"]["epoch_losses"], abs=2e-2)
+
+
+def test_unlearn_with_a_retain_term_trains_on_both(store, tiny_model_dir, tmp_path):
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("Glaciers move slowly down the valley and carve it wider. " * 10)
+    blocks, rows = write_blocks(store)
+    labels, label_rows = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    settings = UnlearnSettings(lr=3e-2, epochs=3, batch_size=4, warmup_ratio=0.0, retain_term=True,
+                               retain_corpus=str(tmp_path / "retain"))
+    art, created = unlearn(store, TARGET, settings, blocks=blocks, labels=labels, subject=subject)
+    plain, _ = unlearn(store, TARGET, settings.model_copy(update={"retain_term": False}), blocks=blocks,
+                       labels=labels, subject=subject)
+    assert created and art.version != plain.version
+    assert label_prob(model_folder(art), rows, label_rows) > 10 * label_prob(model_folder(subject), rows, label_rows)
+    # the retain rows went through the model: more tokens per step than the labels alone
+    assert art.stats["train_tokens"] > plain.stats["train_tokens"]
