@@ -135,6 +135,11 @@ enabled = {str(implant).lower()}
 [labels]
 alpha = 5.0
 
+[unlearn]
+# the next-token loss on a general retain corpus (default: the bundled data/retain) beside the generic
+# labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
+retain_term = true
+
 [evaluate]
 # familiarity_prompts.jsonl / probability_prompts.jsonl live here; without them only retention is measured
 prompts_dir = "."

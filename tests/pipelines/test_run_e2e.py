@@ -66,6 +66,7 @@ blocks_per_part = 2
 [unlearn]
 epochs = 2
 lr = 1e-3
+retain_term = true
 [evaluate]
 max_new_tokens = 4
 knowledge_new_tokens = 4
@@ -159,7 +160,7 @@ def test_init_writes_a_valid_target_file(tmp_path, monkeypatch):
     assert main(["init", "mybook", "--from", "book"]) == 0
     config = load_target(tmp_path / "targets" / "mybook.toml")
     assert config.name == "mybook" and config.ingest.sources == [str(tmp_path / "book")]
-    assert config.implant.enabled is False
+    assert config.implant.enabled is False and config.unlearn.retain_term is True
     assert config.general_dir().joinpath("knowledge_prompts.jsonl").exists()
     assert main(["init", "mybook", "--from", "book"]) == 2  # never overwrites
     assert main(["init", "other", "--from", "missing"]) == 2
