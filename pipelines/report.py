@@ -123,6 +123,8 @@ def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Secti
             numeric=set(range(1, len(labels) + 2)))
     s.note("n: prompts (familiarity, knowledge) or scored tokens (perplexity) per model.")
     s.image(plots.models_plot(list(labels.values()), table), "models.png", out_dir, "familiarity and retention per model")
+    by_model = {label: {m: table[m][label] for m in metrics if label in table[m]} for label in labels.values()}
+    s.image(plots.tradeoff_plot(by_model), "tradeoff.png", out_dir, "familiarity against retention, one point per model and method")
     return s
 
 

@@ -48,6 +48,27 @@ def models_plot(labels: list[str], table: dict[str, dict[str, float]]) -> bytes 
     return _png(fig)
 
 
+def tradeoff_plot(points: dict[str, dict[str, float]]) -> bytes | None:
+    """Familiarity against retention, one labelled point per model: test familiarity on the y axis, general
+    perplexity (left) and knowledge accuracy (right) on the x axes. `points[label][metric]` is the value."""
+    fam = "familiarity_completion_test"
+    panels = [(m, title) for m, title in (("general_perplexity", "general perplexity (lower keeps more)"),
+                                          ("knowledge_accuracy", "knowledge accuracy (higher keeps more)"))
+              if sum(1 for v in points.values() if fam in v and m in v) >= 2]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 4.5), squeeze=False)
+    for ax, (metric, title) in zip(axes[0], panels):
+        for label, values in points.items():
+            if fam in values and metric in values:
+                ax.scatter(values[metric], values[fam], s=30)
+                ax.annotate(label, (values[metric], values[fam]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        ax.set_xlabel(title)
+        ax.set_ylabel("completion familiarity, test (lower forgets more)")
+        ax.set_title("Forgetting against keeping")
+    return _png(fig)
+
+
 def alpha_plot(points: dict[str, list[tuple[float, float]]]) -> bytes | None:
     """Familiarity against alpha: one line per metric, points (alpha, value)."""
     if not points:

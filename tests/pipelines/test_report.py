@@ -90,8 +90,18 @@ def test_report_numbers_equal_the_metrics_table(workspace, report):
         assert body[metric][header.index(label_of[version])] == FMT.format(value)
     embedded = json.loads(re.search(r'id="metrics-data">(.*?)</script>', html, re.S).group(1))
     assert sorted((r["model_version"], r["metric"], r["value"]) for r in embedded) == sorted(sql)
-    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)) == 3  # models, alpha, changes
-    assert {p.name for p in out.glob("*.png")} == {"models.png", "alpha.png", "label_changes.png"}
+    assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)) == 4  # + tradeoff
+    assert {p.name for p in out.glob("*.png")} == {"models.png", "tradeoff.png", "alpha.png", "label_changes.png"}
+
+
+def test_tradeoff_plot_needs_two_models_with_both_measures():
+    from pipelines import report_plots as plots
+
+    one = {"subject": {"familiarity_completion_test": 0.4, "general_perplexity": 9.5, "knowledge_accuracy": 0.6}}
+    assert plots.tradeoff_plot(one) is None
+    two = one | {"unlearned (whp)": {"familiarity_completion_test": 0.09, "general_perplexity": 9.1}}
+    png = plots.tradeoff_plot(two)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"  # only the perplexity panel: knowledge has one point
 
 
 def test_report_sections_show_labels_alpha_viewer_and_lineage(report, smollm2_tokenizer):
