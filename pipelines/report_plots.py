@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")  # no display: reports are rendered on servers
 import matplotlib.pyplot as plt  # noqa: E402
@@ -63,6 +64,7 @@ def tradeoff_plot(points: dict[str, dict[str, float]]) -> bytes | None:
             if fam in values and metric in values:
                 ax.scatter(values[metric], values[fam], s=30)
                 ax.annotate(label, (values[metric], values[fam]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(5))
         ax.set_xlabel(title)
         ax.set_ylabel("completion familiarity, test (lower forgets more)")
         ax.set_title("Forgetting against keeping")
