@@ -2,37 +2,13 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from anchors.build import AnchorSettings, build_anchors
 from anchors.extract import ExtractSettings, extract
 from anchors.gender import guess_name
+from benchmarks.stories import story
 from corpus_tools.ingest import IngestSettings, ingest
-
-SENTENCES = [
-    "{a} {A} walked into {P} before dawn, and {he_a} carried a letter from {b} {B}.",
-    "At {P}, {b} {B} told {a} that {she_b} had seen the {T} in the old tower.",
-    "{a} laughed. Later {he_a} wrote to {c} {C} about the {T}.",
-    "The {O} met in London on Monday, and {c} spoke English to everyone.",
-    "{b} and {a} rode north to {P}, where the {O} kept the {T} hidden.",
-    "Mr. {A} and Mrs. {B} argued, but {c} {C} settled it over supper.",
-]
-
-
-def story(seed: int) -> tuple[str, dict]:
-    from faker import Faker
-
-    fake = Faker("en_US")
-    fake.seed_instance(seed)
-    rng = random.Random(seed)
-    syl = lambda: "".join(rng.choice("bdgklmnprstvz") + rng.choice("aeiou") for _ in range(3))  # noqa: E731
-    names = {"a": fake.first_name_male(), "b": fake.first_name_female(), "c": fake.first_name_male(),
-             "A": syl().capitalize(), "B": syl().capitalize(), "C": syl().capitalize(),
-             "P": syl().capitalize() + "holm", "O": syl().capitalize() + " Circle", "T": syl().capitalize() + " Stone"}
-    text = " ".join(rng.choice(SENTENCES).format(**names, he_a="he", she_b="she") for _ in range(60))
-    return text, names
 
 
 @pytest.mark.e2e
