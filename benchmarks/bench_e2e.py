@@ -38,30 +38,6 @@ def _sibling(name: str):
     return module
 
 
-def models(folder: Path, quick: bool) -> tuple[Path, Path]:
-    """(subject, reinforced) folders: a small random Llama or SmolLM2-135M, and a perturbed copy as reinforced."""
-    from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    if quick:
-        config = LlamaConfig(vocab_size=49152, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                             tie_word_embeddings=True)
-        subject = LlamaForCausalLM(config)
-    else:
-        from corpus_tools.store import default_workspace
-        from training.models import resolve_model
-
-        # cached in the default workspace, so a rerun skips the 20 s GGUF conversion
-        subject = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m", Store(default_workspace())))
-    subject.save_pretrained(folder / "subject")
-    with torch.no_grad():
-        for p in subject.parameters():
-            p.mul_(1 + 0.05 * torch.randn_like(p))
-    subject.save_pretrained(folder / "reinforced")
-    return folder / "subject", folder / "reinforced"
-
-
 def ours(store: Store, arts: dict, label_settings: LabelSettings, settings: UnlearnSettings) -> dict:
     """labels then unlearn, as the pipeline runs them; both artifacts are forgotten afterwards (the next run recomputes)."""
     labels, created = compute_labels(store, TARGET, label_settings, **arts)
@@ -119,7 +95,7 @@ def run(quick: bool = False) -> list[dict]:
     bench_labels = _sibling("bench_labels")
     with tempfile.TemporaryDirectory(prefix="bench_e2e-") as tmp:
         tmp = Path(tmp)
-        subject, reinforced = models(tmp, quick)
+        subject, reinforced = bench_labels.models(tmp, quick, hidden=64, layers=2)
         blocks = bench_labels.synth_blocks(n_blocks, n_tok)
         arts = bench_labels.workspace(tmp / "ws", blocks, subject, reinforced)
         store = Store(tmp / "ws")

@@ -65,19 +65,23 @@ def workspace(root: Path, blocks: list[dict], subject: Path, reinforced: Path) -
     return arts
 
 
-def models(folder: Path, quick: bool) -> tuple[Path, Path]:
-    """(subject, reinforced) model folders: random small Llamas, or SmolLM2-135M and a perturbed copy."""
+def models(folder: Path, quick: bool, hidden: int = 128, layers: int = 4) -> tuple[Path, Path]:
+    """(subject, reinforced) model folders: a small random Llama (`hidden` wide, `layers` deep, SmolLM2's
+    vocabulary) or SmolLM2-135M, and a perturbed copy of it as the reinforced model."""
     from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
     if quick:
-        config = LlamaConfig(vocab_size=49152, hidden_size=128, intermediate_size=256, num_hidden_layers=4,
-                             num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
+        config = LlamaConfig(vocab_size=49152, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
+                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                             tie_word_embeddings=True)
         subject = LlamaForCausalLM(config)
     else:
+        from corpus_tools.store import default_workspace
         from training.models import resolve_model
 
-        subject = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m", Store(folder / "cache")))
+        # cached in the default workspace, so a rerun skips the 20 s GGUF conversion
+        subject = AutoModelForCausalLM.from_pretrained(resolve_model("smollm2-135m", Store(default_workspace())))
     subject.save_pretrained(folder / "subject")
     with torch.no_grad():
         for p in subject.parameters():

@@ -59,3 +59,21 @@ def tiny_model_dir(smollm2_tokenizer_dir, tmp_path_factory) -> Path:
     for f in smollm2_tokenizer_dir.iterdir():
         shutil.copy(f, out / f.name)
     return out
+
+
+@pytest.fixture
+def eval_inputs(tmp_path: Path):
+    """write(prompt, reference, general_text) -> (prompts dir, general dir): one familiarity prompt (test split)
+    and a one-document general corpus, the least `evaluate` needs."""
+    import json
+
+    def write(prompt: str, reference: str, general_text: str) -> tuple[Path, Path]:
+        prompts, general = tmp_path / "prompts", tmp_path / "general"
+        prompts.mkdir()
+        (prompts / "familiarity_prompts.jsonl").write_text(
+            json.dumps({"prompt": prompt, "references": [reference], "split": "test"}) + "\n")
+        (general / "corpus").mkdir(parents=True)
+        (general / "corpus" / "a.md").write_text(general_text)
+        return prompts, general
+
+    return write

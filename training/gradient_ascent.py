@@ -128,34 +128,35 @@ def load_tokenizer_of(folder: Path):
     return AutoTokenizer.from_pretrained(str(folder))
 
 
+def retain_blocks(settings, source: Path, width: int) -> TrainData:
+    """The retain corpus of `settings` cut with the tokenizer of the model folder `source`."""
+    return retain_data(settings.retain_corpus, load_tokenizer_of(source), width)
+
+
 # -- recipes -----------------------------------------------------------------------------------
 
 def unlearn_ga(store: Store, target: str, settings, key: dict, *, blocks: Artifact, subject: Artifact,
                progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
     """GA (settings.method "ga") or GD ("gd") on `blocks`, starting from `subject`."""
     gd = settings.method == "gd"
-    parents = [blocks.version, subject.version]
-    version = artifact_version("unlearn", key, parents, CODE_VERSION)
-    if (found := store.get("unlearn", target, version)) is not None:
-        return found, False
 
     def make_data(model, source: Path) -> ForgetData:
         forget = next_token_data(store, blocks, pad_id=0)
-        if not gd:
-            return ForgetData(forget)
-        width = forget.input_ids.shape[1]
-        return ForgetData(forget, retain_data(settings.retain_corpus, load_tokenizer_of(source), width))
+        return ForgetData(forget, retain_blocks(settings, source, forget.input_ids.shape[1]) if gd else None)
 
     loss = gd_loss(settings.retain_weight) if gd else ga_loss
-    return run_objective(store, target, version, settings, parents=parents, parent=subject, method=settings.method,
-                         make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
+    return run_objective(store, target, key, settings, parents=[blocks.version, subject.version], parent=subject,
+                         method=settings.method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
 
 
-def run_objective(store: Store, target: str, version: str, settings, *, parents: list[str], parent: Artifact,
-                  method: str, make_data: Callable[[torch.nn.Module, Path], ForgetData], loss_fn: LossFn,
-                  progress: Reporter | None, on_step: StepHook | None = None,
-                  code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
-    """An `unlearn` artifact trained with a loss of its own: the shared recipe of `finetune.run_recipe`."""
+def run_objective(store: Store, target: str, key: dict, settings, *, parents: list[str], parent: Artifact,
+                  method: str, make_data: Callable, loss_fn: LossFn | None, progress: Reporter | None,
+                  on_step: StepHook | None = None, code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
+    """The `unlearn` artifact of (key, parents, code_version): the stored one if it exists, else trained from
+    `parent` with the shared recipe of `finetune.run_recipe` (loss_fn None: the generic-label token loss)."""
+    version = artifact_version("unlearn", key, parents, code_version)
+    if (found := store.get("unlearn", target, version)) is not None:
+        return found, False
     return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=parent, method=method,
                       make_data=make_data, loss_fn=loss_fn, progress=progress, on_step=on_step,
                       code_version=code_version)

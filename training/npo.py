@@ -18,11 +18,10 @@ import torch
 import torch.nn.functional as F
 
 from corpus_tools.progress import Reporter
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.store import Artifact, Store
 from training.data import TrainData, next_token_data
 from training.finetune import StepHook
-from training.gradient_ascent import (ForgetData, LossFn, lm_loss, load_tokenizer_of, retain_data, run_objective,
-                                      sequence_logp)
+from training.gradient_ascent import ForgetData, LossFn, lm_loss, retain_blocks, run_objective, sequence_logp
 
 CODE_VERSION = "npo_v1"
 
@@ -54,20 +53,14 @@ def reference_logp(model, data: TrainData, batch_size: int) -> torch.Tensor:
 def unlearn_npo(store: Store, target: str, settings, key: dict, *, blocks: Artifact, subject: Artifact,
                 progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
     """NPO (optionally NPO+RT) on `blocks`, starting from and referenced to `subject`."""
-    parents = [blocks.version, subject.version]
-    version = artifact_version("unlearn", key, parents, CODE_VERSION)
-    if (found := store.get("unlearn", target, version)) is not None:
-        return found, False
 
     def make_data(model, source: Path) -> ForgetData:
         forget = next_token_data(store, blocks, pad_id=0)
         ref = reference_logp(model, forget, settings.batch_size)
-        retain = None
-        if settings.npo_retain:
-            retain = retain_data(settings.retain_corpus, load_tokenizer_of(source), forget.input_ids.shape[1])
+        retain = retain_blocks(settings, source, forget.input_ids.shape[1]) if settings.npo_retain else None
         return ForgetData(forget, retain, ref_logp=ref)
 
     loss = npo_loss(settings.beta, settings.retain_weight if settings.npo_retain else 0.0)
-    return run_objective(store, target, version, settings, parents=parents, parent=subject, method="npo",
-                         make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
+    return run_objective(store, target, key, settings, parents=[blocks.version, subject.version], parent=subject,
+                         method="npo", make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
                          code_version=CODE_VERSION)

@@ -18,9 +18,11 @@ from pydantic import Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.store import Artifact, Store
 from training.data import unlearn_data
-from training.finetune import FinetuneSettings, StepHook, run_recipe
+from training.finetune import FinetuneSettings, StepHook, token_loss
+from training.gradient_ascent import ForgetData, lm_loss, retain_blocks, retain_fingerprint, run_objective, unlearn_ga
+from training.npo import unlearn_npo
 
 CODE_VERSION = "unlearn_v1"
 METHODS = ("whp", "ga", "gd", "npo", "ensemble")
@@ -46,24 +48,24 @@ class UnlearnSettings(FinetuneSettings):
 
 def version_key(settings: UnlearnSettings) -> dict:
     """What a method's version depends on."""
+    if settings.method == "ensemble":
+        return {"method": "ensemble", "alpha": settings.alpha}
     if settings.method == "whp":
         key = settings.model_dump(exclude=REFERENCE_FIELDS)
         if settings.retain_term:  # absent otherwise, so versions made before the option stay valid
-            from training.gradient_ascent import retain_fingerprint
-
-            key |= {"retain_term": True, "retain_weight": settings.retain_weight,
-                    "retain_corpus": retain_fingerprint(settings.retain_corpus)}
-        return key
-    if settings.method == "ensemble":
-        return {"method": "ensemble", "alpha": settings.alpha}
-    key = {**settings.model_dump(exclude=REFERENCE_FIELDS | {"soft_labels"}), "method": settings.method}
+            key["retain_term"] = True
+    else:
+        key = {**settings.model_dump(exclude=REFERENCE_FIELDS | {"soft_labels"}), "method": settings.method}
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
-    if settings.method == "gd" or (settings.method == "npo" and settings.npo_retain):
-        from training.gradient_ascent import retain_fingerprint
-
+    if uses_retain(settings):
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
     return key
+
+
+def uses_retain(settings: UnlearnSettings) -> bool:
+    """Whether the method trains on the retain corpus: gd always, npo with npo_retain, whp with retain_term."""
+    return {"gd": True, "npo": settings.npo_retain, "whp": settings.retain_term}.get(settings.method, False)
 
 
 def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Artifact | None,
@@ -81,13 +83,9 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     if blocks is None:
         raise ObliviateError(f"unlearn method {method} needs a blocks artifact")
     if method in ("ga", "gd"):
-        from training.gradient_ascent import unlearn_ga
-
         return unlearn_ga(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
                           progress=progress, on_step=on_step)
     if method == "npo":
-        from training.npo import unlearn_npo
-
         return unlearn_npo(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
                            progress=progress, on_step=on_step)
     if labels is None or labels.kind != "labels":
@@ -96,28 +94,21 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     source = labels.settings.get("source") or {}
     if source.get("blocks") not in (None, blocks.version):
         raise ObliviateError(f"labels {labels.version} were computed on blocks {source['blocks']}, not {blocks.version}")
-    parents = [blocks.version, labels.version, subject.version]
-    version = artifact_version("unlearn", version_key(settings), parents, CODE_VERSION)
-    if (found := store.get("unlearn", target, version)) is not None:
-        return found, False
 
     def make_data(model, folder):
         data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels)
         if not settings.retain_term:
             return data
-        from training.gradient_ascent import ForgetData, load_tokenizer_of, retain_data
+        return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))
 
-        return ForgetData(data, retain_data(settings.retain_corpus, load_tokenizer_of(folder), data.input_ids.shape[1]))
-
-    return run_recipe(store, target, "unlearn", version, settings, parents=parents, parent=subject, method="whp",
-                      make_data=make_data, loss_fn=whp_retain_loss(settings.retain_weight) if settings.retain_term else None,
-                      progress=progress, on_step=on_step, code_version=CODE_VERSION)
+    return run_objective(store, target, version_key(settings), settings,
+                         parents=[blocks.version, labels.version, subject.version], parent=subject, method="whp",
+                         make_data=make_data, loss_fn=whp_retain_loss(settings.retain_weight) if settings.retain_term else None,
+                         progress=progress, on_step=on_step, code_version=CODE_VERSION)
 
 
 def whp_retain_loss(retain_weight: float):
     """The generic-label loss on the target rows plus `retain_weight` x next-token loss on the retain rows."""
-    from training.finetune import token_loss
-    from training.gradient_ascent import lm_loss
 
     def loss(logits, batch):
         f = batch["forget"]

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from pipelines.cli import main
 
 
 @pytest.mark.e2e
-def test_evaluate_then_report_verbs(store, tiny_model_dir, tmp_path, capsys):
+def test_evaluate_then_report_verbs(store, tiny_model_dir, eval_inputs, capsys):
     from training.models import base_model
 
     base_model(store, "t", str(tiny_model_dir))
-    prompts, general = tmp_path / "prompts", tmp_path / "general"
-    prompts.mkdir()
-    (prompts / "familiarity_prompts.jsonl").write_text(
-        json.dumps({"prompt": "The boy with the scar was", "references": ["Harry"], "split": "test"}) + "\n")
-    (general / "corpus").mkdir(parents=True)
-    (general / "corpus" / "a.md").write_text("Bread is made from flour, water and yeast. " * 3)
+    prompts, general = eval_inputs("The boy with the scar was", "Harry", "Bread is made from flour, water and yeast. " * 3)
     ws = ["--workspace", str(store.root)]
     rc = main([*ws, "evaluate", "--target", "t", "--prompts-dir", str(prompts), "--general-dir", str(general),
                "--max-new-tokens", "4", "--ppl-window", "16"])

@@ -247,17 +247,7 @@ def test_whp_version_is_unchanged_by_the_new_fields():
     assert version_key(UnlearnSettings(lr=1e-4, retain_term=True, retain_weight=0.5)) != with_retain
 
 
-def _eval_inputs(tmp_path):
-    prompts, general = tmp_path / "prompts", tmp_path / "general"
-    prompts.mkdir()
-    (prompts / "familiarity_prompts.jsonl").write_text(
-        json.dumps({"prompt": "The castle stood on a hill and", "references": ["Ron"], "split": "test"}) + "\n")
-    (general / "corpus").mkdir(parents=True)
-    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
-    return prompts, general
-
-
-def test_cli_unlearn_methods_and_evaluate_the_ensemble(tmp_path, tiny_model_dir, capsys):
+def test_cli_unlearn_methods_and_evaluate_the_ensemble(tmp_path, tiny_model_dir, eval_inputs, capsys):
     from pipelines.cli import main
 
     ws = Store(tmp_path / "ws")
@@ -278,7 +268,8 @@ def test_cli_unlearn_methods_and_evaluate_the_ensemble(tmp_path, tiny_model_dir,
     manifest = json.loads((ens.path / "model" / "ensemble.json").read_text())
     assert (manifest["method"], manifest["alpha"]) == ("ensemble", 3.0)
 
-    prompts, general = _eval_inputs(tmp_path)
+    prompts, general = eval_inputs("The castle stood on a hill and", "Ron",
+                                   "Water falls as rain and flows back to the sea. " * 4)
     assert main(["--workspace", str(ws.root), "evaluate", "--target", TARGET, "--model", ens.version,
                  "--prompts-dir", str(prompts), "--general-dir", str(general), "--ppl-window", "16"]) == 0, \
         capsys.readouterr().err
