@@ -4,6 +4,7 @@ and the authors' sub-key rules (drop a multi-word key made only of other keys, d
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 from anchors.terms import is_title, strip_possessive, words
 
@@ -63,12 +64,37 @@ def run_ons(terms: set[str], keys: set[str], known_name) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class NameRules:
+    """A registered version of the name rules (settings `names`): which place heads end a place's name
+    ("Kellynch Hall" is no person), and whether titles before a word make it a surname ("Mr. Darcy")."""
+    place_heads: frozenset = frozenset()
+    surname_titles: bool = False
+
+
+def place_terms(terms, place_heads: frozenset) -> set[str]:
+    """Multi-word terms whose last word is a place head: "Kellynch Hall", "Diagon Alley"."""
+    return {t for t in terms if " " in t and words(t)[-1] in place_heads}
+
+
 def person_terms(labels: dict[str, str], person_share: dict[str, float], known_name, zipf,
-                 common_zipf: float = 4.4) -> set[str]:
+                 common_zipf: float = 4.4, place_heads: frozenset = frozenset(),
+                 surnamed: set[str] = frozenset()) -> set[str]:
     """Terms that name people. en_core_web_sm often calls a fantasy name ORG or GPE, so besides
     PERSON by vote (unless a word is common English, as in "Hogwarts Castle"), a multi-word name
     whose first word is a known first name or whose last word is a person's word is a person, and
-    so is a single word of a person's name that NER called PERSON at least a third of the time."""
+    so is a single word of a person's name that NER called PERSON at least a third of the time.
+    With `place_heads` (names_v2), a name ending in one is a place, and so is a word found only
+    before one ("Kellynch" of "Kellynch Hall") unless it is a first name; and a word seen after "Mr."
+    (`surnamed`) is a person whatever NER said ("Mr. Woodhouse")."""
+    places = place_terms(labels, place_heads)
+    if places or surnamed:
+        people = person_terms({t: lab for t, lab in labels.items() if t not in places}, person_share, known_name, zipf,
+                              common_zipf)
+        people |= {t for t in surnamed if t in labels and t not in places and labels[t] not in THING_LABELS}
+        in_names = {w for t in people if " " in t for w in _name_words(t)}
+        modifiers = {w for t in places for w in words(t)[:-1]}
+        return {t for t in people if not (t in modifiers and t not in in_names and not known_name(t))}
     def plausible(ws: list[str]) -> bool:
         # A word that is a key of its own which NER never calls a person ("Muggle") is no name.
         return bool(ws) and all((known_name(w) or zipf(w) < common_zipf)
@@ -99,9 +125,10 @@ def _name_words(term: str) -> list[str]:
     return [p for p in parts if p not in CONNECTORS and not (len(p.rstrip(".")) == 1)]
 
 
-def name_roles(people: set[str], known_name) -> dict[str, str]:
+def name_roles(people: set[str], known_name, surnamed: set[str] = frozenset()) -> dict[str, str]:
     """word -> given or surname. In "Tom Marvolo Riddle" the last word is a surname, the others given
-    names; a lone word is a given name when gender-guesser knows it, else a surname."""
+    names; a lone word is a given name when gender-guesser knows it, else a surname, unless it is in
+    `surnamed` (seen after "Mr.", "Colonel"...: names_v2), which counts as a surname twice over."""
     votes: dict[str, Counter] = {}
     for term in sorted(people):
         ws = _name_words(term)
@@ -113,6 +140,8 @@ def name_roles(people: set[str], known_name) -> dict[str, str]:
         ws = _name_words(term)
         if len(ws) == 1:
             votes.setdefault(ws[0], Counter())[GIVEN if known_name(ws[0]) else SURNAME] += 1
+            if ws[0] in surnamed:
+                votes[ws[0]][SURNAME] += 2
     return {w: max(sorted(c), key=lambda k: c[k]) for w, c in votes.items()}
 
 

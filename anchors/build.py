@@ -10,13 +10,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from anchors.aliases import clusters, name_roles, person_terms, run_ons, subkey_rejections
+from anchors.aliases import clusters, name_roles, person_terms, place_terms, run_ons, subkey_rejections
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
+from anchors.evidence import mention_evidence, word_counts
 from anchors.gender import is_known_name
 from anchors.heuristics import general_zipf_v1, heuristic
 from anchors.overrides import KEEP, load_overrides, overrides_hash
 from anchors.replacements import Replacer
-from anchors.terms import WORD, word_set, words
+from anchors.terms import WORD, words
 from anchors.wordmap import draw_words, replace_term, word_kinds
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
@@ -39,13 +40,19 @@ class AnchorSettings(BaseModel):
     label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
     general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
     specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
-    decision: str = Field("decide_v1", description="Registered heuristic: accept or reject a candidate, with a reason.")
+    decision: str = Field("decide_v2", description="Registered heuristic: accept or reject a candidate, with a reason "
+                          "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py).")
+    names: str = Field("names_v2", description="Registered heuristic: who is a person, given name or surname "
+                       "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames).")
+    derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
+    lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
+    lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")
 
 
 def build_anchors(store: Store, target: str, settings: AnchorSettings, *, documents: Artifact, mentions: Artifact,
                   overrides_path: Path | None = None, progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """Build the dictionary; returns (artifact, created). The overrides file's content is part of the version."""
-    for name in (settings.label_vote, settings.general_zipf, settings.specificity, settings.decision):
+    for name in (settings.label_vote, settings.general_zipf, settings.specificity, settings.decision, settings.names):
         heuristic(name)
     if mentions.parents and documents.version not in mentions.parents:
         raise ObliviateError(f"mentions {mentions.version} were not extracted from corpus {documents.version}")
@@ -75,10 +82,13 @@ def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: A
                     overrides: dict[str, str] | None = None, advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
     """Candidates (decided, clustered, replaced) and the word map, from mention rows and document texts."""
     overrides = overrides or {}
-    total_words = sum(len(WORD.findall(t)) for t in texts.values())
+    rules = heuristic(settings.names)
+    counts = word_counts(texts.values())
     cands = gather(mention_rows)
     fold_sentence_case(cands)
-    score(cands, total_words, settings)
+    evidence = {t: mention_evidence(t, c.spots, texts) | {"lower": counts[t.lower()], "cap": counts[t]}
+                for t, c in cands.items() if " " not in t and t[:1].isupper()}
+    score(cands, sum(counts.values()), settings, evidence)
     advance(1)
     for term, value in overrides.items():  # the file wins over every rule below
         cand = cands.setdefault(term, Candidate(term, label="PROPN", reason=""))
@@ -89,7 +99,9 @@ def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: A
 
     accepted = {t: c for t, c in cands.items() if c.accepted}
     share = {t: c.labels["PERSON"] / max(1, sum(c.labels.values())) for t, c in accepted.items()}
-    people = person_terms({t: c.label for t, c in accepted.items()}, share, is_known_name, general_zipf_v1)
+    surnamed = {t for t, ev in evidence.items() if rules.surname_titles and ev["titled"] >= max(1, 0.3 * ev["seen"])}
+    people = person_terms({t: c.label for t, c in accepted.items()}, share, is_known_name, general_zipf_v1,
+                          place_heads=rules.place_heads, surnamed=surnamed)
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
     totals: dict[str, int] = {}
     for t, g in groups.items():
@@ -112,11 +124,14 @@ def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: A
     people = (people & keys) - run_ons(set(subkeys), keys, is_known_name)
     for t in people:
         cands[t].label = "PERSON"
+    for t in place_terms(keys, rules.place_heads):  # "Kellynch Hall" is a place, whatever NER said
+        if cands[t].label in ("PERSON", "NORP", "PROPN", "PRODUCT", "WORK_OF_ART"):
+            cands[t].label = "FAC"
     labelled = {t: cands[t].label for t in keys}
-    roles = name_roles(people, is_known_name)
+    roles = name_roles(people, is_known_name, surnamed)
     generated = {t: lab for t, lab in labelled.items() if t not in forced}
-    kinds = word_kinds(generated, roles, settings.common_word_zipf)
-    taken = set().union(*(word_set(t) for t in texts.values())) | {w.lower() for t in cands for w in WORD.findall(t)}
+    kinds = word_kinds(generated, roles, settings.common_word_zipf, rules.place_heads)
+    taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
     replacer = Replacer(settings.seed, taken, settings.name_max_zipf)
     for value in overrides.values():
         if value != KEEP:

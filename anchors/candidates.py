@@ -66,8 +66,9 @@ def fold_sentence_case(found: dict[str, Candidate]) -> None:
             low.spots += cap.spots
 
 
-def score(found: dict[str, Candidate], total_words: int, settings) -> None:
-    """Label vote, Zipf, specificity and the first (pre-cluster) decision of every candidate."""
+def score(found: dict[str, Candidate], total_words: int, settings, evidence: dict[str, dict] | None = None) -> None:
+    """Label vote, Zipf, specificity and the first (pre-cluster) decision of every candidate.
+    `evidence` maps single-word terms to their corpus evidence (anchors/evidence.py), for v2 decisions."""
     vote = heuristic(settings.label_vote)
     zipf_of = heuristic(settings.general_zipf)
     spec = heuristic(settings.specificity)
@@ -76,4 +77,5 @@ def score(found: dict[str, Candidate], total_words: int, settings) -> None:
         cand.label = vote(cand.labels)
         cand.zipf = round(zipf_of(cand.term), 4)
         cand.specificity = spec(cand.n_mentions, total_words, cand.zipf)
-        cand.accepted, cand.reason = decide(cand.term, cand.label, cand.zipf, cand.specificity, settings)
+        cand.accepted, cand.reason = decide(cand.term, cand.label, cand.zipf, cand.specificity, settings,
+                                            (evidence or {}).get(cand.term))

@@ -12,6 +12,8 @@ import math
 from collections import Counter
 from typing import Callable
 
+from anchors.aliases import NameRules
+from anchors.evidence import PLACE_HEADS, TITLE_WORDS, english_stem, real_region
 from anchors.gender import is_known_name
 from anchors.terms import is_name_like, words
 
@@ -52,8 +54,8 @@ def label_vote_v1(labels: Counter) -> str:
     return min(tied, key=lambda k: (LABEL_PRIORITY.index(k) if k in LABEL_PRIORITY else 99, k))
 
 
-def decide_v1(term: str, label: str, zipf: float, specificity: float, s) -> tuple[bool, str]:
-    """(accepted, reason) for one candidate before clustering; `s` is the AnchorSettings."""
+def decide_v1(term: str, label: str, zipf: float, specificity: float, s, evidence: dict | None = None) -> tuple[bool, str]:
+    """(accepted, reason) for one candidate before clustering; `s` is the AnchorSettings. No corpus evidence."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
     if len(term) < 2 or not any(ch.isalpha() for ch in term):
@@ -83,15 +85,46 @@ def decide_v1(term: str, label: str, zipf: float, specificity: float, s) -> tupl
     return True, "specific name"
 
 
+def decide_v2(term: str, label: str, zipf: float, specificity: float, s, evidence: dict | None = None) -> tuple[bool, str]:
+    """decide_v1, then the corpus evidence of anchors/evidence.py: titles and ranks, real countries and regions,
+    rare nouns derived from English words, capitalised words also written in lower case, and words seen only
+    at sentence starts. `evidence` holds the corpus counts of a single word: lower, cap, seen, initial."""
+    accepted, reason = decide_v1(term, label, zipf, specificity, s)
+    if not accepted:
+        return accepted, reason
+    ev = evidence or {}
+    single = " " not in term
+    if single and term.lower() in TITLE_WORDS:
+        return False, "a title or rank, not a name"
+    # NER calls a centaur named "Firenze" PERSON rightly and "Somersetshire" PERSON wrongly.
+    region = real_region(term) if label != "PERSON" or term.endswith("shire") else None
+    if region:
+        return False, f"real place (country or region {region!r})"
+    if label == "NOUN" and not term[:1].isupper():
+        stem = english_stem(term.lower(), s.derived_min_zipf)
+        return (False, f"English word derived from {stem!r}") if stem else (accepted, reason)
+    if single:
+        lower, cap = ev.get("lower", 0), ev.get("cap", 0)
+        if lower >= max(3, s.lower_case_share * cap) and general_zipf_v1(term.lower()) >= s.lower_case_min_zipf:
+            return False, f"also written in lower case ({lower} of {lower + cap} times): a common word"
+        seen, initial = ev.get("seen", 0), ev.get("initial", 0)
+        if seen >= 2 and initial >= 0.9 * seen and not is_known_name(term):
+            return False, f"opens a sentence before punctuation ({initial} of {seen} mentions): an interjection, not a name"
+    return accepted, reason
+
+
 HEURISTICS: dict[str, Callable] = {
     "general_zipf_v1": general_zipf_v1,
     "specificity_v1": specificity_v1,
     "label_vote_v1": label_vote_v1,
     "decide_v1": decide_v1,
+    "decide_v2": decide_v2,
+    "names_v1": NameRules(),
+    "names_v2": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 
-def heuristic(name: str) -> Callable:
+def heuristic(name: str):
     from corpus_tools.errors import ObliviateError
 
     if name not in HEURISTICS:

@@ -18,19 +18,23 @@ def _kind_for(label: str) -> str:
     return PLACE if label in PLACE_LABELS else THING
 
 
-def word_kinds(terms: dict[str, str], roles: dict[str, str], common_zipf: float) -> dict[str, str]:
+def word_kinds(terms: dict[str, str], roles: dict[str, str], common_zipf: float,
+               place_heads: frozenset = frozenset()) -> dict[str, str]:
     """word -> kind for every word that gets its own replacement. `terms` maps term -> label.
 
     A word is distinctive when it is a key itself, a word of a person's name, or rare in general
     English; a term with no distinctive word gets its first word replaced, so every replacement
-    starts or continues with a name, never only with common words."""
+    starts or continues with a name, never only with common words. The last word of a place's name
+    stays when it is a place head (names_v2: "Northanger Abbey" -> "Ashby Abbey")."""
     keys = set(terms)
     kinds = {w: r for w, r in roles.items()}
     for term in sorted(terms):
         kind = _kind_for(terms[term])
         parts = [strip_possessive(w) for w in words(term)]
+        head = parts[-1] if len(parts) > 1 and parts[-1] in place_heads and parts[-1] not in keys else None
         chosen = [w for w in parts if w in kinds or w in keys or base_form(w, keys)
-                  or (w.lower() not in STOP_WORDS and w.lower() not in CONNECTORS and general_zipf_v1(w) < common_zipf)]
+                  or (w != head and w.lower() not in STOP_WORDS and w.lower() not in CONNECTORS
+                      and general_zipf_v1(w) < common_zipf)]
         if not chosen:
             chosen = [next((w for w in parts if w.lower() not in STOP_WORDS), parts[0])]
         if parts[0].lower() in STOP_WORDS and parts[0] not in chosen:

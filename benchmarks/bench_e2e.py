@@ -91,7 +91,7 @@ def agreement(store: Store, labels, baseline_labels: dict) -> float:
 
 def run(quick: bool = False) -> list[dict]:
     torch.set_num_threads(1)
-    n_blocks, n_tok, repeats = (12, 64, 3) if quick else (8, 128, 3)
+    n_blocks, n_tok, repeats = (12, 64, 3) if quick else (8, 128, 2)  # full: ~2 min a repetition with SmolLM2
     bench_labels = _sibling("bench_labels")
     with tempfile.TemporaryDirectory(prefix="bench_e2e-") as tmp:
         tmp = Path(tmp)

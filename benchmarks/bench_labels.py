@@ -171,7 +171,7 @@ def peak_rss_kb(root: Path) -> int:
 
 def run(quick: bool = False) -> list[dict]:
     torch.set_num_threads(1)
-    n_blocks, n_tok, repeats = (48, 64, 3) if quick else (32, 128, 3)
+    n_blocks, n_tok, repeats = (48, 64, 3) if quick else (16, 128, 3)
     tmp = Path(tempfile.mkdtemp(prefix="bench_labels-"))
     subject, reinforced = models(tmp, quick)
     blocks = synth_blocks(n_blocks, n_tok)
@@ -180,7 +180,15 @@ def run(quick: bool = False) -> list[dict]:
     positions = sum(sum(p >= 0 for p in b["position_map"][:-1]) for b in blocks)
     results = []
 
-    ours, base = _pair(lambda: forget(labels_once(arts, settings)), lambda: raw_forward(arts, settings), repeats)
+    stage_runs = []
+
+    def stage():
+        t = time.perf_counter()
+        art = labels_once(arts, settings)
+        stage_runs.append(time.perf_counter() - t)
+        forget(art)
+
+    ours, base = _pair(stage, lambda: raw_forward(arts, settings), repeats)
     results.append({"name": f"labels positions/s (stage: read, forward, label, write) vs raw forward of both models "
                             f"({n_blocks} blocks x {n_tok}; the stage applies the reinforced model's output layer "
                             f"only to the k candidates)",
@@ -189,19 +197,17 @@ def run(quick: bool = False) -> list[dict]:
 
     source = labels_once(arts, settings)
     store = Store(tmp / "ws")
-    fresh = LabelSettings(alpha=2.5, batch_size=4, blocks_per_part=8, reuse=False)
-    made, ours, base = [], [], []
-    for _ in range(repeats):  # each side times its own work only; deleting the result is not part of it
+    ours = []
+    for _ in range(repeats):  # times its own work only; deleting the result is not part of it
         t = time.perf_counter()
-        made.append(relabel(store, TARGET, 2.5, labels=source)[0])
+        made = relabel(store, TARGET, 2.5, labels=source)[0]
         ours.append(time.perf_counter() - t)
-        forget(made[-1])
-        t = time.perf_counter()
-        made.append(labels_once(arts, fresh))
-        base.append(time.perf_counter() - t)
-        forget(made[-1])
-    ours, base = statistics.median(ours), statistics.median(base)
-    results.append({"name": f"relabel at a new alpha vs recomputing with the models ({positions} positions, s)",
+        forget(made)
+    # Recomputing at a new alpha is the labels stage run again (alpha changes no cost): its runs above, timed
+    # the same way (stage only, the delete excluded), in this process.
+    ours, base = statistics.median(ours), statistics.median(stage_runs)
+    results.append({"name": f"relabel at a new alpha vs recomputing with the models ({positions} positions, s; "
+                            f"recompute = the labels stage runs above)",
                     "ours": ours, "baseline": base, "ratio": base / ours, "target": ">= 100x", "pass": base / ours >= 100})
 
     from transformers import AutoModelForCausalLM
@@ -230,9 +236,8 @@ def run(quick: bool = False) -> list[dict]:
     small = workspace(tmp / "ws1", synth_blocks(n_small, n_tok, seed=1), subject, reinforced)["blocks"].path.parents[3]
     large = workspace(tmp / "ws4", synth_blocks(4 * n_small, n_tok, seed=1), subject, reinforced)["blocks"].path.parents[3]
     one, four = [], []
-    for _ in range(1 if quick else 2):  # each point is a fresh child process; peak RSS barely varies
-        one.append(peak_rss_kb(small))
-        four.append(peak_rss_kb(large))
+    one.append(peak_rss_kb(small))  # a fresh child process each; peak RSS barely varies between runs
+    four.append(peak_rss_kb(large))
     ratio = statistics.median(four) / statistics.median(one)
     results.append({"name": f"labels peak RSS, corpus x4 vs x1 ({4 * n_small} vs {n_small} blocks, MB)",
                     "ours": statistics.median(four) / 1024, "baseline": statistics.median(one) / 1024,

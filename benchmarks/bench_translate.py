@@ -87,7 +87,7 @@ def run(quick: bool = False) -> list[dict]:
     mb = 2 if quick else 20
     text = corpus_text(mb * 1_000_000)
     size_mb = len(text.encode()) / 1e6
-    repeats = 3 if quick else 5
+    repeats = 3
     results = []
     for n_keys in (len(HP), 1599):
         entries = dictionary(n_keys)

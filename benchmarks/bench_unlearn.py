@@ -91,7 +91,7 @@ def run(quick: bool = False) -> list[dict]:
     from training.unlearn import UnlearnSettings
 
     torch.set_num_threads(1)
-    repeats, n_blocks, length = (5, 32, 128) if quick else (3, 12, 256)
+    repeats, n_blocks, length = (5, 32, 128) if quick else (3, 8, 256)  # full: 6 SmolLM2 runs, ~2 min
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "ws")
         # SmolLM2's converted folder is cached in the default workspace, so a rerun skips the 20 s conversion
