@@ -5,7 +5,7 @@ Ours: the `labels` stage (each model runs once per block, labels stored) then th
 Baseline: what an inference-time logit ensemble needs when used as a teacher: at every training step
 both frozen models run forward (subject on the translated block, reinforced on the original), the
 forbidden rule and g - alpha*relu(r - g) are computed over the full vocabulary, then the training
-step; model loading included. Same blocks, batch size, epochs and optimizer. Runs alternate;
+step; model loading and saving the trained model included. Same blocks, batch size, epochs and optimizer. Runs alternate;
 medians are compared; ratio = baseline time / ours. quick: a small random Llama; full: SmolLM2-135M.
 """
 
@@ -78,6 +78,8 @@ def on_the_fly(blocks: list[dict], subject: Path, reinforced: Path, settings: Un
             opt.step()
             opt.zero_grad(set_to_none=True)
             steps += 1
+    with tempfile.TemporaryDirectory() as out:  # a run keeps its result, as the unlearn stage does
+        model.save_pretrained(out)
     return {"steps": steps, "labels": first_epoch}
 
 

@@ -16,6 +16,8 @@ Each substitution row gives the original span [start_char, end_char) and the tra
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from typing import NamedTuple
 
 import ahocorasick
@@ -86,6 +88,8 @@ class Matcher:
                 table[plural(term)] = (term, replacement, plural(replacement))
         self.keys = list(table)
         self.values = [table[k] for k in self.keys]
+        # (term, replacement, output) as object columns: a Span list is three fancy-indexing gathers in C.
+        self.columns = tuple(np.array([v[i] for v in self.values], dtype=object) for i in range(3))
         # Whether each key's first/last character needs a word boundary beside it.
         self.word_start = np.array([_is_word(k[0]) for k in self.keys], dtype=bool)
         self.word_end = np.array([_is_word(k[-1]) for k in self.keys], dtype=bool)
@@ -155,10 +159,24 @@ def translate_arrays(text: str, matcher: Matcher):
 def translate_text(text: str, matcher: Matcher) -> tuple[str, list[Span]]:
     """The translated text and one Span per replaced occurrence, in text order."""
     translated, starts, ends, t_starts, t_ends, keys = translate_arrays(text, matcher)
-    values = matcher.values
-    spans = [Span(s, e, ts, te, values[k][0], values[k][1], text[s:e], values[k][2])
-             for s, e, ts, te, k in zip(starts.tolist(), ends.tolist(), t_starts.tolist(), t_ends.tolist(), keys.tolist())]
+    terms, replacements, outputs = (column[keys].tolist() for column in matcher.columns)
+    s, e = starts.tolist(), ends.tolist()
+    with _gc_paused():  # a million small acyclic tuples would wake the cycle collector again and again
+        originals = [text[a:b] for a, b in zip(s, e)]
+        spans = list(map(Span._make, zip(s, e, t_starts.tolist(), t_ends.tolist(), terms, replacements, originals, outputs)))
     return translated, spans
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic garbage collector off for a bulk allocation of objects that cannot form cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def translate(store: Store, target: str, settings: TranslateSettings, *, documents: Artifact, anchors: Artifact,

@@ -1,7 +1,7 @@
 """implant / reinforce: plain next-token fine-tuning of a model on the target's blocks, under Accelerate.
 
 Also the training loop the unlearn recipe shares (`run_recipe`, `train`): AdamW, warmup then a
-linear or cosine schedule, gradient accumulation, a checkpoint per epoch (model, optimizer,
+linear or cosine schedule, gradient accumulation, a checkpoint after every epoch but the last (model, optimizer,
 scheduler, RNG states, step) inside the staging folder, resumed after a crash. Under
 `accelerate launch` every process trains its shard of each batch (DDP); only the main process
 writes to the store.
@@ -188,7 +188,8 @@ def train(model, data: TrainData, settings: FinetuneSettings, *, acc, checkpoint
                 on_step(step, last_loss)
             faults.reached("train_step")
         epoch_losses.append(round(float(acc.reduce(loss_sum / max(n_steps, 1), "mean")), 5))
-        _checkpoint(acc, checkpoints, epoch + 1, step)
+        if epoch + 1 < settings.epochs:  # after the last epoch the caller saves the model itself, at once
+            _checkpoint(acc, checkpoints, epoch + 1, step)
     tokens = int(acc.reduce(torch.tensor(tokens, device=acc.device), "sum"))
     return {"steps": step, "epoch_losses": epoch_losses, "first_loss": first_loss, "last_loss": last_loss,
             "train_tokens": tokens, "train_seconds": round(seconds, 3),
