@@ -22,16 +22,23 @@ PHRASES = ["Diagon Alley", "Privet Drive", "Sorting Hat", "Hogwarts Express", "D
 
 
 @pytest.fixture(scope="module")
-def hp(tmp_path_factory):
+def hp_inputs(tmp_path_factory):
     from corpus_tools.store import Store
 
     store = Store(tmp_path_factory.mktemp("hp") / "ws")
     docs, _ = ingest(store, "hp", IngestSettings(sources=[str(HP / "corpus")]))
     started = time.perf_counter()
     mentions, _ = extract(store, "hp", ExtractSettings(), documents=docs)
+    return store, docs, mentions, time.perf_counter() - started
+
+
+@pytest.fixture(scope="module")
+def hp(hp_inputs):
+    store, docs, mentions, extract_seconds = hp_inputs
+    started = time.perf_counter()
     art, _ = build_anchors(store, "hp", AnchorSettings(), documents=docs, mentions=mentions,
                            overrides_path=HP / "anchors_overrides.toml")
-    took = time.perf_counter() - started
+    took = extract_seconds + time.perf_counter() - started
     anchors = {r["term"]: r for r in store.read("anchors", art).to_pylist()}
     cands = {r["term"]: r for r in store.read("anchor_candidates", art).to_pylist()}
     return anchors, cands, took
@@ -65,3 +72,20 @@ def test_gender_aliases_and_rules_on_the_real_corpus(hp):
     assert cands["London"]["decision"] == "rejected" and cands["London"]["reason"]
     reps = list(rep.values())
     assert len(reps) == len(set(reps)) and not set(reps) & set(cands)
+
+
+# sha256 of the v1 dictionary of the bundled corpus (no overrides), as the code released with decide_v1 and
+# (implicitly) names_v1 built it before the v2 rules existed: a released heuristic never changes behaviour.
+V1_DIGEST = "7d07685b2a514e4b84da37344faf56d2562dda7a1309db794420e388d2218c75"
+
+
+@pytest.mark.e2e
+def test_released_v1_heuristics_rebuild_the_same_dictionary(hp_inputs):
+    import hashlib
+
+    store, docs, mentions, _ = hp_inputs
+    art, _ = build_anchors(store, "hp", AnchorSettings(decision="decide_v1", names="names_v1"), documents=docs,
+                           mentions=mentions)
+    rows = store.query("select term, label, cluster, decision, reason, replacement from anchor_candidates "
+                       "where anchors_version = ? order by term", [art.version])
+    assert hashlib.sha256(repr(rows).encode()).hexdigest() == V1_DIGEST
