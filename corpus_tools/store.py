@@ -174,16 +174,19 @@ class Store:
         with self.connect(read_only=True) as con:
             if not _has_table(con, "artifacts"):
                 return []
-            rows = con.execute(
-                "select kind, target, version, parents, settings, code_version, created_at, path,"
-                " tables, stats from artifacts order by created_at").fetchall()
-        found = [
+            found = self._read_listing(con)
+        self._listing = (signature, found)
+        return found
+
+    def _read_listing(self, con: duckdb.DuckDBPyConnection) -> list[Artifact]:
+        rows = con.execute(
+            "select kind, target, version, parents, settings, code_version, created_at, path,"
+            " tables, stats from artifacts order by created_at").fetchall()
+        return [
             Artifact(k, t, v, list(p or []), json.loads(s or "{}"), c, ts, self.root / path,
                      list(tb or []), json.loads(st or "{}"))
             for k, t, v, p, s, c, ts, path, tb, st in rows
         ]
-        self._listing = (signature, found)
-        return found
 
     def get(self, kind: str, target: str, version: str) -> Artifact | None:
         return next((a for a in self.artifacts(kind, target) if a.version == version), None)
@@ -259,6 +262,8 @@ class Store:
             except BaseException:
                 con.execute("rollback")
                 raise
+            found = self._read_listing(con)  # the new listing, read on this connection instead of a new one
+        self._listing = (self._signature(), found)  # one writer per workspace: nobody committed in between
 
     def final_path(self, kind: str, target: str, version: str) -> Path:
         """Where an artifact's files will live once published (for paths stored inside it)."""
