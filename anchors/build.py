@@ -99,7 +99,7 @@ def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: A
 
     accepted = {t: c for t, c in cands.items() if c.accepted}
     share = {t: c.labels["PERSON"] / max(1, sum(c.labels.values())) for t, c in accepted.items()}
-    surnamed = {t for t, ev in evidence.items() if rules.surname_titles and ev["titled"] >= max(1, 0.3 * ev["seen"])}
+    surnamed = {t for t, ev in evidence.items() if ev["titled"] >= max(1, 0.3 * ev["seen"])} if rules.surname_titles else set()
     people = person_terms({t: c.label for t, c in accepted.items()}, share, is_known_name, general_zipf_v1,
                           place_heads=rules.place_heads, surnamed=surnamed)
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)

@@ -73,7 +73,7 @@ def run(quick: bool = False) -> list[dict]:
              words / statistics.median(ours), 1.5),
     ]
     if not quick:
-        results += _four_megabytes()
+        results += _austen()
     for r in results:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
         print(f"{r['name']:<50} ours {r['ours']:>9,.1f}  baseline {r['baseline'] or '-':>9}  ratio {ratio}"
@@ -81,27 +81,17 @@ def run(quick: bool = False) -> list[dict]:
     return results
 
 
-def _four_megabytes() -> list[dict]:
+def _austen() -> list[dict]:
     """extract (2 processes) + anchors on Jane Austen's six novels (4.0 MB, benchmarks/books.py), wall-clock
     seconds, and the held-out check of issue #4: recurring characters and places anchored, common words not."""
-    from anchors.build import AnchorSettings, build_anchors
     from benchmarks import books
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "ws")
-        documents, _ = ingest(store, "books", IngestSettings(sources=[str(books.austen())]))
-        size = sum(len(r[0].encode()) for r in store.query("select text from documents"))
-        started = time.perf_counter()
-        mentions, _ = extract(store, "books", ExtractSettings(n_process=2), documents=documents)
-        mid = time.perf_counter()
-        art, _ = build_anchors(store, "books", AnchorSettings(), documents=documents, mentions=mentions)
-        done = time.perf_counter()
-        anchors = dict(store.query("select term, replacement from anchors where anchors_version = ?", [art.version]))
-        candidates = {r[0] for r in store.query("select term from anchor_candidates where anchors_version = ?", [art.version])}
-    seconds, found = done - started, books.check(anchors, candidates)
+        found = books.run_check(Store(Path(tmp) / "ws"))
+    seconds = found["seconds"]
     return [
-        {"name": f"extract (2 processes, {mid - started:.0f} s) + anchors ({done - mid:.0f} s) on Jane Austen's six "
-                 f"novels ({size / 1e6:.1f} MB, {len(anchors)} anchors), seconds",
+        {"name": f"extract (2 processes, {found['extract_s']:.0f} s) + anchors ({found['anchors_s']:.0f} s) on Jane "
+                 f"Austen's six novels ({found['megabytes']:.1f} MB, {len(found['anchors'])} anchors), seconds",
          "ours": round(seconds, 1), "baseline": None, "ratio": None, "target": "< 360 s", "pass": seconds < 360},
         {"name": f"Austen: recurring characters and places anchored (of {found['n']}; missing: "
                  f"{', '.join(found['missing']) or 'none'})", "ours": found["recall"], "baseline": None, "ratio": None,

@@ -172,3 +172,27 @@ def check(anchors: dict[str, str], candidates: set[str]) -> dict:
     return {"recall": round(1 - len(missing) / len(RECURRING), 3), "missing": missing, "n": len(RECURRING),
             "wrongly_anchored": [t for t in NOT_ANCHORS if t in anchors],
             "not_candidates": [t for t in NOT_ANCHORS if t not in candidates]}
+
+
+def run_check(store) -> dict:
+    """Ingest the novels into `store`, extract (2 processes) and build the anchors with default settings, timed,
+    then `check` the dictionary: what the full benchmark reports and the slow test asserts."""
+    import time
+
+    from anchors.build import AnchorSettings, build_anchors
+    from anchors.extract import ExtractSettings, extract
+    from corpus_tools.ingest import IngestSettings, ingest
+
+    documents, _ = ingest(store, "austen", IngestSettings(sources=[str(austen())]))
+    started = time.perf_counter()
+    mentions, _ = extract(store, "austen", ExtractSettings(n_process=2), documents=documents)
+    mid = time.perf_counter()
+    art, _ = build_anchors(store, "austen", AnchorSettings(), documents=documents, mentions=mentions)
+    done = time.perf_counter()
+    anchors = dict(store.query("select term, replacement from anchors where anchors_version = ?", [art.version]))
+    candidates = dict(store.query("select term, zipf from anchor_candidates where anchors_version = ? and "
+                                  "decision = 'accepted'", [art.version]))
+    every = {r[0] for r in store.query("select term from anchor_candidates where anchors_version = ?", [art.version])}
+    size = sum(len(r[0].encode()) for r in store.query("select text from documents where target = 'austen'"))
+    return {"extract_s": mid - started, "anchors_s": done - mid, "seconds": done - started, "megabytes": size / 1e6,
+            "anchors": anchors, "accepted_zipf": candidates} | check(anchors, every)
