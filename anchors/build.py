@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Optional
 
 from pydantic import BaseModel, Field
 
@@ -21,12 +22,11 @@ from anchors.terms import WORD, words
 from anchors.wordmap import draw_words, replace_term, word_kinds
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
-
-CODE_VERSION = "anchors_v1"
-
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 
 class AnchorSettings(BaseModel):
+    overrides: Optional[str] = Field(None, description="TOML or CSV file of term -> replacement (or 'keep'), relative to the target file; its content enters the version.")
     seed: int = Field(0, description="Seed of every replacement draw: same inputs and seed, same dictionary.")
     min_mentions: int = Field(2, ge=1, description="A cluster of terms mentioned fewer times in all is too rare to anchor.")
     max_zipf: float = Field(5.0, description="Terms this frequent in general English (wordfreq Zipf) are never anchored.")
@@ -49,33 +49,35 @@ class AnchorSettings(BaseModel):
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")
 
 
+STAGE = Stage("anchors", inputs={"documents": "ingest", "mentions": "extract"},
+              outputs=("anchor_candidates", "anchors"), settings=AnchorSettings, code_version="anchors_v2",
+              summary="Build the anchor dictionary: every candidate with its decision, the accepted terms with replacements.")
+
+
 def build_anchors(store: Store, target: str, settings: AnchorSettings, *, documents: Artifact, mentions: Artifact,
-                  overrides_path: Path | None = None, progress: Reporter | None = None) -> tuple[Artifact, bool]:
+                  progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """Build the dictionary; returns (artifact, created). The overrides file's content is part of the version."""
     for name in (settings.label_vote, settings.general_zipf, settings.specificity, settings.decision, settings.names):
         heuristic(name)
-    if mentions.parents and documents.version not in mentions.parents:
+    if mentions.parents.get("documents") != documents.version:
         raise ObliviateError(f"mentions {mentions.version} were not extracted from corpus {documents.version}")
-    overrides = load_overrides(overrides_path)
-    recorded = settings.model_dump() | {"overrides": overrides_hash(overrides_path)}
-    version = artifact_version("anchors", recorded, [documents.version, mentions.version], CODE_VERSION)
-    existing = store.get("anchors", target, version)
-    if existing is not None:
-        return existing, False
-    advance = task(progress, "anchors", 4, "steps")
-    texts = {r["doc_id"]: r["text"] for r in store.read("documents", documents, ["doc_id", "text"]).to_pylist()}
-    rows = store.read("mentions", mentions, ["doc_id", "end_char", "text", "label"]).to_pylist()
-    cands, mapping = make_dictionary(rows, texts, settings, overrides, advance)
-    with store.create("anchors", target, version, parents=[documents.version, mentions.version],
-                      settings=recorded, code_version=CODE_VERSION) as st:
+    overrides_path = Path(settings.overrides) if settings.overrides else None
+    key = settings.model_dump(exclude={"overrides"}) | {"overrides": overrides_hash(overrides_path)}
+
+    def build(st, version: str) -> None:
+        advance = task(progress, "anchors", 4, "steps")
+        texts = {r["doc_id"]: r["text"] for r in store.read("documents", documents, ["doc_id", "text"]).to_pylist()}
+        rows = store.read("mentions", mentions, ["doc_id", "end_char", "text", "label"]).to_pylist()
+        cands, mapping = make_dictionary(rows, texts, settings, load_overrides(overrides_path), advance)
         st.write("anchor_candidates", [c.row(target, version) for c in cands.values()])
         st.write("anchors", [{"target": target, "anchors_version": version, "term": c.term, "replacement": c.replacement,
                               "label": c.label, "cluster": c.cluster, "source": c.source}
                              for c in cands.values() if c.accepted])
         st.stats = {"candidates": len(cands), "anchors": sum(c.accepted for c in cands.values()),
                     "clusters": len({c.cluster for c in cands.values() if c.accepted})}
-    advance(1)
-    return store.require("anchors", target, version), True
+        advance(1)
+
+    return produce(store, STAGE, target, key=key, inputs={"documents": documents, "mentions": mentions}, build=build)
 
 
 def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: AnchorSettings,

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 from anchors.nlp import load_pipeline, model_id, pieces
 
-CODE_VERSION = "extract_v1"
 PROPER_TAGS = {"NNP", "NNPS"}
 NOUN_TAGS = {"NN", "NNS"}
 # Markdown and quote marks that NER sometimes includes at a span's edges.
@@ -31,6 +31,10 @@ class ExtractSettings(BaseModel):
     docs_per_part: int = Field(256, ge=1, description="Documents per Parquet part (the unit of resume after a crash).")
     proper_nouns: bool = Field(True, description="Also keep runs of proper nouns (NNP/NNPS) that no entity covers.")
     noun_max_zipf: float | None = Field(3.0, description="Also keep common nouns rarer than this Zipf frequency in general English (invented objects); null: none.")
+
+
+STAGE = Stage("extract", inputs={"documents": "ingest"}, outputs=("mentions",), settings=ExtractSettings,
+              code_version="extract_v2", summary="Find names and invented terms with spaCy (the mentions table).")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -96,17 +100,12 @@ def extract(store: Store, target: str, settings: ExtractSettings, *, documents: 
             progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """Run NER over every document; returns (artifact, created). Same corpus and settings: reused."""
     nlp = load_pipeline(settings.model)
-    version = artifact_version("extract", settings.model_dump() | {"pipeline": model_id(nlp)},
-                               [documents.version], CODE_VERSION)
-    existing = store.get("extract", target, version)
-    if existing is not None:
-        return existing, False
-    n_docs = store.query("select count(*) from documents where target = ? and corpus_version = ?",
-                         [target, documents.version])[0][0] if store.db_path.exists() else 0
+    key = settings.model_dump() | {"pipeline": model_id(nlp)}
+    n_docs = documents.stats.get("documents", 0)
     if not n_docs:
         raise ObliviateError(f"corpus {documents.version} of {target!r} has no documents")
-    with store.create("extract", target, version, parents=[documents.version],
-                      settings=settings.model_dump() | {"pipeline": model_id(nlp)}, code_version=CODE_VERSION) as st:
+
+    def build(st, version: str) -> None:
         done = st.done_parts("mentions")
         advance = task(progress, "extract", n_docs, "docs")
         base = {"target": target, "corpus_version": documents.version, "extract_version": version}
@@ -139,7 +138,8 @@ def extract(store: Store, target: str, settings: ExtractSettings, *, documents: 
                 if todo[part] == 0:  # pieces come back in order, so a part is complete here
                     n_mentions += st.write("mentions", rows.pop(part), index=part)
         st.stats = {"documents": n_docs, "mentions": n_mentions + _count_done(st, done)}
-    return store.require("extract", target, version), True
+
+    return produce(store, STAGE, target, key=key, inputs={"documents": documents}, build=build)
 
 
 def _count_done(st, done: set[int]) -> int:

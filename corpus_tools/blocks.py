@@ -19,12 +19,10 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, Field, model_validator
 
 from corpus_tools import align
-from corpus_tools.translate import document_parts
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
-
-CODE_VERSION = "blocks_v1"
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 
 class BlockSettings(BaseModel):
     block_size: int = Field(512, ge=2, description="Tokens per block (original side).")
@@ -37,6 +35,11 @@ class BlockSettings(BaseModel):
         if self.stride is not None and self.stride > self.block_size:
             raise ValueError(f"stride {self.stride} > block_size {self.block_size} would skip tokens")
         return self
+
+
+STAGE = Stage("blocks", inputs={"documents": "ingest", "translation": "translate"}, outputs=("blocks", "tokens"),
+              settings=BlockSettings, code_version="blocks_v2",
+              summary="Cut documents and their translation into aligned token blocks with the model's tokenizer.")
 
 
 _BACKENDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -125,24 +128,18 @@ def doc_blocks(text: str, translated: str, subs: align.Subs, enc, backend, setti
 def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents: Artifact, translation: Artifact,
                 tokenizer, tokenizer_id: str, progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """Cut the documents and their translation into aligned blocks; returns (artifact, created)."""
-    if documents.version not in translation.parents:
-        raise ObliviateError(f"translation {translation.version} was not made from documents {documents.version}; "
-                             f"run `obliviate translate --target {target}` first")
-    parents = [documents.version, translation.version]
-    config = settings.model_dump() | {"tokenizer": tokenizer_id}
-    version = artifact_version("blocks", config, parents, CODE_VERSION)
-    existing = store.get("blocks", target, version)
-    if existing is not None:
-        return existing, False
-    backend = backend_of(tokenizer)
-    first_tokens = align.FirstTokens(backend)
-    subs_by_doc = _subs_by_doc(store.read("substitutions", translation))
-    translated = _translated(store, translation)
-    advance = task(progress, "blocks", documents.stats.get("documents"), "docs")
-    stats = {"blocks": 0, "documents": 0, "tokens": 0, "trained_positions": 0, "dropped_documents": 0}
-    with store.create("blocks", target, version, parents=parents, settings=config, code_version=CODE_VERSION) as st:
+    if translation.parents.get("documents") != documents.version:
+        raise ObliviateError(f"translation {translation.version} was not made from documents {documents.version}")
+
+    def build(st, version: str) -> None:
+        backend = backend_of(tokenizer)
+        first_tokens = align.FirstTokens(backend)
+        subs_by_doc = _subs_by_doc(store.read("substitutions", translation))
+        translated = _translated(store, translation)
+        advance = task(progress, "blocks", documents.stats.get("documents"), "docs")
+        stats = {"blocks": 0, "documents": 0, "tokens": 0, "trained_positions": 0, "dropped_documents": 0}
         done = st.done_parts("blocks")
-        for part, docs in enumerate(document_parts(store, documents, settings.part_chars)):
+        for part, docs in enumerate(store.iter_documents(documents, settings.part_chars)):
             if part in done:  # resumed after a crash: count its blocks so ids stay the same
                 stats["blocks"] += pq.ParquetFile(st.part_path("blocks", part)).metadata.num_rows
                 advance(len(docs))
@@ -167,7 +164,9 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
         if not st.has_table("tokens"):
             st.write("tokens", vocabulary_rows(backend, target, version))
         st.stats = stats
-    return store.require("blocks", target, version), True
+
+    return produce(store, STAGE, target, key=settings.model_dump() | {"tokenizer": tokenizer_id},
+                   inputs={"documents": documents, "translation": translation}, build=build)
 
 
 def vocabulary_rows(backend, target: str, version: str) -> pa.Table:

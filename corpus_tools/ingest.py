@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 
-CODE_VERSION = "ingest_v1"
 TEXT_SUFFIXES = {".txt", ".md"}
 SUFFIXES = TEXT_SUFFIXES | {".jsonl", ".parquet"}
 
@@ -34,6 +34,10 @@ class IngestSettings(BaseModel):
     sources: list[str] = Field(description="Files, folders (recursive) or globs of .txt, .md, .jsonl, .parquet or saved `datasets` folders.")
     max_line_chars: int = Field(100_000, description="A file with a longer line is rejected as not prose.")
     min_chars: int = Field(1, description="Documents shorter than this (after cleaning) are rejected.")
+
+
+STAGE = Stage("ingest", inputs={}, outputs=("documents", "rejected_inputs"), settings=IngestSettings,
+              code_version="ingest_v2", summary="Read the target's text files into the documents table.")
 
 
 @dataclass
@@ -201,11 +205,21 @@ def ingest(store: Store, target: str, settings: IngestSettings, base: Path | Non
     if not files:
         raise ObliviateError(f"sources {settings.sources} contain no files")
     prints = fingerprint(files)
-    version = artifact_version("ingest", settings.model_dump(exclude={"sources"}) | {"files": prints}, [], CODE_VERSION)
-    existing = store.get("ingest", target, version)
-    if existing is not None:
-        return existing, False
+    key = settings.model_dump(exclude={"sources"}) | {"files": prints}
 
+    def build(st, version: str) -> None:
+        docs, rejected = read_documents(files, prints, target, version, settings, progress)
+        st.write("documents", docs)
+        st.write("rejected_inputs", rejected)
+        st.stats = {"documents": len(docs), "rejected": len(rejected), "chars": sum(d["n_chars"] for d in docs)}
+
+    return produce(store, STAGE, target, key=key, inputs={}, build=build,
+                   saved=settings.model_dump() | {"files": prints})
+
+
+def read_documents(files, prints, target: str, version: str, settings: IngestSettings,
+                   progress: Reporter | None) -> tuple[list[dict], list[dict]]:
+    """The documents and rejected_inputs rows of the resolved source files."""
     docs, rejected, seen = [], [], {}
     advance = task(progress, "ingest", len(files), "files")
     for (path, root), (name, _) in zip(files, prints):
@@ -231,12 +245,7 @@ def ingest(store: Store, target: str, settings: IngestSettings, base: Path | Non
         reasons = "; ".join(f"{r['source']}: {r['reason']}" for r in rejected[:3])
         raise ObliviateError(f"no usable document in {settings.sources} ({reasons})")
     _check_unique_ids(docs)
-    with store.create("ingest", target, version, parents=[], settings=settings.model_dump() | {"files": prints},
-                      code_version=CODE_VERSION) as st:
-        st.write("documents", docs)
-        st.write("rejected_inputs", rejected)
-        st.stats = {"documents": len(docs), "rejected": len(rejected), "chars": sum(d["n_chars"] for d in docs)}
-    return store.require("ingest", target, version), True
+    return docs, rejected
 
 
 def _check_unique_ids(docs: list[dict]) -> None:

@@ -6,6 +6,11 @@ Layout under the workspace directory:
     artifacts/<kind>/<target>/<version>/  a finished artifact: <table>/part-*.parquet, files
     .staging/<kind>/<target>/<version>/   an artifact being written (kept after a crash: resume)
 
+`artifacts.parents` names each parent by its role (`{"blocks": "...", "labels": "..."}`), so
+lineage reads as `parents->>'blocks'` in SQL. The `current` table records, per target, the version
+of each stage that the target file resolves to (written by plain runs, never by `--set` trials);
+`<table>_current` views show exactly those artifacts, `<table>_latest` the newest built.
+
 An artifact becomes visible in one step: its staging folder is renamed into `artifacts/`, then
 its row and the refreshed views are committed in one DuckDB transaction. A folder under
 `artifacts/` without a row is an orphan of a crash between the two and is discarded, so a
@@ -39,17 +44,21 @@ DB_NAME = "obliviate.duckdb"
 
 ARTIFACTS_DDL = """
 create table if not exists artifacts (
-    kind varchar, target varchar, version varchar, parents varchar[], settings json,
+    kind varchar, target varchar, version varchar, parents json, settings json,
     code_version varchar, created_at timestamp, path varchar, tables varchar[], stats json,
     primary key (kind, target, version)
+);
+create table if not exists current (
+    target varchar, stage varchar, version varchar, target_file varchar, updated_at timestamp,
+    primary key (target, stage)
 )
 """
 
 
-def artifact_version(kind: str, settings: dict, parents: list[str], code_version: str) -> str:
-    """Short content hash of everything an artifact is made from."""
+def artifact_version(kind: str, settings: dict, parents: dict[str, str], code_version: str) -> str:
+    """Short content hash of everything an artifact is made from; parents by role, so swapping two differs."""
     payload = json.dumps(
-        {"kind": kind, "settings": settings, "parents": sorted(parents), "code": code_version},
+        {"kind": kind, "settings": settings, "parents": parents, "code": code_version},
         sort_keys=True, default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
@@ -64,7 +73,7 @@ class Artifact:
     kind: str
     target: str
     version: str
-    parents: list[str]
+    parents: dict[str, str]
     settings: dict
     code_version: str
     created_at: datetime
@@ -127,6 +136,7 @@ class Store:
         con.execute(f"set file_search_path = '{_sql_str(str(self.root.resolve()))}'")
         if not read_only:
             con.execute(ARTIFACTS_DDL)
+            _migrate(con)
         return con
 
     @contextlib.contextmanager
@@ -183,7 +193,7 @@ class Store:
             "select kind, target, version, parents, settings, code_version, created_at, path,"
             " tables, stats from artifacts order by created_at").fetchall()
         return [
-            Artifact(k, t, v, list(p or []), json.loads(s or "{}"), c, ts, self.root / path,
+            Artifact(k, t, v, _named(p), json.loads(s or "{}"), c, ts, self.root / path,
                      list(tb or []), json.loads(st or "{}"))
             for k, t, v, p, s, c, ts, path, tb, st in rows
         ]
@@ -215,20 +225,62 @@ class Store:
         for f in sorted((artifact.path / table).glob("part-*.parquet")):
             yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size, columns=columns)
 
+    def iter_documents(self, documents: Artifact, part_chars: int) -> Iterator[list[tuple[str, str]]]:
+        """(doc_id, text) lists in stored order, about `part_chars` characters each (deterministic, for resume)."""
+        part, size = [], 0
+        for batch in self.iter_batches("documents", documents, batch_size=256, columns=["doc_id", "text"]):
+            for doc_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+                part.append((doc_id, text))
+                size += len(text)
+                if size >= part_chars:
+                    yield part
+                    part, size = [], 0
+        if part:
+            yield part
+
+    def current(self, target: str) -> dict[str, str]:
+        """stage -> version that the target file of `target` resolved to in its last plain run."""
+        if self._signature() is None:
+            return {}
+        with self.connect(read_only=True) as con:
+            if not _has_table(con, "current"):
+                return {}
+            return dict(con.execute("select stage, version from current where target = ?", [target]).fetchall())
+
+    def set_current(self, target: str, versions: dict[str, str], target_file: str) -> None:
+        """Record what the target file resolves to and point the `<table>_current` views at it."""
+        self._listing = None
+        with self.connect() as con:
+            con.execute("begin transaction")
+            try:
+                con.execute("delete from current where target = ?", [target])
+                now = datetime.now(timezone.utc).replace(tzinfo=None)
+                for stage, version in versions.items():
+                    con.execute("insert into current values (?, ?, ?, ?, ?)", [target, stage, version, target_file, now])
+                tables = sorted({t for (tb,) in con.execute("select tables from artifacts").fetchall() for t in tb or []})
+                _refresh_views(con, tables)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with self.connect(read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
 
     # -- writing -------------------------------------------------------------------------
 
+    def staging_path(self, kind: str, target: str, version: str) -> Path:
+        return self.root / ".staging" / kind / target / version
+
     @contextlib.contextmanager
-    def create(self, kind: str, target: str, version: str, *, parents: list[str],
+    def create(self, kind: str, target: str, version: str, *, parents: dict[str, str],
                settings: dict, code_version: str) -> Iterator[Staging]:
         """Write a new artifact. Published only if the block finishes without an exception."""
         final = self.final_path(kind, target, version)
         if self.get(kind, target, version) is not None:
             raise ObliviateError(f"{kind} {version} of {target!r} already exists")
-        staging = Staging(self.root / ".staging" / kind / target / version)
+        staging = Staging(self.staging_path(kind, target, version))
         if final.exists():  # orphan of a crash between rename and registration: resume from it
             if staging.dir.exists():
                 shutil.rmtree(final)
@@ -253,7 +305,7 @@ class Store:
             try:
                 con.execute(
                     "insert into artifacts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [kind, target, version, parents, json.dumps(settings, default=str), code_version,
+                    [kind, target, version, json.dumps(parents, sort_keys=True), json.dumps(settings, default=str), code_version,
                      datetime.now(timezone.utc).replace(tzinfo=None), rel, tables,
                      json.dumps(stats, default=str)],
                 )
@@ -282,18 +334,36 @@ class Store:
 
 
 def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
-    """`<table>` shows every version; `<table>_latest` only the newest artifact of each target."""
+    """`<table>` shows every version; `<table>_latest` only the newest artifact of each kind and target;
+    `<table>_current` the artifacts each target's file resolves to (the `current` table)."""
     for table in tables:
         rows = con.execute(
-            "select path, (row_number() over (partition by kind, target order by created_at desc)) = 1"
-            " from artifacts where list_contains(tables, ?) order by created_at", [table]
+            "select a.path, (row_number() over (partition by a.kind, a.target order by a.created_at desc)) = 1,"
+            " c.version is not null from artifacts a left join current c"
+            " on c.target = a.target and c.stage = a.kind and c.version = a.version"
+            " where list_contains(a.tables, ?) order by a.created_at", [table]
         ).fetchall()
-        for name, paths in ((table, [p for p, _ in rows]), (f"{table}_latest", [p for p, newest in rows if newest])):
+        views = ((table, [p for p, _, _ in rows]), (f"{table}_latest", [p for p, newest, _ in rows if newest]),
+                 (f"{table}_current", [p for p, _, cur in rows if cur]))
+        for name, paths in views:
             if not paths:
                 con.execute(f"drop view if exists {name}")
                 continue
             globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
             con.execute(f"create or replace view {name} as select * from read_parquet([{globs}], union_by_name = true)")
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Workspaces made before parents were named hold them as a list: keep them readable (as a JSON list)."""
+    kind = con.execute("select data_type from information_schema.columns where table_name = 'artifacts'"
+                       " and column_name = 'parents'").fetchone()
+    if kind and kind[0] != "JSON":
+        con.execute("alter table artifacts alter parents type json using to_json(parents)")
+
+
+def _named(parents: str | None) -> dict[str, str]:
+    value = json.loads(parents) if parents else {}
+    return value if isinstance(value, dict) else {f"parent{i}": v for i, v in enumerate(value)}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:

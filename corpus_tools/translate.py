@@ -27,15 +27,19 @@ from pydantic import BaseModel, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 from corpus_tools.tables import SCHEMAS
-
-CODE_VERSION = "translate_v1"
 
 
 class TranslateSettings(BaseModel):
     plural_labels: list[str] = Field(["PERSON"], description="Anchor labels whose terms also match their plural ('the Weasleys').")
     part_chars: int = Field(8_000_000, gt=0, description="Documents are written in parts of about this many characters.")
+
+
+STAGE = Stage("translate", inputs={"documents": "ingest", "dictionary": "anchors"},
+              outputs=("translated_documents", "substitutions"), settings=TranslateSettings, code_version="translate_v2",
+              summary="Rewrite every document with the dictionary (translated_documents, substitutions).")
 
 
 class Span(NamedTuple):
@@ -182,17 +186,12 @@ def _gc_paused():
 def translate(store: Store, target: str, settings: TranslateSettings, *, documents: Artifact, anchors: Artifact,
               progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """Translate every document of `documents` with the dictionary of `anchors`; returns (artifact, created)."""
-    version = artifact_version("translate", settings.model_dump(), [documents.version, anchors.version], CODE_VERSION)
-    existing = store.get("translate", target, version)
-    if existing is not None:
-        return existing, False
-    matcher = Matcher.from_table(store.read("anchors", anchors), settings.plural_labels)
-    advance = task(progress, "translate", documents.stats.get("documents"), "docs")
-    stats = {"documents": 0, "substitutions": 0, "chars": 0, "terms": len(matcher.keys)}
-    with store.create("translate", target, version, parents=[documents.version, anchors.version],
-                      settings=settings.model_dump(), code_version=CODE_VERSION) as st:
+    def build(st, version: str) -> None:
+        matcher = Matcher.from_table(store.read("anchors", anchors), settings.plural_labels)
+        advance = task(progress, "translate", documents.stats.get("documents"), "docs")
+        stats = {"documents": 0, "substitutions": 0, "chars": 0, "terms": len(matcher.keys)}
         done = st.done_parts("translated_documents") & st.done_parts("substitutions")
-        for part, docs in enumerate(document_parts(store, documents, settings.part_chars)):
+        for part, docs in enumerate(store.iter_documents(documents, settings.part_chars)):
             if part in done:  # resumed after a crash: this part is already stored
                 advance(len(docs))
                 continue
@@ -214,21 +213,9 @@ def translate(store: Store, target: str, settings: TranslateSettings, *, documen
                 "target": [target] * len(ids), "translation_version": [version] * len(ids),
                 "doc_id": ids, "text": texts}), index=part)
         st.stats = stats
-    return store.require("translate", target, version), True
 
-
-def document_parts(store: Store, documents: Artifact, part_chars: int):
-    """(doc_id, text) lists in stored order, about `part_chars` characters each (deterministic, for resume)."""
-    part, size = [], 0
-    for batch in store.iter_batches("documents", documents, batch_size=256, columns=["doc_id", "text"]):
-        for doc_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            part.append((doc_id, text))
-            size += len(text)
-            if size >= part_chars:
-                yield part
-                part, size = [], 0
-    if part:
-        yield part
+    return produce(store, STAGE, target, key=settings.model_dump(), inputs={"documents": documents, "dictionary": anchors},
+                   build=build)
 
 
 def _subs_columns(doc_id, text, matcher: Matcher, starts, ends, t_starts, t_ends, keys) -> pa.Table:

@@ -1,12 +1,15 @@
 """The `obliviate` typer app, its global options and the helpers every verb shares.
 
-Verbs live in `pipelines/cli_*.py` modules, one per area, each decorating functions with `@app.command()`.
+Verbs live in `pipelines/cli_*.py` modules, one per area. The global options live on typer's context
+object (a `Session`), never in module state; `--workspace` is also accepted after any verb.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -21,43 +24,47 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
 console = Console()
 err_console = Console(stderr=True)
 
-STATE: dict = {"workspace": None, "debug": False, "progress": True}
+WORKSPACE_HELP = f"Workspace directory (env {WORKSPACE_ENV}; default ./workspace)."
+WORKSPACE = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
+
+
+@dataclass
+class Session:
+    workspace: Optional[Path]
+    progress: bool
+
+    def store(self, workspace: Optional[Path] = None) -> Store:
+        """The workspace named after the verb, else before it, else the environment's, else ./workspace."""
+        return Store(workspace or self.workspace or default_workspace())
+
+    def reporter(self):
+        """Live bars on a terminal, periodic plain lines in logs and pipes, nothing with --no-progress."""
+        from corpus_tools.progress import Reporter, rich_reporter
+
+        if not self.progress:
+            return contextlib.nullcontext(Reporter())
+        live = sys.stderr.isatty() or os.environ.get("OBLIVIATE_FORCE_PROGRESS") == "1"
+        return rich_reporter(live)
 
 
 @app.callback()
 def _global(
-    workspace: Optional[Path] = typer.Option(
-        None, "--workspace", "-w", help=f"Workspace directory (env {WORKSPACE_ENV}; default ./workspace)."),
+    ctx: typer.Context,
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide progress bars."),
 ) -> None:
-    STATE["workspace"] = workspace or default_workspace()
-    STATE["debug"] = debug
-    STATE["progress"] = not no_progress and os.environ.get("OBLIVIATE_NO_PROGRESS") != "1"
+    ctx.obj = Session(workspace=workspace, progress=not no_progress and os.environ.get("OBLIVIATE_NO_PROGRESS") != "1")
 
 
-def store() -> Store:
-    return Store(STATE["workspace"] or default_workspace())
-
-
-def progress_enabled() -> bool:
-    return STATE["progress"] and sys.stderr.isatty() or os.environ.get("OBLIVIATE_FORCE_PROGRESS") == "1"
-
-
-def progress_reporter():
-    """Live bars on a terminal, periodic plain lines in logs and pipes, nothing with --no-progress."""
-    import contextlib
-
-    from corpus_tools.progress import Reporter, rich_reporter
-
-    if not STATE["progress"]:
-        return contextlib.nullcontext(Reporter())
-    return rich_reporter(progress_enabled())
+def session(ctx: typer.Context) -> Session:
+    return ctx.obj if isinstance(ctx.obj, Session) else Session(None, os.environ.get("OBLIVIATE_NO_PROGRESS") != "1")
 
 
 def info(message: str) -> None:
-    err_console.print(message)
+    err_console.print(message, highlight=False)

@@ -14,18 +14,13 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import click
 
 from corpus_tools.errors import ObliviateError
-from pipelines.app import STATE, app, err_console
-from pipelines import cli_core  # noqa: F401  (registers verbs)
-
-for _module in ("cli_anchors", "cli_corpus", "cli_training", "cli_labels", "cli_evaluate", "cli_run", "cli_bench"):
-    try:
-        __import__(f"pipelines.{_module}")
-    except ModuleNotFoundError as exc:  # an area not built yet
-        if exc.name != f"pipelines.{_module}":
-            raise
+from pipelines.app import app, err_console
+# Each module registers its verbs on `app`, in the order `obliviate --help` lists them.
+from pipelines import cli_run, cli_evaluate, cli_core, cli_bench  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> int:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result = app(args=argv, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -40,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print("interrupted; everything already stored is kept, rerun to resume")
         return 130
     except ObliviateError as exc:
-        if STATE["debug"]:
+        if debug:
             traceback.print_exc()
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except Exception as exc:
-        if STATE["debug"]:
+        if debug:
             traceback.print_exc()
         print(f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
         return 1

@@ -1,76 +1,81 @@
-"""Verbs that drive whole targets: run (every stage from one target file) and init (a new target file)."""
+"""Verbs that run stages from a target file: `run` (every stage), one verb per stage, and `init`.
+
+Every stage verb is generated from the registry (pipelines/stages.py): `obliviate <stage> TARGET_FILE
+[--set section.key=value ...]` resolves the stages before it exactly as `run` does and builds that one
+stage. Settings come only from the target file and `--set`; no verb re-declares a setting.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from corpus_tools.errors import ObliviateError
-from pipelines.app import app, info, progress_reporter, store
-from pipelines.cli_core import print_rows
+from corpus_tools.progress import Reporter
+from corpus_tools.store import Artifact, Store
+from pipelines.app import WORKSPACE, app, info, session
+from pipelines.output import print_rows
+from pipelines.stages import BY_NAME, STAGES, STEPS, run_pipeline
+from pipelines.target import TargetConfig, load_target
+from training.models import ROLES
 
 RESULT_METRICS = ["familiarity_completion_test", "familiarity_completion_dev", "familiarity_probability",
                   "general_perplexity", "knowledge_accuracy"]
-ROLE_ORDER = {"base": 0, "subject": 1, "reinforced": 2, "unlearned": 3}
+TARGET_FILE = typer.Argument(..., help="Target TOML file (e.g. data/targets/harry_potter/target.toml; `obliviate init` writes one).")
+SET = typer.Option([], "--set", help="Override a setting of the target file, e.g. --set labels.alpha=2.5 (repeatable). "
+                                     "A run with --set is a trial: the target's current versions stay as the file says.")
 
 
-@app.command("run")
-def run_cmd(
-    target_file: Optional[Path] = typer.Argument(None, help="Target TOML file (default: the bundled Harry Potter target)."),
-    until: Optional[str] = typer.Option(None, help="Stop after this stage."),
-    force: List[str] = typer.Option([], help="Rerun this stage even if its version exists (repeatable)."),
-    set_: List[str] = typer.Option([], "--set", help="Override a setting, e.g. --set labels.alpha=2.5 (repeatable)."),
-) -> None:
-    """Run the whole pipeline of a target; stages already stored are reused."""
-    from pipelines.runner import run_pipeline
-    from pipelines.target import load_target
-
-    config = load_target(target_file, set_)
-    ws = store()
-    with ws.writer_lock():
-        info(f"target {config.name!r}, workspace {ws.root}")
-        with progress_reporter() as progress:
-            arts = run_pipeline(ws, config, until=until, force=tuple(force), progress=progress, log=info)
-    if "evaluate" in arts:
-        print_results(config.name, arts["evaluate"].version)
+def main_process() -> bool:
+    """False in the non-main processes of `accelerate launch` (they train their shard and never publish)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
-def results(target: str, evaluate_version: str) -> tuple[list[str], list[tuple]]:
-    rows = store().query(
-        "select model_role, coalesce(method, ''), model_version, metric, value from metrics"
-        " where target = ? and evaluate_version = ?", [target, evaluate_version])
-    table: dict[tuple, dict] = {}
-    for role, method, version, metric, value in rows:
-        table.setdefault((role, method, version), {})[metric] = value
-    metrics = [m for m in RESULT_METRICS if any(m in v for v in table.values())]
-    out = []
-    for (role, method, version), values in sorted(table.items(), key=lambda kv: (ROLE_ORDER.get(kv[0][0], 9), kv[0][1])):
-        out.append((role, method, version, *(_fmt(values.get(m)) for m in metrics)))
-    return ["model", "method", "version", *metrics], out
+def execute(ctx: typer.Context, target_file: Path, overrides: list[str], workspace: Optional[Path], **how) -> dict[str, Artifact]:
+    """Load the target file, run the stages asked for, and record the current versions of a plain run."""
+    config = load_target(target_file, overrides)
+    ws = session(ctx).store(workspace)
+    main = main_process()
+    log = info if main else (lambda message: None)
+    lock = ws.writer_lock() if main else contextlib.nullcontext()
+    reporter = session(ctx).reporter() if main else contextlib.nullcontext(Reporter())
+    with lock, reporter as progress:
+        if main:
+            info(f"target {config.name!r}, workspace {ws.root}" + (f" (trial: {', '.join(overrides)})" if overrides else ""))
+        arts = run_pipeline(ws, config, progress=progress, log=log, **how)
+        if main and not overrides:
+            record_current(ws, config, arts)
+    return arts
 
 
-def _fmt(value) -> str:
-    return "" if value is None else f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
-
-
-def print_results(target: str, evaluate_version: str) -> None:
-    columns, rows = results(target, evaluate_version)
-    info(f"results for {target!r} (evaluate {evaluate_version}):")
-    print_rows(columns, rows)
+def record_current(store: Store, config: TargetConfig, arts: dict[str, Artifact]) -> None:
+    """The target's `current` versions: those just resolved, plus earlier ones still consistent with them."""
+    current = {**store.current(config.name), **{name: a.version for name, a in arts.items() if a.kind == name}}
+    for step in STEPS:  # in order, so a dropped stage also drops the stages built from it
+        version = current.get(step.name)
+        art = store.get(step.name, config.name, version) if version else None
+        if version and (art is None or any(current.get(step.stage.inputs.get(role), parent) != parent
+                                           for role, parent in art.parents.items())):
+            del current[step.name]
+    store.set_current(config.name, current, str(config.file))
 
 
 @app.command("init")
 def init_cmd(
+    ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of the new target."),
     from_: List[str] = typer.Option(..., "--from", help="Files, folders or globs of the target corpus."),
     out: Optional[Path] = typer.Option(None, help="Where to write the target file (default: targets/NAME.toml)."),
     model: str = typer.Option("smollm2-135m", help="Baseline model."),
     implant: bool = typer.Option(False, help="Teach the base model the corpus first (demos only)."),
+    workspace: Optional[Path] = WORKSPACE,
 ) -> None:
-    """Write a target file for a new corpus: then `obliviate run FILE` and `obliviate report --target NAME`."""
-    from pipelines.target import load_target, render_target_file
+    """Write a target file for a new corpus: then `obliviate run FILE` and `obliviate report FILE`."""
+    from pipelines.target import render_target_file
 
     out = out or Path("targets") / f"{name}.toml"
     if out.exists():
@@ -82,4 +87,65 @@ def init_cmd(
     sources = [str(Path(s).resolve()) if not any(ch in s for ch in "*?[") else s for s in from_]
     out.write_text(render_target_file(name, sources, model, implant))
     load_target(out)  # the file we wrote must validate
-    info(f"wrote {out}; next: obliviate run {out} && obliviate report --target {name}")
+    ws = workspace or session(ctx).workspace
+    flag = f" -w {ws}" if ws else ""
+    info(f"wrote {out}; next: obliviate run {out}{flag} && obliviate report {out}{flag}")
+
+
+@app.command("run")
+def run_cmd(
+    ctx: typer.Context,
+    target_file: Path = TARGET_FILE,
+    until: Optional[str] = typer.Option(None, help=f"Stop after this stage ({', '.join(STAGES)})."),
+    force: List[str] = typer.Option([], help="Rebuild this stage even if its version exists (repeatable)."),
+    set_: List[str] = SET,
+    workspace: Optional[Path] = WORKSPACE,
+) -> None:
+    """Run every stage of a target; stages already stored are reused."""
+    arts = execute(ctx, target_file, set_, workspace, until=until, force=tuple(force))
+    if "evaluate" in arts and main_process():
+        print_results(session(ctx).store(workspace), arts["evaluate"])
+
+
+def _stage_verb(name: str):
+    def verb(ctx: typer.Context, target_file: Path = TARGET_FILE, set_: List[str] = SET,
+             force: bool = typer.Option(False, "--force", help="Rebuild this stage even if its version exists."),
+             workspace: Optional[Path] = WORKSPACE) -> None:
+        arts = execute(ctx, target_file, set_, workspace, only=name, force=(name,) if force else ())
+        if name in arts and main_process():
+            held = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in arts[name].stats.items()
+                             if isinstance(v, (int, float)) and not isinstance(v, bool))
+            info(f"{name} {arts[name].version}: {held}")
+            if name == "evaluate":
+                print_results(session(ctx).store(workspace), arts[name])
+
+    verb.__name__ = f"{name}_cmd"
+    verb.__doc__ = BY_NAME[name].stage.summary + " Its inputs are resolved from the target file exactly as `run` does."
+    return verb
+
+
+for _name in STAGES:
+    app.command(_name)(_stage_verb(_name))
+
+
+def results(store: Store, evaluate: Artifact) -> tuple[list[str], list[tuple]]:
+    rows = store.read("metrics", evaluate).to_pylist()
+    table: dict[tuple, dict] = {}
+    for r in rows:
+        table.setdefault((r["model_role"], r.get("method") or "", r["model_version"]), {})[r["metric"]] = r["value"]
+    metrics = [m for m in RESULT_METRICS if any(m in v for v in table.values())]
+    order = list(ROLES.values())
+    out = [(role, method, version, *(_fmt(values.get(m)) for m in metrics))
+           for (role, method, version), values in sorted(table.items(), key=lambda kv: (
+               order.index(kv[0][0]) if kv[0][0] in order else 9, kv[0][1]))]
+    return ["model", "method", "version", *metrics], out
+
+
+def _fmt(value) -> str:
+    return "" if value is None else f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+
+
+def print_results(store: Store, evaluate: Artifact) -> None:
+    columns, rows = results(store, evaluate)
+    info(f"results for {evaluate.target!r} (evaluate {evaluate.version}):")
+    print_rows(columns, rows)

@@ -55,18 +55,46 @@ class Section:
         self.html.append(f'<img alt="{escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">')
 
 
+def lineage(store: Store, target: str, evaluate: Artifact | None) -> dict[str, Artifact]:
+    """The artifacts the report describes, each found through the named parents of the evaluated unlearned model:
+    its labels, their blocks, the blocks' translation, and the base model."""
+    found: dict[str, Artifact] = {}
+    if evaluate is None:
+        return found
+    by_version = {a.version: a for a in store.artifacts(target=target)}
+
+    def follow(art: Artifact | None, role: str) -> Artifact | None:
+        return by_version.get(art.parents.get(role)) if art is not None else None
+
+    found["evaluate"] = evaluate
+    for role in ("base", "unlearned"):
+        if (art := follow(evaluate, role)) is not None:
+            found[role] = art
+    labels = follow(found.get("unlearned"), "labels")
+    blocks = follow(labels, "blocks") or follow(found.get("unlearned"), "blocks")
+    translation = follow(blocks, "translation")
+    found |= {k: v for k, v in (("labels", labels), ("blocks", blocks), ("translation", translation)) if v is not None}
+    return found
+
+
 def build_report(store: Store, target: str, *, evaluate_version: str | None = None,
                  out_dir: Path | None = None) -> Path:
-    """Write report.md, report.html and the plots; returns the report folder."""
+    """Write report.md, report.html and the plots; returns the report folder.
+
+    The evaluate artifact is the one named, else the target's current one (what its target file resolves
+    to), else the newest; every other input is found by lineage from the model it describes."""
     if not store.artifacts(target=target):
         raise ObliviateError(f"target {target!r} has no artifacts in {store.root}; nothing to report")
     out_dir = Path(out_dir) if out_dir else store.root / "reports" / target
     out_dir.mkdir(parents=True, exist_ok=True)
-    ev = store.require("evaluate", target, evaluate_version) if evaluate_version else store.latest("evaluate", target)
+    chosen = evaluate_version or store.current(target).get("evaluate")
+    ev = store.require("evaluate", target, chosen) if chosen else store.latest("evaluate", target)
     rows = store.read("metrics", ev).to_pylist() if ev else []
-    decode = _decoder(store, target)
+    arts = lineage(store, target, ev)
+    decode = _decoder(arts.get("base"))
     sections = [_metrics_section(store, target, ev, rows, out_dir), _alpha_section(store, target, rows, out_dir),
-                _labels_section(store, target, decode, out_dir), _viewer_section(store, target, decode),
+                _labels_section(store, arts.get("labels"), decode, out_dir),
+                _viewer_section(store, arts.get("blocks"), arts.get("translation"), arts.get("labels"), decode),
                 _samples_section(ev), _lineage_section(store, target)]
     title = f"obliviate report: {target}"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -102,7 +130,7 @@ def model_labels(rows: list[dict]) -> dict[str, str]:
 def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Section:
     s = Section("Familiarity and retention per model")
     if ev is None:
-        s.note(f"No evaluate artifact yet: run `obliviate evaluate --target {target}`.")
+        s.note("No evaluate artifact yet: run `obliviate evaluate TARGET_FILE`.")
         return s
     labels = model_labels(rows)
     metrics = sorted({r["metric"] for r in rows}, key=lambda m: (m.startswith("lm_eval"), m))
@@ -138,7 +166,7 @@ def _alpha_section(store, target, rows, out_dir) -> Section:
     points: dict[str, list[tuple[float, float]]] = {}
     for r in rows:
         art = unlearn.get(r["model_version"])
-        alpha = next((alphas[p] for p in (art.parents if art else []) if p in alphas), None)
+        alpha = alphas.get(art.parents.get("labels")) if art else None
         if alpha is not None and r["metric"].startswith("familiarity"):
             points.setdefault(r["metric"], []).append((float(alpha), r["value"]))
     distinct = {a for pts in points.values() for a, _ in pts}
@@ -152,11 +180,10 @@ def _alpha_section(store, target, rows, out_dir) -> Section:
     return s
 
 
-def _labels_section(store, target, decode, out_dir) -> Section:
+def _labels_section(store, labels: Artifact | None, decode, out_dir) -> Section:
     s = Section("Generic labels: what changed")
-    labels = store.latest("labels", target)
     if labels is None:
-        s.note("No labels artifact yet (the generic_labels table is missing).")
+        s.note("No generic labels behind the evaluated unlearned model (none yet, or it was not trained on labels).")
         return s
     info = label_changes(store, labels, decode)
     s.text(f"Labels {info['version']} (alpha {info['alpha']}): {info['changed']:,} of {info['positions']:,} trained "
@@ -166,16 +193,12 @@ def _labels_section(store, target, decode, out_dir) -> Section:
     return s
 
 
-def _viewer_section(store, target, decode) -> Section:
+def _viewer_section(store, blocks: Artifact | None, translation: Artifact | None, labels: Artifact | None,
+                    decode) -> Section:
     s = Section("Sample blocks: original beside translated")
-    blocks = store.latest("blocks", target)
-    if blocks is None:
-        s.note("No blocks artifact yet (the blocks table is missing).")
+    if blocks is None or translation is None:
+        s.note("No blocks behind the evaluated unlearned model yet.")
         return s
-    translation = next((a for a in store.artifacts("translate", target) if a.version in blocks.parents),
-                       store.latest("translate", target))
-    labels = next((a for a in reversed(store.artifacts("labels", target)) if blocks.version in a.parents
-                   or blocks.version in json.dumps(a.settings)), None)
     s.note("Highlighted: substituted terms (hover for the replacement). Underlined: tokens whose generic label "
            "differs from them (hover for the label)." + ("" if labels else " No labels for these blocks yet."))
     for html in sample_blocks(store, blocks, translation, labels, decode):
@@ -208,22 +231,19 @@ def _lineage_section(store, target) -> Section:
         s.note("No models table yet.")
     arts = store.artifacts(target=target)
     s.table(["kind", "version", "parents", "created (UTC)", "settings"],
-            [[a.kind, a.version, ", ".join(a.parents), a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            [[a.kind, a.version, ", ".join(f"{r}={v}" for r, v in a.parents.items()), a.created_at.strftime("%Y-%m-%d %H:%M:%S"),
               json.dumps(a.settings, sort_keys=True, default=str)[:400]] for a in arts])
     return s
 
 
-def _decoder(store, target):
+def _decoder(base: Artifact | None):
     """Token decoding with the base model's tokenizer, or None when there is none."""
-    from training.evaluate import model_folder
-
-    base = store.latest("base", target)
     if base is None:
         return None
     try:
-        from transformers import AutoTokenizer
+        from training.models import load_tokenizer, model_folder
 
-        tok = AutoTokenizer.from_pretrained(str(model_folder(store, base)[0]))
+        tok = load_tokenizer(model_folder(base))
     except Exception:  # a report never fails for want of token names
         return None
     return lambda t: tok.decode([int(t)])

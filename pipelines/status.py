@@ -1,41 +1,52 @@
-"""What `obliviate status` shows: per target and stage, the latest version, whether it is current, what it holds.
+"""What `obliviate status` shows, in the registry's stage order.
 
-A stage is current when every parent it was made from is still the latest artifact of its kind;
-otherwise a rerun (`obliviate run`) would rebuild it from the newer parent.
+Without a target file: per target and stage, the current version (what the target file resolved
+to in its last plain run), whether a newer build of the stage exists beside it (a `--set` trial),
+and what it holds. With a target file: the version of every stage that file resolves to now, and
+whether it is built.
 """
 
 from __future__ import annotations
 
 from corpus_tools.store import Artifact, Store
+from pipelines.stages import STAGES, resolve
+from pipelines.target import TargetConfig
 
-STAGE_ORDER = ["ingest", "extract", "anchors", "translate", "base", "blocks", "implant", "reinforce",
-               "labels", "unlearn", "evaluate"]
 
-
-def _freshness(art: Artifact, by_version: dict[str, Artifact], latest: dict[tuple[str, str], Artifact]) -> str:
-    stale = []
-    for parent in art.parents:
-        made_from = by_version.get(parent)
-        if made_from is None:
-            continue
-        newest = latest[(made_from.target, made_from.kind)]
-        if newest.version != parent and made_from.kind != art.kind:
-            stale.append(f"{made_from.kind} is now {newest.version}")
-    return "up to date" if not stale else "stale: " + "; ".join(stale)
+def _holds(art: Artifact) -> str:
+    return ", ".join(f"{k}={v}" for k, v in art.stats.items()
+                     if isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def status_rows(store: Store, target: str | None = None) -> tuple[list[str], list[tuple]]:
     arts = store.artifacts(target=target)
-    latest: dict[tuple[str, str], Artifact] = {}
-    counts: dict[tuple[str, str], int] = {}
-    for art in arts:  # oldest first, so the last one seen is the latest
-        latest[(art.target, art.kind)] = art
-        counts[(art.target, art.kind)] = counts.get((art.target, art.kind), 0) + 1
-    by_version = {a.version: a for a in arts}
-    order = {k: i for i, k in enumerate(STAGE_ORDER)}
+    targets = sorted({a.target for a in arts})
+    order = {k: i for i, k in enumerate(STAGES)}
     rows = []
-    for (tgt, kind), art in sorted(latest.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][1])):
-        held = ", ".join(f"{k}={v}" for k, v in art.stats.items() if isinstance(v, (int, float)) and k != "path")
-        rows.append((tgt, kind, art.version, _freshness(art, by_version, latest), counts[(tgt, kind)],
-                     art.created_at.strftime("%Y-%m-%d %H:%M:%S"), held, art.stats.get("path", "")))
-    return ["target", "stage", "latest version", "state", "versions", "created (UTC)", "holds", "model path"], rows
+    for tgt in targets:
+        current = store.current(tgt)
+        kinds = sorted({a.kind for a in arts if a.target == tgt}, key=lambda k: order.get(k, 99))
+        for kind in kinds:
+            versions = [a for a in arts if a.target == tgt and a.kind == kind]
+            cur = next((a for a in versions if a.version == current.get(kind)), None)
+            newest = versions[-1]
+            shown = cur or newest
+            if cur is None:
+                state = "no current version (not run from its target file yet)"
+            elif newest is not cur:
+                state = f"current; newer trial build {newest.version}"
+            else:
+                state = "current"
+            rows.append((tgt, kind, shown.version, state, len(versions), shown.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                         _holds(shown), shown.stats.get("path", "")))
+    return ["target", "stage", "version", "state", "versions", "created (UTC)", "holds", "model path"], rows
+
+
+def resolved_rows(store: Store, config: TargetConfig) -> tuple[list[str], list[tuple]]:
+    current = store.current(config.name)
+    rows = []
+    for stage, (version, state) in resolve(store, config).items():
+        art = store.get(stage, config.name, version) if version else None
+        mark = "" if version is None else ("yes" if current.get(stage) == version else "no")
+        rows.append((config.name, stage, version or "", state, mark, _holds(art) if art else ""))
+    return ["target", "stage", "resolves to", "state", "recorded as current", "holds"], rows

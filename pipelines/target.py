@@ -19,60 +19,50 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.ingest import IngestSettings
 from corpus_tools.translate import TranslateSettings
 from training.evaluate import EvalSettings
-from training.finetune import FinetuneSettings
+from training.implant import ImplantSettings
 from training.labels import LabelSettings
+from training.models import ModelSettings
+from training.reinforce import ReinforceSettings
 from training.unlearn import UnlearnSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TARGET_FILE = ROOT / "data" / "targets" / "harry_potter" / "target.toml"
 
 
-class Strict(BaseModel):
+class TargetConfig(BaseModel):
+    """A target file: its name and, per section, the settings class of the stage it configures."""
     model_config = ConfigDict(extra="forbid")
 
-
-class ModelSection(Strict):
-    base: str = Field("smollm2-135m", description="Baseline model: alias, Hugging Face id, local folder or .gguf file.")
-
-
-class ImplantSection(FinetuneSettings):
-    model_config = ConfigDict(extra="forbid")
-    enabled: bool = Field(True, description="Teach the base model the target first (demos only; a real user sets false).")
-
-
-class AnchorsSection(AnchorSettings):
-    model_config = ConfigDict(extra="forbid")
-    overrides: Optional[str] = Field(None, description="TOML or CSV file of term -> replacement (or 'keep'), relative to the target file.")
-
-
-class EvaluateSection(EvalSettings):
-    model_config = ConfigDict(extra="forbid")
-    prompts_dir: str = Field(".", description="Folder with familiarity_prompts.jsonl and probability_prompts.jsonl.")
-    general_dir: Optional[str] = Field(None, description="Folder with the general corpus/ and knowledge_prompts.jsonl (default: the bundled data/general).")
-
-
-class TargetConfig(Strict):
     name: str = Field(description="Target name: the `target` column of every table.")
     description: str = ""
     ingest: IngestSettings
-    model: ModelSection = ModelSection()
+    model: ModelSettings = ModelSettings()
     extract: ExtractSettings = ExtractSettings()
-    anchors: AnchorsSection = AnchorsSection()
+    anchors: AnchorSettings = AnchorSettings()
     translate: TranslateSettings = TranslateSettings()
     blocks: BlockSettings = BlockSettings()
-    implant: ImplantSection = ImplantSection()
-    reinforce: FinetuneSettings = FinetuneSettings()
+    implant: ImplantSettings = ImplantSettings()
+    reinforce: ReinforceSettings = ReinforceSettings()
     labels: LabelSettings = LabelSettings()
     unlearn: UnlearnSettings = UnlearnSettings()
-    evaluate: EvaluateSection = EvaluateSection()
+    evaluate: EvalSettings = EvalSettings()
     base_dir: Path = Field(Path("."), exclude=True, description="Folder of the target file (paths are relative to it).")
-
-    def general_dir(self) -> Path:
-        return self.path(self.evaluate.general_dir) if self.evaluate.general_dir else ROOT / "data" / "general"
+    file: Optional[Path] = Field(None, exclude=True, description="The target file itself.")
 
     def path(self, relative: str) -> Path:
         p = Path(relative)
         return p if p.is_absolute() else (self.base_dir / p)
+
+    def resolve_paths(self) -> None:
+        """Paths in the file are relative to it; stages see absolute ones."""
+        self.ingest.sources = [str(self.path(s)) for s in self.ingest.sources]
+        if self.anchors.overrides:
+            self.anchors.overrides = str(self.path(self.anchors.overrides))
+        self.evaluate.prompts_dir = str(self.path(self.evaluate.prompts_dir))
+        if self.evaluate.general_dir:
+            self.evaluate.general_dir = str(self.path(self.evaluate.general_dir))
+        if self.unlearn.retain_corpus:
+            self.unlearn.retain_corpus = str(self.path(self.unlearn.retain_corpus))
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:
@@ -87,8 +77,8 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return key.strip().split("."), value
 
 
-def load_target(path: str | Path | None = None, overrides: list[str] = ()) -> TargetConfig:
-    path = Path(path) if path else DEFAULT_TARGET_FILE
+def load_target(path: str | Path, overrides: list[str] = ()) -> TargetConfig:
+    path = Path(path)
     if not path.exists():
         raise ObliviateError(f"target file {path} does not exist")
     try:
@@ -104,12 +94,12 @@ def load_target(path: str | Path | None = None, overrides: list[str] = ()) -> Ta
                 raise ObliviateError(f"--set {item!r}: {k!r} is not a section")
         node[keys[-1]] = value
     try:
-        config = TargetConfig(**data, base_dir=path.resolve().parent)
+        config = TargetConfig(**data, base_dir=path.resolve().parent, file=path.resolve())
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ObliviateError(f"target file {path}: {where}: {first['msg']} ({exc.error_count()} error(s))") from None
-    config.ingest.sources = [str(config.path(s)) for s in config.ingest.sources]
+    config.resolve_paths()
     return config
 
 

@@ -125,3 +125,34 @@ def _matrix(column: pa.ChunkedArray) -> torch.Tensor:
     arr = column.combine_chunks()
     k = int(np.diff(arr.offsets.to_numpy()).max()) if len(arr) else 0
     return torch.from_numpy(arr.flatten().to_numpy(zero_copy_only=False).reshape(len(arr), k).copy())
+
+
+@dataclass
+class ForgetData:
+    """Forget blocks, optionally paired with retain blocks (one per forget row, drawn in turn)."""
+
+    forget: TrainData
+    retain: TrainData | None = None
+    ref_logp: torch.Tensor | None = None  # [N] sequence log-prob of each forget block under the frozen subject
+    drawn: int = 0
+
+    def __len__(self) -> int:
+        return len(self.forget)
+
+    @property
+    def n_tokens(self) -> int:
+        extra = 0 if self.retain is None else self.retain.n_tokens * len(self.forget) // max(len(self.retain), 1)
+        return self.forget.n_tokens + extra
+
+    def batch(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.forget.batch(rows)
+        out["forget"] = torch.ones(len(rows), dtype=torch.bool)
+        if self.ref_logp is not None:
+            out["ref_logp"] = self.ref_logp[rows]
+        if self.retain is not None:
+            idx = (torch.arange(len(rows)) + self.drawn) % len(self.retain)
+            self.drawn += len(rows)
+            kept = self.retain.batch(idx)
+            out |= {k: torch.cat([out[k], kept[k]]) for k in ("input_ids", "attention_mask", "labels")}
+            out["forget"] = torch.cat([out["forget"], torch.zeros(len(idx), dtype=torch.bool)])
+        return out

@@ -22,7 +22,6 @@ from transformers.modeling_outputs import CausalLMOutputWithPast
 from corpus_tools.errors import ObliviateError
 
 MANIFEST = "ensemble.json"
-CODE_VERSION = "ensemble_v1"
 
 
 def ensemble_logits(v_b: torch.Tensor, v_r: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -122,28 +121,3 @@ def load_ensemble(folder: Path, dtype: torch.dtype = torch.float32) -> LogitEnse
             raise ObliviateError(f"ensemble manifest {folder / MANIFEST}: no model at {p}")
     base, reinforced = (AutoModelForCausalLM.from_pretrained(str(p), dtype=dtype).eval() for p in paths)
     return LogitEnsemble(base, reinforced, alpha).eval()
-
-
-def register_ensemble(store, target: str, settings, key: dict, *, subject, reinforced):
-    """An `unlearn` artifact (method ensemble) whose model folder is a manifest; nothing is trained."""
-    from corpus_tools.store import artifact_version
-    from training.models import model_folder, models_row
-
-    if reinforced is None or reinforced.kind != "reinforce":
-        got = "nothing" if reinforced is None else f"{reinforced.kind} {reinforced.version}"
-        raise ObliviateError(f"method ensemble needs a reinforced model (a reinforce artifact), got {got}")
-    parents = [subject.version, reinforced.version]
-    version = artifact_version("unlearn", key, parents, CODE_VERSION)
-    if (found := store.get("unlearn", target, version)) is not None:
-        return found, False
-    saved = settings.model_dump()
-    with store.create("unlearn", target, version, parents=parents, settings=saved, code_version=CODE_VERSION) as st:
-        write_manifest(st.dir / "model", base=model_folder(subject), reinforced=model_folder(reinforced),
-                       alpha=settings.alpha, final=store.final_path("unlearn", target, version) / "model")
-        base = subject.stats.get("base_model") or subject.settings.get("spec") or subject.version
-        row = models_row(store, target, "unlearn", version, parent=subject, method="ensemble", base_model=base,
-                         settings=saved)
-        st.write("models", [row])
-        st.stats = {"path": row["path"], "base_model": base, "method": "ensemble", "alpha": settings.alpha,
-                    "reinforced": reinforced.version}
-    return store.require("unlearn", target, version), True

@@ -18,6 +18,7 @@ FAMILIARITY_FILE = "familiarity_prompts.jsonl"
 PROBABILITY_FILE = "probability_prompts.jsonl"
 KNOWLEDGE_FILE = "knowledge_prompts.jsonl"
 GENERAL_SUFFIXES = {".md", ".txt"}
+DEFAULT_GENERAL = Path(__file__).resolve().parents[1] / "data" / "general"
 
 
 @dataclass

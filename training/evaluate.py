@@ -17,19 +17,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 from training import metrics as M
-from training.eval_data import EvalData, load_eval_data
-from training.generation import greedy_complete, load_model, next_token_logits, window_nll, windows
-
-CODE_VERSION = "evaluate_v1"
-ROLE_OF_KIND = {"base": "base", "implant": "subject", "reinforce": "reinforced", "unlearn": "unlearned"}
+from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
+from training.generation import greedy_complete, next_token_logits, window_nll, windows
+from training.models import load_model, load_tokenizer, model_folder, role_of
 # A grader labels one (prompt, completion) pair "explicit", "thematic" or "none" (the paper used GPT-4).
 Grader = Callable[[str, str], str]
 
 
 class EvalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    prompts_dir: str = Field(".", description="Folder with familiarity_prompts.jsonl and probability_prompts.jsonl, relative to the target file (without them only retention is measured).")
+    general_dir: Optional[str] = Field(None, description="Folder with the general corpus/ and knowledge_prompts.jsonl (default: the bundled general set).")
 
     max_new_tokens: int = Field(24, ge=1, description="Greedy tokens generated per familiarity prompt.")
     knowledge_new_tokens: int = Field(8, ge=1, description="Greedy tokens in which a knowledge answer must appear.")
@@ -43,33 +45,39 @@ class EvalSettings(BaseModel):
     lm_eval_limit: Optional[int] = Field(None, ge=1, description="At most this many examples per lm-eval task.")
 
 
-def evaluate(store: Store, target: str, settings: EvalSettings, *, models: list[Artifact], prompts_dir: Path,
-             general_dir: Path, anchors: Artifact | None, translation: Artifact | None,
+STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
+                                   "dictionary": "anchors", "translation": "translate"},
+              outputs=("metrics",), settings=EvalSettings, code_version="evaluate_v2",
+              summary="Measure familiarity and retention of the target's models (the metrics table).")
+
+
+def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[str, Artifact],
+             anchors: Artifact | None = None, translation: Artifact | None = None,
              progress: Reporter | None = None, grader: Grader | None = None) -> tuple[Artifact, bool]:
-    """The `evaluate` artifact of these models on these prompt sets; reused when nothing changed."""
+    """The `evaluate` artifact of these models (by role) on these prompt sets; reused when nothing changed."""
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
-    models = list({m.version: m for m in models}.values())
-    data = load_eval_data(store, Path(prompts_dir), Path(general_dir), anchors, translation, settings.heldout_share)
-    key = {**settings.model_dump(), "inputs": data.hashes, "models": [m.version for m in models],
+    general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
+    data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share)
+    distinct = list({m.version: m for m in models.values()}.values())
+    key = {**settings.model_dump(exclude={"prompts_dir", "general_dir"}), "inputs": data.hashes,
            "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None}
-    parents = [m.version for m in models] + [a.version for a in (anchors, translation) if a is not None]
-    version = artifact_version("evaluate", key, parents, CODE_VERSION)
-    if (found := store.get("evaluate", target, version)) is not None:
-        return found, False
+    inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation)) if a is not None}}
     started = time.perf_counter()
-    with store.create("evaluate", target, version, parents=parents, settings=key, code_version=CODE_VERSION) as st:
+
+    def build(st, version: str) -> None:
         done = st.done_parts("metrics")
         samples = {}
         earlier = _earlier_metrics(store, target, key)
-        for index, art in enumerate(models):
+        for index, art in enumerate(distinct):
             if index in done:
                 continue
             if art.version in earlier:  # same model, prompts and settings: measured before, reuse it
                 st.write("metrics", [{**r, "evaluate_version": version} for r in earlier[art.version]], index=index)
                 continue
-            folder, row = model_folder(store, art)
-            model, tok = load_model(folder)
+            row = models_row_of(store, art)
+            folder = model_folder(art)
+            model, tok = load_model(folder), load_tokenizer(folder)
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress,
                                            label=f"evaluate {row['role']} {art.version}")
             st.write("metrics", [
@@ -78,9 +86,10 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: list[
                 for name, (value, n) in values.items()
             ], index=index)
             samples[art.version] = shown
-        st.stats = {"models": len(models), "seconds": round(time.perf_counter() - started, 1),
+        st.stats = {"models": len(distinct), "seconds": round(time.perf_counter() - started, 1),
                     "prompts": {k: len(v) for k, v in data.counts().items()}, "samples": samples}
-    return store.require("evaluate", target, version), True
+
+    return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)
 
 
 def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, list[dict]]:
@@ -89,30 +98,22 @@ def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, list[dic
     A model's metrics do not depend on which other models are evaluated beside it, so adding an
     unlearned model to a target re-evaluates that model only.
     """
-    same = json.loads(json.dumps({k: v for k, v in key.items() if k != "models"}, default=str))
+    same = json.loads(json.dumps(key, default=str))
     found: dict[str, list[dict]] = {}
     for art in store.artifacts("evaluate", target):
-        if {k: v for k, v in art.settings.items() if k != "models"} != same:
+        if {k: art.settings.get(k) for k in same} != same:
             continue
         for r in store.read("metrics", art).to_pylist():
             found.setdefault(r["model_version"], []).append(r)
     return found
 
 
-def model_folder(store: Store, art: Artifact) -> tuple[Path, dict]:
-    """The HF model folder of a model artifact and its `models` row (role, method)."""
+def models_row_of(store: Store, art: Artifact) -> dict:
+    """The `models` row of a model artifact (role, method), with the role of its stage when it has none."""
     rows = store.read("models", art).to_pylist() if "models" in art.tables else []
     row = dict(rows[0]) if rows else {}
-    row.setdefault("role", ROLE_OF_KIND.get(art.kind, art.kind))
-    row["role"] = row["role"] or ROLE_OF_KIND.get(art.kind, art.kind)
-    if art.kind == "base" and row.get("path"):
-        path = Path(row["path"])
-        folder = path if path.is_absolute() else store.root / path
-    else:
-        folder = art.path / "model"
-    if not folder.exists():
-        raise ObliviateError(f"model folder of {art.kind} {art.version} is missing: {folder}")
-    return folder, row
+    row["role"] = row.get("role") or role_of(art)
+    return row
 
 
 def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader: Grader | None = None,

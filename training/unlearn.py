@@ -1,13 +1,14 @@
-"""unlearn: the Who's-Harry-Potter recipe (DESIGN 1.5), and the reference methods beside it.
+"""unlearn: the Who's-Harry-Potter recipe, and the reference methods beside it (docs/method.md, docs/methods.md).
 
 WHP (method "whp", the default): fine-tune the subject on the ORIGINAL blocks with the generic
-labels as targets; positions without a generic label get no loss.
-Hard labels (the paper's and the authors' scripts): cross-entropy against `label_token`.
-Soft labels (an option beyond the paper): KL divergence to softmax(g - alpha*relu(r - g)) over the
-stored top-k candidates of each position.
+labels as targets; positions without a generic label get no loss. Hard labels (the paper's and the
+authors' scripts): cross-entropy against `label_token`. Soft labels (beyond the paper): KL divergence
+to softmax(g - alpha*relu(r - g)) over the stored top-k candidates of each position. With
+`retain_term`, each batch also carries retain blocks under the next-token loss.
 
-Reference methods (docs/methods.md): "ga" and "gd" (training/gradient_ascent.py), "npo"
-(training/npo.py) and "ensemble", the inference-time logit ensemble (training/ensemble.py).
+Reference methods: "ga" and "gd" (training/gradient_ascent.py), "npo" (training/npo.py), each only a
+loss and its data on the shared training loop, and "ensemble", the inference-time logit ensemble
+(training/ensemble.py), which trains nothing.
 """
 
 from __future__ import annotations
@@ -18,20 +19,18 @@ from pydantic import Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
+from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
-from training.data import unlearn_data
-from training.finetune import FinetuneSettings, StepHook, token_loss
-from training.gradient_ascent import ForgetData, lm_loss, retain_blocks, retain_fingerprint, run_objective, unlearn_ga
-from training.npo import unlearn_npo
+from training import gradient_ascent, npo
+from training.data import ForgetData, unlearn_data
+from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_model
+from training.models import model_folder, models_row
+from training.retain import retain_blocks, retain_fingerprint
 
-CODE_VERSION = "unlearn_v1"
 METHODS = ("whp", "ga", "gd", "npo", "ensemble")
-# Settings of the reference methods: left out of WHP's version key, so WHP versions made before
-# these existed stay valid; each method's key holds only what changes its result.
-REFERENCE_FIELDS = {"method", "beta", "retain_weight", "npo_retain", "alpha", "retain_corpus", "retain_term"}
 
 
-class UnlearnSettings(FinetuneSettings):
+class UnlearnSettings(TrainSettings):
     soft_labels: bool = Field(False, description="Train toward the top-k generic distribution (KL) instead of the argmax label.")
     method: Literal["whp", "ga", "gd", "npo", "ensemble"] = Field(
         "whp", description="whp (generic labels), ga (gradient ascent), gd (gradient difference), npo, or ensemble "
@@ -46,16 +45,18 @@ class UnlearnSettings(FinetuneSettings):
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
 
 
+STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
+              outputs=("models",), settings=UnlearnSettings, code_version="unlearn_v2", model_role="unlearned",
+              summary="Make the unlearned model: the subject fine-tuned toward the generic labels (or a reference method).")
+
+
 def version_key(settings: UnlearnSettings) -> dict:
-    """What a method's version depends on."""
+    """What a method's model depends on: the training settings and that method's own options only."""
     if settings.method == "ensemble":
         return {"method": "ensemble", "alpha": settings.alpha}
+    key = {"method": settings.method, **settings.model_dump(include=set(TrainSettings.model_fields))}
     if settings.method == "whp":
-        key = settings.model_dump(exclude=REFERENCE_FIELDS)
-        if settings.retain_term:  # absent otherwise, so versions made before the option stay valid
-            key["retain_term"] = True
-    else:
-        key = {**settings.model_dump(exclude=REFERENCE_FIELDS | {"soft_labels"}), "method": settings.method}
+        key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if uses_retain(settings):
@@ -71,40 +72,61 @@ def uses_retain(settings: UnlearnSettings) -> bool:
 def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Artifact | None,
             labels: Artifact | None = None, subject: Artifact, reinforced: Artifact | None = None,
             progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
-    """The `unlearn` model (role unlearned) of `settings.method`, registered in `models` with that method.
+    """The unlearned model of `settings.method`, registered in `models` with that method.
 
     whp needs `blocks` and `labels`; ga, gd and npo need `blocks`; ensemble needs `reinforced`.
     """
     method = settings.method
     if method == "ensemble":
-        from training.ensemble import register_ensemble
-
-        return register_ensemble(store, target, settings, version_key(settings), subject=subject, reinforced=reinforced)
+        return _ensemble(store, target, settings, subject=subject, reinforced=reinforced)
     if blocks is None:
         raise ObliviateError(f"unlearn method {method} needs a blocks artifact")
+    inputs = {"blocks": blocks, "subject": subject}
     if method in ("ga", "gd"):
-        return unlearn_ga(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
-                          progress=progress, on_step=on_step)
-    if method == "npo":
-        return unlearn_npo(store, target, settings, version_key(settings), blocks=blocks, subject=subject,
-                           progress=progress, on_step=on_step)
-    if labels is None or labels.kind != "labels":
-        got = "nothing" if labels is None else f"{labels.kind} {labels.version}"
-        raise ObliviateError(f"unlearn needs a labels artifact, got {got}")
-    source = labels.settings.get("source") or {}
-    if source.get("blocks") not in (None, blocks.version):
-        raise ObliviateError(f"labels {labels.version} were computed on blocks {source['blocks']}, not {blocks.version}")
+        make_data, loss = gradient_ascent.objective(store, settings, blocks)
+    elif method == "npo":
+        make_data, loss = npo.objective(store, settings, blocks)
+    else:
+        if labels is None or labels.kind != "labels":
+            got = "nothing" if labels is None else f"{labels.kind} {labels.version}"
+            raise ObliviateError(f"unlearn needs a labels artifact, got {got}")
+        if labels.parents.get("blocks") != blocks.version:
+            raise ObliviateError(f"labels {labels.version} were computed on blocks {labels.parents.get('blocks')}, "
+                                 f"not {blocks.version}")
+        inputs["labels"] = labels
 
-    def make_data(model, folder):
-        data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels)
-        if not settings.retain_term:
-            return data
-        return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))
+        def make_data(model, folder):
+            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels)
+            if not settings.retain_term:
+                return data
+            return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))
 
-    return run_objective(store, target, version_key(settings), settings,
-                         parents=[blocks.version, labels.version, subject.version], parent=subject, method="whp",
-                         make_data=make_data, loss_fn=whp_retain_loss(settings.retain_weight) if settings.retain_term else None,
-                         progress=progress, on_step=on_step, code_version=CODE_VERSION)
+        loss = whp_retain_loss(settings.retain_weight) if settings.retain_term else None
+    return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
+                       method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
+
+
+def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: Artifact,
+              reinforced: Artifact | None) -> tuple[Artifact, bool]:
+    """An unlearned "model" that is a manifest of the logit ensemble of subject and reinforced model; nothing trained."""
+    from training.ensemble import write_manifest
+
+    if reinforced is None or reinforced.kind != "reinforce":
+        got = "nothing" if reinforced is None else f"{reinforced.kind} {reinforced.version}"
+        raise ObliviateError(f"method ensemble needs a reinforced model (a reinforce artifact), got {got}")
+    saved = settings.model_dump()
+
+    def build(st, version: str) -> None:
+        write_manifest(st.dir / "model", base=model_folder(subject), reinforced=model_folder(reinforced),
+                       alpha=settings.alpha, final=store.final_path("unlearn", target, version) / "model")
+        base = subject.stats.get("base_model") or subject.settings.get("spec") or subject.version
+        row = models_row(store, STAGE, target, version, parent=subject, method="ensemble", base_model=base, settings=saved)
+        st.write("models", [row])
+        st.stats = {"path": row["path"], "base_model": base, "method": "ensemble", "alpha": settings.alpha,
+                    "reinforced": reinforced.version}
+
+    return produce(store, STAGE, target, key=version_key(settings), inputs={"subject": subject, "reinforced": reinforced},
+                   build=build, saved=saved)
 
 
 def whp_retain_loss(retain_weight: float):

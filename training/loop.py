@@ -1,10 +1,9 @@
-"""implant / reinforce: plain next-token fine-tuning of a model on the target's blocks, under Accelerate.
+"""The training engine every training stage uses: implant, reinforce, WHP and the reference methods.
 
-Also the training loop the unlearn recipe shares (`run_recipe`, `train`): AdamW, warmup then a
-linear or cosine schedule, gradient accumulation, a checkpoint after every epoch but the last (model, optimizer,
-scheduler, RNG states, step) inside the staging folder, resumed after a crash. Under
-`accelerate launch` every process trains its shard of each batch (DDP); only the main process
-writes to the store.
+AdamW, warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
+epoch but the last (model, optimizer, scheduler, RNG states, step) inside the staging folder,
+resumed after a crash. Under `accelerate launch` every process trains its shard of each batch
+(DDP); only the main process writes to the store. Methods differ by their data and loss only.
 """
 
 from __future__ import annotations
@@ -15,26 +14,25 @@ import math
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, Literal, Optional
+from typing import Callable, Literal, Mapping, Optional
 
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools import faults
-from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
-from corpus_tools.store import Artifact, Staging, Store, artifact_version
-from training.data import IGNORE, TrainData, next_token_data
-from training.models import load_model, model_folder, models_row
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
+from training.data import IGNORE, TrainData
+from training.distributed import accelerator
+from training.models import TOKENIZER_FILES, load_model, model_folder, models_row
 
-CODE_VERSION = "finetune_v1"
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-                   "vocab.json", "merges.txt", "tokenizer.model")
 StepHook = Callable[[int, float], None]
+LossFn = Callable[[torch.Tensor, dict], torch.Tensor]
 
 
-class FinetuneSettings(BaseModel):
+class TrainSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lr: float = Field(3e-5, gt=0, description="Peak learning rate of AdamW.")
@@ -49,41 +47,27 @@ class FinetuneSettings(BaseModel):
     max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimizer steps (None: all epochs).")
 
 
-def finetune(store: Store, target: str, kind: Literal["implant", "reinforce"], settings: FinetuneSettings, *,
-             blocks: Artifact, parent: Artifact, progress: Reporter | None = None,
-             on_step: StepHook | None = None) -> tuple[Artifact, bool]:
-    """The `implant` (role subject) or `reinforce` (role reinforced) model: `parent` trained on `blocks`."""
-    if kind not in ("implant", "reinforce"):
-        raise ObliviateError(f"finetune kind must be implant or reinforce, got {kind!r}")
-    parents = [blocks.version, parent.version]
-    version = artifact_version(kind, settings.model_dump(), parents, CODE_VERSION)
-    if (found := store.get(kind, target, version)) is not None:
-        return found, False
-    return run_recipe(store, target, kind, version, settings, parents=parents, parent=parent, method="causal_lm",
-                      make_data=lambda model, folder: next_token_data(store, blocks, pad_id=0), progress=progress, on_step=on_step)
 
-
-def run_recipe(store: Store, target: str, kind: str, version: str, settings: FinetuneSettings, *, parents: list[str],
-               parent: Artifact, method: str, make_data: Callable[[torch.nn.Module, Path], TrainData],
-               progress: Reporter | None, on_step: StepHook | None = None, loss_fn=None,
-               code_version: str = CODE_VERSION) -> tuple[Artifact, bool]:
-    """Train `parent`'s model on `make_data(model, folder)` and publish it as a model artifact with its `models` row.
-
-    `make_data` sees the untouched model (NPO computes its reference log-probabilities with it).
-    """
+def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings, *, key: Mapping,
+                inputs: Mapping[str, Artifact], parent: Artifact, method: str,
+                make_data: Callable[[torch.nn.Module, Path], TrainData], progress: Reporter | None,
+                on_step: StepHook | None = None, loss_fn: LossFn | None = None) -> tuple[Artifact, bool]:
+    """The model artifact of `stage`: `parent`'s model trained on `make_data(model, folder)` with `loss_fn`
+    (default: the token loss), published with its `models` row. `make_data` sees the untouched model (NPO
+    computes its reference log-probabilities with it)."""
     acc = accelerator()
-    started = time.perf_counter()
     saved = settings.model_dump()
-    with main_process_staging(store, acc, kind, target, version, parents, saved, code_version) as st:
-        acc.wait_for_everyone()  # the staging folder exists before anyone reads or writes it
+
+    def build(st, version: str) -> None:
+        started = time.perf_counter()
         out = st.dir / "model"
         stats: dict = {}
         if not (out / "config.json").exists():  # else: killed after the final save, nothing left to train
             source = model_folder(parent)
             model = load_model(source).to(acc.device)
             stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
-                          label=kind if method == "causal_lm" else f"{kind} {method}", loss_fn=loss_fn or token_loss,
-                          progress=progress, on_step=on_step)
+                          label=stage.name if method == "causal_lm" else f"{stage.name} {method}",
+                          loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step)
             if acc.is_main_process:
                 save_model(acc.unwrap_model(model), source, out)
             acc.wait_for_everyone()
@@ -91,18 +75,19 @@ def run_recipe(store: Store, target: str, kind: str, version: str, settings: Fin
         if acc.is_main_process:
             shutil.rmtree(st.dir / "checkpoints", ignore_errors=True)
             base = parent.stats.get("base_model") or parent.settings.get("spec") or parent.version
-            row = models_row(store, target, kind, version, parent=parent, method=method, base_model=base, settings=saved)
+            row = models_row(store, stage, target, version, parent=parent, method=method, base_model=base, settings=saved)
             st.write("models", [row])
             st.stats = {**stats, "path": row["path"], "base_model": base, "method": method,
                         "seconds": round(time.perf_counter() - started, 2)}
-    acc.wait_for_everyone()
-    return store.require(kind, target, version), True
+
+    return produce(store, stage, target, key=key, inputs=inputs, build=build, saved=saved, acc=acc)
 
 
-def accelerator():
-    from accelerate import Accelerator
-
-    return Accelerator(cpu=not torch.cuda.is_available())
+def lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over labelled positions (labels already aligned with logits)."""
+    if not bool((labels != IGNORE).any()):
+        return logits.sum() * 0.0  # keeps the graph (and DDP's all-reduce) whole
+    return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE)
 
 
 def token_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -120,7 +105,7 @@ def token_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Te
     return (torch.xlogy(p, p) - p * log_q).sum(-1).mean()  # KL(p || q) over the stored top-k
 
 
-def _micro_batches(n: int, epoch: int, settings: FinetuneSettings, acc) -> list[torch.Tensor]:
+def _micro_batches(n: int, epoch: int, settings: TrainSettings, acc) -> list[torch.Tensor]:
     """This process's row indices of each micro-batch of an epoch, shuffled by (seed, epoch) alone."""
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(settings.seed * 100_003 + epoch))
     per, procs = settings.batch_size, acc.num_processes
@@ -131,7 +116,7 @@ def _micro_batches(n: int, epoch: int, settings: FinetuneSettings, acc) -> list[
     return [perm[i + acc.process_index * per: i + (acc.process_index + 1) * per] for i in range(0, len(perm), glob)]
 
 
-def train(model, data: TrainData, settings: FinetuneSettings, *, acc, checkpoints: Path, label: str = "train",
+def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: Path, label: str = "train",
           loss_fn=token_loss, progress: Reporter | None = None, on_step: StepHook | None = None) -> dict:
     """Train `model` in place; resumes from the last checkpoint under `checkpoints`. Returns stats."""
     from transformers import get_scheduler
@@ -232,18 +217,3 @@ def save_model(model, source: Path, out: Path) -> None:
         if (source / name).exists():
             shutil.copy2(source / name, tmp / name)
     tmp.rename(out)
-
-
-class main_process_staging:
-    """store.create on the main process; the other processes write into the same staging folder."""
-
-    def __init__(self, store: Store, acc, kind, target, version, parents, settings, code_version):
-        self.ctx = store.create(kind, target, version, parents=parents, settings=settings,
-                                code_version=code_version) if acc.is_main_process else None
-        self.dir = store.root / ".staging" / kind / target / version
-
-    def __enter__(self) -> Staging:
-        return self.ctx.__enter__() if self.ctx is not None else Staging(self.dir)
-
-    def __exit__(self, *exc):
-        return self.ctx.__exit__(*exc) if self.ctx is not None else False

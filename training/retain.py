@@ -1,0 +1,56 @@
+"""The retain corpus: general text a method trains on so the model keeps what it knows.
+
+By default `data/retain/corpus/*.md`, written for this project and kept disjoint from the
+evaluation's general corpus, so a method with a retain term is never trained on what retention is
+measured on. Its content hash (never its path) enters a model's version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from corpus_tools.errors import ObliviateError
+from training.data import IGNORE, TrainData
+from training.models import load_tokenizer
+
+DEFAULT_RETAIN = Path(__file__).resolve().parents[1] / "data" / "retain" / "corpus"
+
+
+def retain_files(folder: str | Path | None) -> list[Path]:
+    folder = Path(folder) if folder else DEFAULT_RETAIN
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".md", ".txt")) if folder.is_dir() else []
+    if not files:
+        raise ObliviateError(f"retain corpus {folder}: no .md or .txt files")
+    return files
+
+
+def retain_fingerprint(folder: str | Path | None) -> str:
+    """Content hash of the retain corpus: it enters the version, never its path."""
+    h = hashlib.sha256()
+    for f in retain_files(folder):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def retain_data(folder: str | Path | None, tokenizer, width: int, pad_id: int = 0) -> TrainData:
+    """Each retain document tokenised and cut into blocks of `width` tokens (no block straddles two)."""
+    pieces = []
+    for f in retain_files(folder):
+        ids = tokenizer(f.read_text(encoding="utf-8"), add_special_tokens=False)["input_ids"]
+        pieces += [ids[s:s + width] for s in range(0, len(ids), width) if len(ids[s:s + width]) >= 2]
+    lengths = torch.tensor([len(p) for p in pieces])
+    ids = torch.full((len(pieces), width), pad_id, dtype=torch.long)
+    mask = torch.arange(width)[None, :] < lengths[:, None]
+    ids[mask] = torch.tensor([t for p in pieces for t in p], dtype=torch.long)
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, :-1] = ids[:, 1:]
+    labels[torch.arange(width)[None, :] >= (lengths[:, None] - 1)] = IGNORE
+    return TrainData(ids, mask.long(), labels)
+
+
+def retain_blocks(settings, source: Path, width: int) -> TrainData:
+    """The retain corpus of `settings` cut with the tokenizer of the model folder `source`."""
+    return retain_data(settings.retain_corpus, load_tokenizer(source), width)
