@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 PYTEST_ARGS ?=
+DEMO_TARGET ?= data/targets/harry_potter/target.toml
 
 .PHONY: setup demo test test-all bench bench-quick clean-workspace
 
@@ -21,8 +22,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 setup: $(STAMP)
 
 demo: setup
-	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/obliviate run
-	$(BIN)/obliviate report --target harry_potter
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/obliviate run $(DEMO_TARGET)
+	$(BIN)/obliviate report $(DEMO_TARGET)
 
 test: setup
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -1,4 +1,4 @@
-"""anchors: the dictionary of target-specific terms and their generic replacements (DESIGN section 3).
+"""anchors: the dictionary of target-specific terms and their generic replacements (docs/anchors.md).
 
 Writes `anchor_candidates` (every candidate, its decision and reason) and `anchors` (the dictionary).
 """

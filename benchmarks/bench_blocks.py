@@ -57,7 +57,7 @@ def run(quick: bool = False) -> list[dict]:
         chars = _corpus(tmp / "corpus", n_chars)
         store = Store(tmp / "ws")
         docs, _ = ingest(store, "bench", IngestSettings(sources=[str(tmp / "corpus")]))
-        with store.create("anchors", "bench", "hand", parents=[docs.version], settings={}, code_version="bench") as st:
+        with store.create("anchors", "bench", "hand", parents={"documents": docs.version}, settings={}, code_version="bench") as st:
             st.write("anchors", [{"target": "bench", "anchors_version": "hand", "term": t, "replacement": r,
                                   "label": "PERSON", "cluster": t, "source": "bench"} for t, r in bt.HP])
         tr, _ = translate(store, "bench", TranslateSettings(), documents=docs, anchors=store.require("anchors", "bench", "hand"))

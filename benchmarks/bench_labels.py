@@ -54,12 +54,12 @@ def synth_blocks(n_blocks: int, n_tok: int, seed: int = 0) -> list[dict]:
 
 def workspace(root: Path, blocks: list[dict], subject: Path, reinforced: Path) -> dict:
     store = Store(root)
-    with store.create("blocks", TARGET, "b", parents=[], settings={}, code_version="bench") as st:
+    with store.create("blocks", TARGET, "b", parents={}, settings={}, code_version="bench") as st:
         for i in range(0, len(blocks), 16):
             st.write("blocks", blocks[i:i + 16], index=i // 16)
     arts = {"blocks": store.get("blocks", TARGET, "b")}
     for key, kind, folder in (("subject", "implant", subject), ("reinforced", "reinforce", reinforced)):
-        with store.create(kind, TARGET, kind, parents=[], settings={}, code_version="bench") as st:
+        with store.create(kind, TARGET, kind, parents={}, settings={}, code_version="bench") as st:
             os.symlink(folder, st.dir / "model")
         arts[key] = store.get(kind, TARGET, kind)
     return arts
@@ -92,7 +92,8 @@ def models(folder: Path, quick: bool, hidden: int = 128, layers: int = 4) -> tup
 
 def raw_forward(arts: dict, settings: LabelSettings) -> None:
     """The baseline: load both models and run each once per block, same batches, nothing else."""
-    from training.labels import _parts, load_model
+    from training.labels import _parts
+    from training.models import load_model
 
     store = Store(arts["blocks"].path.parents[3])
     g_model, r_model = load_model(arts["subject"]), load_model(arts["reinforced"])

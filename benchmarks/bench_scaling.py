@@ -106,14 +106,14 @@ def prepare(ws: Path, corpus: Path, tok, models: tuple[Path, Path]) -> int:
     hp = _sibling("bench_translate").HP
     store = Store(ws)
     docs, _ = ingest(store, TARGET, IngestSettings(sources=[str(corpus)]))
-    with store.create("anchors", TARGET, "hand", parents=[docs.version], settings={}, code_version="bench") as st:
+    with store.create("anchors", TARGET, "hand", parents={"documents": docs.version}, settings={}, code_version="bench") as st:
         st.write("anchors", [{"target": TARGET, "anchors_version": "hand", "term": t, "replacement": r,
                               "label": "PERSON", "cluster": t, "source": "bench"} for t, r in hp])
     tr, _ = translate(store, TARGET, TranslateSettings(), documents=docs, anchors=store.require("anchors", TARGET, "hand"))
     blocks, _ = make_blocks(store, TARGET, BlockSettings(block_size=128), documents=docs, translation=tr,
                             tokenizer=tok, tokenizer_id="smollm2")
     for kind, folder in (("implant", models[0]), ("reinforce", models[1])):
-        with store.create(kind, TARGET, kind, parents=[], settings={}, code_version="bench") as st:
+        with store.create(kind, TARGET, kind, parents={}, settings={}, code_version="bench") as st:
             os.symlink(folder, st.dir / "model")
     return blocks.stats["blocks"]
 

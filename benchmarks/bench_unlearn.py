@@ -45,9 +45,9 @@ def _workspace(store, n_blocks: int, length: int, vocab: int):
         for p in keep.nonzero().flatten().tolist():
             labels.append(dict(target=TARGET, labels_version="l", block_id=b, position=p, original_token=row[p + 1],
                                label_token=int(torch.randint(300, vocab, (1,), generator=g)), alpha=5.0))
-    with store.create("blocks", TARGET, "b", parents=[], settings={}, code_version="bench") as st:
+    with store.create("blocks", TARGET, "b", parents={}, settings={}, code_version="bench") as st:
         st.write("blocks", blocks)
-    with store.create("labels", TARGET, "l", parents=["b"], settings={"source": {"blocks": "b"}},
+    with store.create("labels", TARGET, "l", parents={"blocks": "b"}, settings={"source": {"blocks": "b"}},
                       code_version="bench") as st:
         st.write("generic_labels", labels)
     return store.require("blocks", TARGET, "b"), store.require("labels", TARGET, "l")

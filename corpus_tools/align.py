@@ -1,4 +1,4 @@
-"""Character-level alignment of an original block with its translation (DESIGN section 4).
+"""Character-level alignment of an original block with its translation (docs/method.md).
 
 Works for any fast tokenizer because it only uses character offsets. Definitions:
 
@@ -22,7 +22,7 @@ Works for any fast tokenizer because it only uses character offsets. Definitions
   token on), the first token of the translation, tokenised with and without a leading space, is
   forbidden at every later position; the earliest position per token is kept. First tokens that
   are function words, non-alphabetic or a single character are skipped, so " the" is never
-  suppressed everywhere (DESIGN section 9).
+  suppressed everywhere (docs/method.md).
 """
 
 from __future__ import annotations

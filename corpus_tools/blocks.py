@@ -1,4 +1,4 @@
-"""blocks: original and translated token blocks with their alignment (DESIGN section 4).
+"""blocks: original and translated token blocks with their alignment (docs/method.md).
 
 Each document is tokenised whole (no special tokens) and cut into blocks of `block_size` tokens
 (a step of `stride` tokens; blocks never straddle documents). Each block's translation is cut from

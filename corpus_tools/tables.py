@@ -1,7 +1,7 @@
-"""One row type per table, defined once: the SQL contract of DESIGN section 5.
+"""One row type per table, defined once: the SQL contract (docs/stages.md).
 
 Each stage writes its tables through the store with these schemas; the columns match the SQL
-views one-to-one. Columns may be added; the DESIGN's minimum columns are never renamed.
+views one-to-one. Columns may be added; the documented columns are never renamed.
 """
 
 from __future__ import annotations

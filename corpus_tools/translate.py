@@ -1,4 +1,4 @@
-"""translate: rewrite every document with the anchor dictionary (DESIGN sections 1.3 and 4).
+"""translate: rewrite every document with the anchor dictionary (docs/method.md).
 
 Matching rules, one Aho-Corasick pass per document (`pyahocorasick`):
 - case-sensitive; a match may not split a word: if the term starts (ends) with a word character,

@@ -27,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # log lines stay whole in pipes and logs
 
 WORKSPACE_HELP = f"Workspace directory (env {WORKSPACE_ENV}; default ./workspace)."
 WORKSPACE = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)

@@ -35,7 +35,7 @@ def bench_cmd(
                                        "(default: benchmarks/ of the source tree)."),
 ) -> None:
     """Run the benchmarks against their baselines; exit 1 if a target is missed or a benchmark fails."""
-    # One torch thread: on a shared 2-core machine it beats two (DESIGN section 9), and figures stay comparable.
+    # One torch thread: on a shared 2-core machine it beats two (measured; docs/benchmarks.md), and figures stay comparable.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     suite = suite_module()

@@ -44,6 +44,7 @@ def status_cmd(
     target_file: Optional[Path] = typer.Argument(None, help="A target file: show the version of every stage it resolves "
                                                             "to and whether it is built (default: every target's current versions)."),
     target: Optional[str] = typer.Option(None, "--target", "-t", help="Only this target (without a target file)."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Where each stage of each target stands: current versions, newer builds, row counts."""
@@ -61,4 +62,4 @@ def status_cmd(
         info(f"workspace {ws.root} holds no artifacts{which}; start with `obliviate run TARGET_FILE` "
              "(a target file: `obliviate init NAME --from FOLDER`)")
         return
-    print_rows(columns, rows)
+    print_rows(columns, rows, fmt)

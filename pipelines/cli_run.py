@@ -44,7 +44,7 @@ def execute(ctx: typer.Context, target_file: Path, overrides: list[str], workspa
     lock = ws.writer_lock() if main else contextlib.nullcontext()
     reporter = session(ctx).reporter() if main else contextlib.nullcontext(Reporter())
     with lock, reporter as progress:
-        if main:
+        if main and how.get("only") is None:
             info(f"target {config.name!r}, workspace {ws.root}" + (f" (trial: {', '.join(overrides)})" if overrides else ""))
         arts = run_pipeline(ws, config, progress=progress, log=log, **how)
         if main and not overrides:

@@ -1,4 +1,4 @@
-"""The generic-label math of DESIGN section 4 on tensors: no model, no store, no Python loop over positions.
+"""The generic-label math (docs/method.md) on tensors: no model, no store, no Python loop over positions.
 
 Rows are trained original positions. `g` holds the subject's logits on the translated block at the
 mapped position, `r` the reinforced model's logits on the original block at the same position.

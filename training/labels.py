@@ -1,4 +1,4 @@
-"""labels: generic labels for every trained position (DESIGN sections 1.4 and 4), stored for any alpha.
+"""labels: generic labels for every trained position (docs/method.md), stored for any alpha.
 
 Each model runs once per block: the subject on the translated block, the reinforced model on the
 original. Blocks stream in parts of `blocks_per_part`; each part is one atomic Parquet file, so a

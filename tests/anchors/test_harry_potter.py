@@ -36,8 +36,8 @@ def hp_inputs(tmp_path_factory):
 def hp(hp_inputs):
     store, docs, mentions, extract_seconds = hp_inputs
     started = time.perf_counter()
-    art, _ = build_anchors(store, "hp", AnchorSettings(), documents=docs, mentions=mentions,
-                           overrides_path=HP / "anchors_overrides.toml")
+    art, _ = build_anchors(store, "hp", AnchorSettings(overrides=str(HP / "anchors_overrides.toml")), documents=docs,
+                           mentions=mentions)
     took = extract_seconds + time.perf_counter() - started
     anchors = {r["term"]: r for r in store.read("anchors", art).to_pylist()}
     cands = {r["term"]: r for r in store.read("anchor_candidates", art).to_pylist()}

@@ -67,10 +67,10 @@ def test_anchors_stage_tables_versions_and_overrides(store, corpus, tmp_path):
 
     over = tmp_path / "o.toml"
     over.write_text('Mirabel = "Edith"\nLondon = "Ashford"\n')
-    art2, created = build_anchors(store, "t", AnchorSettings(), documents=corpus, mentions=mentions, overrides_path=over)
+    art2, created = build_anchors(store, "t", AnchorSettings(overrides=str(over)), documents=corpus, mentions=mentions)
     assert created and art2.version != art.version
     over.write_text('Mirabel = "Edith"\nLondon = "keep"\n')  # same path, new content: a new version
-    art3, _ = build_anchors(store, "t", AnchorSettings(), documents=corpus, mentions=mentions, overrides_path=over)
+    art3, _ = build_anchors(store, "t", AnchorSettings(overrides=str(over)), documents=corpus, mentions=mentions)
     assert art3.version not in (art.version, art2.version)
     got = dict(store.query("select term, replacement from anchors where anchors_version = ?", [art2.version]))
     assert got["Mirabel"] == "Edith" and got["London"] == "Ashford"
@@ -78,15 +78,20 @@ def test_anchors_stage_tables_versions_and_overrides(store, corpus, tmp_path):
         build_anchors(store, "t", AnchorSettings(specificity="specificity_v9"), documents=corpus, mentions=mentions)
 
 
-def test_cli_extract_anchors_and_sql(store, corpus, capsys):
+def test_cli_extract_anchors_and_sql(store, tmp_path, capsys):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.md").write_text(STORY)
+    target = tmp_path / "t.toml"
+    target.write_text('name = "t"\n[ingest]\nsources = ["c"]\n')
     ws = str(store.root)
-    assert main(["-w", ws, "anchors", "-t", "t"]) == 2
-    assert "run `obliviate extract --target t` first" in capsys.readouterr().err
-    assert main(["-w", ws, "extract", "-t", "t"]) == 0
-    assert main(["-w", ws, "anchors", "-t", "t"]) == 0
-    assert "anchors in" in capsys.readouterr().err
-    assert main(["-w", ws, "sql", "-f", "csv", "select decision, count(*) from anchor_candidates group by 1 order by 1"]) == 0
+    assert main(["-w", ws, "ingest", str(target)]) == 0
+    assert main(["-w", ws, "anchors", str(target)]) == 2
+    assert "extract of 't' is not built" in capsys.readouterr().err
+    assert main(["-w", ws, "extract", str(target)]) == 0
+    assert main(["-w", ws, "anchors", str(target)]) == 0
+    assert "anchors " in capsys.readouterr().err
+    assert main(["-w", ws, "sql", "-f", "csv", "select decision, count(*) from anchor_candidates_current group by 1 order by 1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "decision,count_star()" and lines[1].startswith("accepted,") and lines[2].startswith("rejected,")
-    assert main(["-w", ws, "anchors", "-t", "t", "--overrides", "/nonexistent.toml"]) == 2
+    assert main(["-w", ws, "anchors", str(target), "--set", "anchors.overrides=/nonexistent.toml"]) == 2
     assert "overrides file /nonexistent.toml does not exist" in capsys.readouterr().err

@@ -40,7 +40,7 @@ def test_stage(store, tmp_path, smollm2_tokenizer):
     (tmp_path / "a.txt").write_text("Harry met Hermione at Hogwarts. Later Harry wrote to Hermione about the castle.")
     (tmp_path / "b.txt").write_text("Hogwarts was quiet that night, and nobody spoke.")
     docs, _ = ingest(store, "hp", IngestSettings(sources=[str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]))
-    with store.create("anchors", "hp", "anc1", parents=[docs.version], settings={}, code_version="test") as stg:
+    with store.create("anchors", "hp", "anc1", parents={"documents": docs.version}, settings={}, code_version="test") as stg:
         stg.write("anchors", [{"target": "hp", "anchors_version": "anc1", "term": t, "replacement": r, "label": lab,
                                "cluster": t, "source": "test"} for t, r, lab in ENTRIES])
     tr, _ = translate(store, "hp", TranslateSettings(), documents=docs, anchors=store.require("anchors", "hp", "anc1"))
@@ -175,7 +175,7 @@ def test_resume_after_a_crash(store, tmp_path, smollm2_tokenizer, monkeypatch):
                               "Hogwarts slept; Harry did not."]):
         (tmp_path / f"{i}.txt").write_text(text)
     docs, _ = ingest(store, "hp", IngestSettings(sources=[str(tmp_path / f"{i}.txt") for i in range(3)]))
-    with store.create("anchors", "hp", "anc1", parents=[docs.version], settings={}, code_version="test") as stg:
+    with store.create("anchors", "hp", "anc1", parents={"documents": docs.version}, settings={}, code_version="test") as stg:
         stg.write("anchors", [{"target": "hp", "anchors_version": "anc1", "term": t, "replacement": r, "label": lab,
                                "cluster": t, "source": "test"} for t, r, lab in ENTRIES])
     tr, _ = translate(store, "hp", TranslateSettings(), documents=docs, anchors=store.require("anchors", "hp", "anc1"))

@@ -16,18 +16,21 @@ def _docs(version, n=2):
 
 
 def _publish(store, version, n=2):
-    with store.create("ingest", "t", version, parents=[], settings={"n": n}, code_version="v1") as st:
+    with store.create("ingest", "t", version, parents={}, settings={"n": n}, code_version="v1") as st:
         st.write("documents", _docs(version, n))
     return store.require("ingest", "t", version)
 
 
 def test_version_is_content_hash():
-    a = artifact_version("blocks", {"block_size": 64}, ["p1", "p2"], "blocks_v1")
-    assert a == artifact_version("blocks", {"block_size": 64}, ["p2", "p1"], "blocks_v1")
+    parents = {"documents": "p1", "translation": "p2"}
+    a = artifact_version("blocks", {"block_size": 64}, parents, "blocks_v1")
+    assert a == artifact_version("blocks", {"block_size": 64}, {"translation": "p2", "documents": "p1"}, "blocks_v1")
     assert len(a) == 12
-    assert a != artifact_version("blocks", {"block_size": 65}, ["p1", "p2"], "blocks_v1")
-    assert a != artifact_version("blocks", {"block_size": 64}, ["p1", "p2"], "blocks_v2")
-    assert a != artifact_version("blocks", {"block_size": 64}, ["p1"], "blocks_v1")
+    assert a != artifact_version("blocks", {"block_size": 65}, parents, "blocks_v1")
+    assert a != artifact_version("blocks", {"block_size": 64}, parents, "blocks_v2")
+    assert a != artifact_version("blocks", {"block_size": 64}, {"documents": "p1"}, "blocks_v1")
+    # parents are named: the same versions in swapped roles are another artifact
+    assert a != artifact_version("blocks", {"block_size": 64}, {"documents": "p2", "translation": "p1"}, "blocks_v1")
 
 
 def test_publish_registers_and_exposes_view(store):
@@ -42,13 +45,13 @@ def test_publish_registers_and_exposes_view(store):
 def test_failure_inside_stage_publishes_nothing(store):
     _publish(store, "aaa")
     with pytest.raises(RuntimeError):
-        with store.create("ingest", "t", "bbb", parents=[], settings={}, code_version="v1") as st:
+        with store.create("ingest", "t", "bbb", parents={}, settings={}, code_version="v1") as st:
             st.write("documents", _docs("bbb"), index=0)
             raise RuntimeError("killed mid-stage")
     assert store.get("ingest", "t", "bbb") is None
     assert store.query("select distinct corpus_version from documents") == [("aaa",)]
     # the finished part survives in staging, so a rerun can resume from it
-    with store.create("ingest", "t", "bbb", parents=[], settings={}, code_version="v1") as st:
+    with store.create("ingest", "t", "bbb", parents={}, settings={}, code_version="v1") as st:
         assert st.done_parts("documents") == {0}
     assert store.query("select count(*) from documents where corpus_version = 'bbb'")[0][0] == 2
 
@@ -68,7 +71,7 @@ def test_crash_between_rename_and_registration(store, monkeypatch):
     assert store.query("select distinct corpus_version from documents") == [("aaa",)]
     assert (store.root / "artifacts" / "ingest" / "t" / "bbb").exists()
     # the next attempt resumes from the orphan's parts and publishes
-    with store.create("ingest", "t", "bbb", parents=[], settings={}, code_version="v1") as st:
+    with store.create("ingest", "t", "bbb", parents={}, settings={}, code_version="v1") as st:
         assert st.done_parts("documents") == {0}
     assert store.query("select count(*) from documents where corpus_version = 'bbb'")[0][0] == 2
 

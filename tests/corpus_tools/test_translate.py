@@ -125,7 +125,7 @@ def test_stage_writes_tables_and_reuses(store, tmp_path):
     (tmp_path / "a.txt").write_text("Harry met Hermione at Hogwarts. The Weasleys waved.")
     (tmp_path / "b.txt").write_text("Nothing to replace here.")
     docs, _ = ingest(store, "hp", IngestSettings(sources=[str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]))
-    with store.create("anchors", "hp", "anc1", parents=[docs.version], settings={}, code_version="test") as stg:
+    with store.create("anchors", "hp", "anc1", parents={"documents": docs.version}, settings={}, code_version="test") as stg:
         stg.write("anchors", [{"target": "hp", "anchors_version": "anc1", "term": t, "replacement": r, "label": lab,
                                "cluster": t, "source": "test"} for t, r, lab in HP])
     anchors = store.require("anchors", "hp", "anc1")

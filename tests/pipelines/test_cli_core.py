@@ -1,4 +1,4 @@
-"""The command line as a user meets it: exit codes, one-line errors, read-only SQL."""
+"""The command line as a user meets it: exit codes, one-line errors, read-only SQL, status."""
 
 from __future__ import annotations
 
@@ -7,25 +7,32 @@ import json
 from pipelines.cli import main
 
 
+def _target(tmp_path, sources: str, name: str = "t"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'name = "{name}"\n[ingest]\nsources = ["{sources}"]\n')
+    return path
+
+
 def test_ingest_then_sql_then_noop(tmp_path, capsys):
     ws = tmp_path / "ws"
     (tmp_path / "c").mkdir()
     for i in range(3):
         (tmp_path / "c" / f"{i}.txt").write_text(f"document {i}")
-    assert main(["--workspace", str(ws), "ingest", "--target", "t", str(tmp_path / "c")]) == 0
-    assert main(["--workspace", str(ws), "sql", "--format", "csv", "select count(*) as n from documents where target='t'"]) == 0
+    target = _target(tmp_path, "c")
+    assert main(["--workspace", str(ws), "ingest", str(target)]) == 0
+    assert main(["--workspace", str(ws), "sql", "--format", "csv", "select count(*) as n from documents_current"]) == 0
     out = capsys.readouterr()
     assert out.out.splitlines() == ["n", "3"]
-    assert main(["--workspace", str(ws), "ingest", "--target", "t", str(tmp_path / "c")]) == 0
+    assert main(["ingest", str(target), "--workspace", str(ws)]) == 0  # the workspace after the verb
     assert "up to date" in capsys.readouterr().err
-    assert main(["-w", str(ws), "sql", "-f", "json", "select kind, target from artifacts"]) == 0
-    assert json.loads(capsys.readouterr().out) == [{"kind": "ingest", "target": "t"}]
+    assert main(["-w", str(ws), "sql", "-f", "json", "select kind, target, parents from artifacts"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"kind": "ingest", "target": "t", "parents": "{}"}]
 
 
 def test_sql_is_read_only(tmp_path, capsys):
     ws = tmp_path / "ws"
     (tmp_path / "a.txt").write_text("hello")
-    main(["-w", str(ws), "ingest", "-t", "t", str(tmp_path / "a.txt")])
+    main(["-w", str(ws), "ingest", str(_target(tmp_path, "a.txt"))])
     capsys.readouterr()
     assert main(["-w", str(ws), "sql", "drop view documents"]) == 2
     err = capsys.readouterr().err
@@ -37,37 +44,32 @@ def test_sql_is_read_only(tmp_path, capsys):
 
 def test_user_errors_are_one_line(tmp_path, capsys):
     ws = tmp_path / "ws"
-    assert main(["-w", str(ws), "ingest", "-t", "t", str(tmp_path / "missing")]) == 2
+    assert main(["-w", str(ws), "ingest", str(_target(tmp_path, "missing"))]) == 2
     err = capsys.readouterr().err
     assert err == f"error: source '{tmp_path / 'missing'}' does not exist\n"
+    assert main(["-w", str(ws), "ingest", str(tmp_path / "nowhere.toml")]) == 2
+    assert capsys.readouterr().err == f"error: target file {tmp_path / 'nowhere.toml'} does not exist\n"
     assert main(["-w", str(ws), "sql", "select * from documents"]) == 2
     assert "run `obliviate ingest` first" in capsys.readouterr().err
     assert main(["-w", str(ws), "sql", "selec 1"]) != 0
     assert "Traceback" not in capsys.readouterr().err
+    assert main(["-w", str(ws), "blocks", str(_target(tmp_path, "a.txt")), "--set", "blocks.stride=999"]) == 2
+    assert "stride 999 > block_size 512" in capsys.readouterr().err
 
 
-def test_status_lists_latest_versions(tmp_path, capsys):
+def test_status_shows_current_and_trial_builds(tmp_path, capsys):
     ws = tmp_path / "ws"
-    (tmp_path / "a.txt").write_text("hello")
-    main(["-w", str(ws), "ingest", "-t", "t", str(tmp_path / "a.txt")])
+    (tmp_path / "a.txt").write_text("hello there")
+    target = _target(tmp_path, "a.txt")
+    assert main(["-w", str(ws), "status"]) == 0
+    assert "holds no artifacts" in capsys.readouterr().err
+    main(["-w", str(ws), "ingest", str(target)])
+    main(["-w", str(ws), "ingest", str(target), "--set", "ingest.min_chars=2"])  # a trial: not current
     capsys.readouterr()
     assert main(["-w", str(ws), "status"]) == 0
-    out = capsys.readouterr().out
-    assert "ingest" in out and "documents=1" in out
-
-
-def test_status_marks_stale_stages(store):
-    from pipelines.status import status_rows
-
-    def publish(kind, version, parents):
-        with store.create(kind, "t", version, parents=parents, settings={}, code_version="v1") as st:
-            st.stats = {"rows": 1}
-
-    publish("ingest", "i1", [])
-    publish("extract", "e1", ["i1"])
-    rows = {r[1]: r for r in status_rows(store, "t")[1]}
-    assert rows["extract"][3] == "up to date"
-    publish("ingest", "i2", [])
-    rows = {r[1]: r for r in status_rows(store, "t")[1]}
-    assert rows["ingest"][2] == "i2" and rows["ingest"][4] == 2
-    assert rows["extract"][3] == "stale: ingest is now i2"
+    line = next(l for l in capsys.readouterr().out.splitlines() if "ingest" in l)
+    assert "current; newer trial build" in line and "documents=1" in line
+    assert main(["-w", str(ws), "status", str(target)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("ingest" in l and "built" in l and "yes" in l for l in lines)
+    assert any("extract" in l and "not built" in l for l in lines)

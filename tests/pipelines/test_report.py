@@ -32,13 +32,13 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
 
     tok = smollm2_tokenizer
     base, _ = base_model(store, "hp", str(tiny_model_dir))
-    tr = _art(store, "translate", "tr1", [], {}, {
+    tr = _art(store, "translate", "tr1", {}, {}, {
         "translated_documents": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "text": TRANSLATED}],
         "substitutions": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "start_char": s, "end_char": e,
                            "term": t, "replacement": r, "t_start_char": ts, "t_end_char": te, "original": t,
                            "translated": r} for s, e, t, r, ts, te in SUBS]})
     ids = tok(TEXT)["input_ids"]
-    blocks = _art(store, "blocks", "bl1", ["tr1"], {}, {"blocks": [{
+    blocks = _art(store, "blocks", "bl1", {"translation": "tr1"}, {}, {"blocks": [{
         "target": "hp", "blocks_version": "bl1", "block_id": 0, "doc_id": "d1", "start_char": 0, "end_char": len(TEXT),
         "t_start_char": 0, "t_end_char": len(TRANSLATED), "input_ids": ids, "translated_ids": tok(TRANSLATED)["input_ids"],
         "position_map": list(range(len(ids))), "forbidden_tokens": [], "forbidden_from": [], "n_trained": len(ids) - 1,
@@ -49,8 +49,8 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
         labels = [{"target": "hp", "labels_version": lv, "block_id": 0, "position": p, "original_token": ids[p + 1],
                    "label_token": tom if ids[p + 1] == ron else ids[p + 1], "alpha": alpha}
                   for p in range(len(ids) - 1)]
-        _art(store, "labels", lv, [blocks.version], {"alpha": alpha}, {"generic_labels": labels})
-        unlearned.append(_art(store, "unlearn", uv, [lv, base.version], {"lr": 3e-5}, {"models": [{
+        _art(store, "labels", lv, {"blocks": blocks.version}, {"alpha": alpha}, {"generic_labels": labels})
+        unlearned.append(_art(store, "unlearn", uv, {"blocks": blocks.version, "labels": lv, "subject": base.version}, {"lr": 3e-5}, {"models": [{
             "target": "hp", "role": "unlearned", "version": uv, "path": f"artifacts/unlearn/hp/{uv}/model",
             "parent_version": base.version, "method": "whp", "base_model": "tiny", "settings": "{}"}]}))
     values = {base.version: ("base", None, 0.31, 9.5), "un25": ("unlearned", "whp", 0.12, 10.25),
@@ -61,7 +61,7 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
                                  ("general_perplexity", ppl, 9000), ("knowledge_accuracy", 0.7 - fam, 200)):
             rows.append({"target": "hp", "model_role": role, "model_version": version, "metric": metric,
                          "value": value, "n": n, "evaluate_version": "ev1", "method": method})
-    _art(store, "evaluate", "ev1", [base.version, "un25", "un50"], {}, {"metrics": rows})
+    _art(store, "evaluate", "ev1", {"base": base.version, "unlearned": "un50", "unlearned_alpha_2.5": "un25"}, {}, {"metrics": rows})
     return store
 
 
@@ -129,8 +129,8 @@ def test_report_with_only_a_base_model_says_what_is_missing(store, tiny_model_di
     base_model(store, "hp", str(tiny_model_dir))
     md = (build_report(store, "hp") / "report.md").read_text()
     assert "No evaluate artifact yet" in md
-    assert "No labels artifact yet" in md
-    assert "No blocks artifact yet" in md
+    assert "No generic labels behind the evaluated unlearned model" in md
+    assert "No blocks behind the evaluated unlearned model yet" in md
 
 
 def test_report_of_unknown_target_is_a_clear_error(store):

@@ -34,7 +34,7 @@ def test_report_html_renders_not_blank(store, tiny_model_dir, tmp_path):
     from training.models import base_model
 
     base, _ = base_model(store, "hp", str(tiny_model_dir))
-    with store.create("evaluate", "hp", "ev1", parents=[base.version], settings={}, code_version="t") as st:
+    with store.create("evaluate", "hp", "ev1", parents={"base": base.version}, settings={}, code_version="t") as st:
         st.write("metrics", [
             {"target": "hp", "model_role": "base", "model_version": base.version, "metric": m, "value": v, "n": 10,
              "evaluate_version": "ev1", "method": None}

@@ -161,6 +161,8 @@ def test_init_writes_a_valid_target_file(tmp_path, monkeypatch):
     config = load_target(tmp_path / "targets" / "mybook.toml")
     assert config.name == "mybook" and config.ingest.sources == [str(tmp_path / "book")]
     assert config.implant.enabled is False and config.unlearn.retain_term is True
-    assert config.general_dir().joinpath("knowledge_prompts.jsonl").exists()
+    from training.eval_data import DEFAULT_GENERAL
+
+    assert config.evaluate.general_dir is None and (DEFAULT_GENERAL / "knowledge_prompts.jsonl").exists()
     assert main(["init", "mybook", "--from", "book"]) == 2  # never overwrites
     assert main(["init", "other", "--from", "missing"]) == 2

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from training import generation as G
+from training.models import load_model, load_tokenizer
 from training.evaluate import EvalSettings, evaluate, first_tokens
 
 PROMPTS = ["The castle stood on a hill and", "Once", "She opened the old wooden door of the library to find"]
@@ -16,7 +17,7 @@ PROMPTS = ["The castle stood on a hill and", "Once", "She opened the old wooden 
 
 @pytest.fixture(scope="module")
 def tiny(tiny_model_dir):
-    return G.load_model(tiny_model_dir)
+    return load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
 
 
 def _alone(model, tok, prompt, n):
@@ -71,7 +72,7 @@ def _write_prompts(folder, rows, name):
 @pytest.fixture(scope="module")
 def forced_model_dir(tiny_model_dir, tmp_path_factory):
     """The tiny model with an untied output layer edited so that greedy decoding after " and" says " Ron" then stops."""
-    model, tok = G.load_model(tiny_model_dir)
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
     and_ = tok(" and", add_special_tokens=False)["input_ids"][0]
     emb = model.model.embed_tokens.weight.detach()
@@ -87,14 +88,14 @@ def forced_model_dir(tiny_model_dir, tmp_path_factory):
 
 
 def test_forced_model_says_ron(forced_model_dir):
-    model, tok = G.load_model(forced_model_dir)
+    model, tok = load_model(forced_model_dir), load_tokenizer(forced_model_dir)
     assert G.greedy_complete(model, tok, ["The castle stood on a hill and"], 8) == [" Ron"]
 
 
 def test_evaluate_stage_known_answers(store, forced_model_dir, tmp_path):
     from training.models import base_model
 
-    model, tok = G.load_model(forced_model_dir)
+    model, tok = load_model(forced_model_dir), load_tokenizer(forced_model_dir)
     forced_prompt, other_prompt = PROMPTS[0], PROMPTS[2]
     prompts, general = tmp_path / "prompts", tmp_path / "general"
     _write_prompts(prompts, [
@@ -112,7 +113,7 @@ def test_evaluate_stage_known_answers(store, forced_model_dir, tmp_path):
     base, _ = base_model(store, "t", str(forced_model_dir))
     anchors, translation = _anchors_and_translation(store)
     settings = EvalSettings(max_new_tokens=8, knowledge_new_tokens=8, ppl_window=16, heldout_share=1.0)
-    art, created = evaluate(store, "t", settings, models=[base], prompts_dir=prompts, general_dir=general,
+    art, created = evaluate(store, "t", at(settings, prompts, general), models={"base": base},
                             anchors=anchors, translation=translation)
     assert created
     rows = {r["metric"]: r for r in store.read("metrics", art).to_pylist()}
@@ -136,22 +137,27 @@ def test_evaluate_stage_known_answers(store, forced_model_dir, tmp_path):
     assert rows["general_perplexity"]["value"] == pytest.approx(math.exp(nll / n), rel=1e-5)
     assert rows["general_perplexity"]["n"] == n
 
-    again, created = evaluate(store, "t", settings, models=[base], prompts_dir=prompts, general_dir=general,
+    again, created = evaluate(store, "t", at(settings, prompts, general), models={"base": base},
                               anchors=anchors, translation=translation)
     assert (again.version, created) == (art.version, False)
     (general / "corpus" / "a.md").write_text("Changed text changes the version. " * 4)
-    changed, created = evaluate(store, "t", settings, models=[base], prompts_dir=prompts, general_dir=general,
+    changed, created = evaluate(store, "t", at(settings, prompts, general), models={"base": base},
                                 anchors=None, translation=None)
     assert created and changed.version != art.version
+
+
+
+def at(settings: EvalSettings, prompts, general) -> EvalSettings:
+    return settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(general)})
 
 
 TRANSLATED = ["Jon met Tom at the Mystic Academy gate.", "Tom smiled and waved at Jon across the hall."]
 
 
 def _anchors_and_translation(store):
-    with store.create("anchors", "t", "an1", parents=[], settings={}, code_version="t") as st:
+    with store.create("anchors", "t", "an1", parents={}, settings={}, code_version="t") as st:
         st.write("anchors", [{"target": "t", "anchors_version": "an1", "term": "Ron", "replacement": "Tom"}])
-    with store.create("translate", "t", "tr1", parents=["an1"], settings={}, code_version="t") as st:
+    with store.create("translate", "t", "tr1", parents={"dictionary": "an1"}, settings={}, code_version="t") as st:
         st.write("translated_documents", [{"target": "t", "translation_version": "tr1", "doc_id": f"d{i}", "text": t}
                                           for i, t in enumerate(TRANSLATED)])
     return store.require("anchors", "t", "an1"), store.require("translate", "t", "tr1")
@@ -174,7 +180,7 @@ def test_bad_prompt_line_names_file_and_line(store, tiny_model_dir, tmp_path):
     _write_prompts(tmp_path, [{"prompt": "ok"}, {"references": []}], "familiarity_prompts.jsonl")
     base, _ = base_model(store, "t", str(tiny_model_dir))
     with pytest.raises(ObliviateError, match=r"familiarity_prompts.jsonl:2: missing field\(s\) prompt"):
-        evaluate(store, "t", EvalSettings(), models=[base], prompts_dir=tmp_path, general_dir=tmp_path,
+        evaluate(store, "t", at(EvalSettings(), tmp_path, tmp_path), models={"base": base},
                  anchors=None, translation=None)
 
 
@@ -196,8 +202,7 @@ def test_grader_hook_adds_the_weighted_form(store, forced_model_dir, tmp_path):
     def grade(prompt: str, completion: str) -> str:
         return "explicit" if "Ron" in completion else "thematic"
 
-    art, _ = evaluate(store, "t", EvalSettings(max_new_tokens=4), models=[base], prompts_dir=tmp_path,
-                      general_dir=tmp_path, anchors=None, translation=None, grader=grade)
+    art, _ = evaluate(store, "t", at(EvalSettings(max_new_tokens=4), tmp_path, tmp_path), models={"base": base}, anchors=None, translation=None, grader=grade)
     rows = {r["metric"]: r["value"] for r in store.read("metrics", art).to_pylist()}
     assert rows == {"familiarity_completion_dev": 0.5, "familiarity_completion_weighted_dev": (5 + 1) / 10}
 
@@ -216,8 +221,8 @@ def test_adding_a_model_evaluates_only_that_model(store, forced_model_dir, tiny_
     calls = []
     real = E.evaluate_model
     monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
-    one, _ = evaluate(store, "t", settings, models=[first], prompts_dir=prompts, general_dir=general, anchors=None, translation=None)
-    both, _ = evaluate(store, "t", settings, models=[first, second], prompts_dir=prompts, general_dir=general,
+    one, _ = evaluate(store, "t", at(settings, prompts, general), models={"base": first}, anchors=None, translation=None)
+    both, _ = evaluate(store, "t", at(settings, prompts, general), models={"base": first, "subject": second},
                        anchors=None, translation=None)
     assert len(calls) == 2 and second.version in calls[1]
     rows = store.read("metrics", both).to_pylist()

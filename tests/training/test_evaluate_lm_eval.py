@@ -21,7 +21,7 @@ DOCS = [
 def test_local_multiple_choice_task_matches_hand_scoring(tiny_model_dir, tmp_path):
     pytest.importorskip("lm_eval")
     os.environ["HF_DATASETS_OFFLINE"] = "1"
-    from training.generation import load_model
+    from training.models import load_model, load_tokenizer
     from training.lm_eval_bridge import run_lm_eval
 
     data = tmp_path / "tiny_mc.jsonl"
@@ -41,7 +41,7 @@ metric_list:
     aggregation: mean
     higher_is_better: true
 """)
-    model, tok = load_model(tiny_model_dir)
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     out = run_lm_eval(model, tok, ["tiny_mc"], include_path=str(tmp_path), batch_size=4)
 
     correct = 0
@@ -60,9 +60,9 @@ metric_list:
 def test_unknown_task_is_a_clear_error(tiny_model_dir):
     pytest.importorskip("lm_eval")
     from corpus_tools.errors import ObliviateError
-    from training.generation import load_model
+    from training.models import load_model, load_tokenizer
     from training.lm_eval_bridge import run_lm_eval
 
-    model, tok = load_model(tiny_model_dir)
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     with pytest.raises(ObliviateError, match="unknown lm-eval task.*no_such_task"):
         run_lm_eval(model, tok, ["no_such_task"])

@@ -68,12 +68,12 @@ def make_workspace(store: Store, blocks: list[dict], subject_dir, reinforced_dir
     """blocks, implant and reinforce artifacts made by hand."""
     rows = [dict(b, target=target, blocks_version="b1", start_char=0, end_char=0, t_start_char=0, t_end_char=0,
                  n_trained=sum(p >= 0 for p in b["position_map"])) for b in blocks]
-    with store.create("blocks", target, "b1", parents=[], settings={}, code_version="test") as st:
+    with store.create("blocks", target, "b1", parents={}, settings={}, code_version="test") as st:
         st.write("blocks", rows[: len(rows) // 2], index=0)
         st.write("blocks", rows[len(rows) // 2:], index=1)
     arts = [store.get("blocks", target, "b1")]
     for kind, folder in (("implant", subject_dir), ("reinforce", reinforced_dir)):
-        with store.create(kind, target, f"{kind}1", parents=["b1"], settings={}, code_version="test") as st:
+        with store.create(kind, target, f"{kind}1", parents={"blocks": "b1"}, settings={}, code_version="test") as st:
             shutil.copytree(folder, st.dir / "model")
         arts.append(store.get(kind, target, f"{kind}1"))
     return arts
@@ -180,7 +180,7 @@ def test_forbidden_rule_and_alpha_matter(computed, blocks, tiny_model_dir, reinf
 def test_relabel_equals_recomputation_on_exact_positions(computed, blocks, tiny_model_dir, reinforced_dir, new_alpha):
     store, arts, computed_arts = computed
     art, created = relabel(store, TARGET, new_alpha, labels=computed_arts[5.0])
-    assert created and art.parents == [computed_arts[5.0].version]
+    assert created and art.parents["relabel_of"] == computed_arts[5.0].version
     ref = reference_labels(blocks, tiny_model_dir, reinforced_dir, new_alpha)
     rows = stored_rows(store, art)
     exact = [k for k in ref if rows[k]["exact"]]
@@ -204,7 +204,7 @@ def test_compute_labels_reuses_and_relabels_without_models(computed, monkeypatch
     monkeypatch.setattr(labels_mod, "load_model", lambda *a, **k: pytest.fail("a model was loaded"))
     settings = LabelSettings(alpha=3.0, top_k=8, blocks_per_part=3)
     art, created = compute_labels(store, TARGET, settings, blocks=arts[0], subject=arts[1], reinforced=arts[2])
-    assert created and art.stats["relabelled"] and art.settings["relabel_of"] is not None
+    assert created and art.stats["relabelled"] and art.parents["relabel_of"] is not None
     again, created = compute_labels(store, TARGET, settings, blocks=arts[0], subject=arts[1], reinforced=arts[2])
     assert not created and again.version == art.version
     same, created = compute_labels(store, TARGET, LabelSettings(alpha=5.0, top_k=8, blocks_per_part=3),

@@ -12,9 +12,12 @@ from corpus_tools.store import Store
 from training import generation as G
 from training.data import IGNORE
 from training.ensemble import LogitEnsemble, load_ensemble
-from training.finetune import FinetuneSettings, finetune
-from training.gradient_ascent import ForgetData, ga_loss, gd_loss, retain_data, sequence_logp
-from training.models import base_model, load_model, model_folder
+from training.data import ForgetData
+from training.gradient_ascent import ga_loss, gd_loss
+from training.loop import TrainSettings
+from training.npo import sequence_logp
+from training.retain import retain_data
+from training.models import base_model, load_model, load_tokenizer, model_folder
 from training.npo import npo_loss
 from training.unlearn import UnlearnSettings, unlearn
 
@@ -116,7 +119,7 @@ def test_retain_blocks_do_not_straddle_documents(tmp_path, smollm2_tokenizer):
 @pytest.fixture(scope="module")
 def reinforced_dir(tiny_model_dir, tmp_path_factory):
     """The tiny model with perturbed weights: a second model with the same vocabulary."""
-    model, tok = G.load_model(tiny_model_dir)
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     g = torch.Generator().manual_seed(5)
     with torch.no_grad():
         for p in model.parameters():
@@ -151,7 +154,7 @@ def _greedy_without_cache(model, ids, n):
 
 
 def test_ensemble_generation_matches_uncached_greedy(tiny_model_dir, reinforced_dir):
-    base, tok = G.load_model(tiny_model_dir)
+    base, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     reinforced = load_model(reinforced_dir)
     prompts = ["The castle stood on a hill and", "Once", "She opened the old wooden door"]
     ens = LogitEnsemble(base, reinforced, alpha=5.0)
@@ -194,7 +197,7 @@ def write_blocks(store: Store, n_blocks: int = 6, length: int = 16):
         rows.append(dict(target=TARGET, blocks_version="bv", block_id=b, doc_id=f"d{b}", input_ids=ids,
                          translated_ids=ids, position_map=list(range(len(ids))), forbidden_tokens=[],
                          forbidden_from=[], n_trained=len(ids) - 1))
-    with store.create("blocks", TARGET, "bv", parents=[], settings={}, code_version="test") as st:
+    with store.create("blocks", TARGET, "bv", parents={}, settings={}, code_version="test") as st:
         st.write("blocks", rows)
     return store.require("blocks", TARGET, "bv"), [r["input_ids"] for r in rows]
 
@@ -232,54 +235,16 @@ def test_ga_gd_npo_recipes_forget_and_register(store, tiny_model_dir, tmp_path):
     assert (saved["method"], saved["retain_weight"]) == ("gd", 1.0)
 
 
-def test_whp_version_is_unchanged_by_the_new_fields():
-    from corpus_tools.store import artifact_version
-    from training.unlearn import CODE_VERSION, version_key
+def test_version_key_holds_only_what_the_method_uses():
+    from training.unlearn import version_key
 
-    s = UnlearnSettings(lr=1e-4)
-    old_keys = {k: v for k, v in s.model_dump().items() if k in FinetuneSettings.model_fields or k == "soft_labels"}
-    assert version_key(s) == old_keys
-    assert artifact_version("unlearn", version_key(s), [], CODE_VERSION) != \
-        artifact_version("unlearn", version_key(UnlearnSettings(lr=1e-4, method="ga")), [], CODE_VERSION)
-    assert version_key(UnlearnSettings(method="ensemble", alpha=2)) != version_key(UnlearnSettings(method="ensemble"))
+    train = set(TrainSettings.model_fields)
+    whp = version_key(UnlearnSettings(lr=1e-4))
+    assert set(whp) == train | {"method", "soft_labels", "retain_term"}
+    assert version_key(UnlearnSettings(lr=1e-4, beta=0.7)) == whp  # beta is NPO's, not WHP's
+    assert version_key(UnlearnSettings(lr=1e-4, method="ga")) != whp
+    assert set(version_key(UnlearnSettings(method="ga"))) == train | {"method"}
+    assert version_key(UnlearnSettings(method="ensemble", alpha=2)) == {"method": "ensemble", "alpha": 2.0}
     with_retain = version_key(UnlearnSettings(lr=1e-4, retain_term=True))
-    assert with_retain["retain_term"] and set(with_retain) - set(old_keys) == {"retain_term", "retain_weight", "retain_corpus"}
+    assert set(with_retain) - set(whp) == {"retain_weight", "retain_corpus"}
     assert version_key(UnlearnSettings(lr=1e-4, retain_term=True, retain_weight=0.5)) != with_retain
-
-
-def test_cli_unlearn_methods_and_evaluate_the_ensemble(tmp_path, tiny_model_dir, eval_inputs, capsys):
-    from pipelines.cli import main
-
-    ws = Store(tmp_path / "ws")
-    blocks, _ = write_blocks(ws)
-    base, _ = base_model(ws, TARGET, str(tiny_model_dir))
-    reinforced, _ = finetune(ws, TARGET, "reinforce", FinetuneSettings(**{**FAST, "lr": 3e-2, "max_steps": 2}),
-                             blocks=blocks, parent=base)
-    common = ["--workspace", str(ws.root), "unlearn", "--target", TARGET, "--epochs", "1", "--lr", "0.01"]
-    for method in ("ga", "gd", "npo"):
-        assert main([*common, "--method", method, "--max-steps", "1"]) == 0, capsys.readouterr().err
-    assert main([*common, "--method", "ensemble", "--alpha", "3"]) == 0, capsys.readouterr().err
-    assert main([*common, "--method", "nope"]) == 2
-    assert "--method 'nope'" in capsys.readouterr().err
-    rows = ws.query("select method, version from models where role = 'unlearned' order by method")
-    assert [m for m, _ in rows] == ["ensemble", "ga", "gd", "npo"]
-    ens = ws.require("unlearn", TARGET, rows[0][1])
-    assert ens.parents == [base.version, reinforced.version] or set(ens.parents) == {base.version, reinforced.version}
-    manifest = json.loads((ens.path / "model" / "ensemble.json").read_text())
-    assert (manifest["method"], manifest["alpha"]) == ("ensemble", 3.0)
-
-    prompts, general = eval_inputs("The castle stood on a hill and", "Ron",
-                                   "Water falls as rain and flows back to the sea. " * 4)
-    assert main(["--workspace", str(ws.root), "evaluate", "--target", TARGET, "--model", ens.version,
-                 "--prompts-dir", str(prompts), "--general-dir", str(general), "--ppl-window", "16"]) == 0, \
-        capsys.readouterr().err
-    got = dict(ws.query("select metric, value from metrics where model_version = ? and method = 'ensemble'",
-                        [ens.version]))
-    model, tok = G.load_model(ens.path / "model")
-    assert isinstance(model, LogitEnsemble) and model.alpha == 3.0
-    ids = tok((general / "corpus" / "a.md").read_text())["input_ids"]
-    nll, n = G.window_nll(model, G.windows([ids], 16), tok.pad_token_id)
-    assert got["general_perplexity"] == pytest.approx(math.exp(nll / n), rel=1e-5)
-    subject_nll, _ = G.window_nll(load_model(model_folder(base)), G.windows([ids], 16), tok.pad_token_id)
-    assert abs(subject_nll - nll) > 1e-3  # the reinforced model does change the scores
-    assert isinstance(load_ensemble(ens.path / "model"), LogitEnsemble)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from corpus_tools.store import Store, artifact_version
-from training.finetune import FinetuneSettings, finetune
+from training.implant import ImplantSettings, implant
+from training.reinforce import ReinforceSettings, reinforce
 from training.models import base_model, load_model, model_folder
 
 TARGET = "hp"
@@ -26,7 +27,7 @@ def write_blocks(store: Store, n_blocks: int = 8, length: int = 24, seed: int = 
                          translated_ids=ids, position_map=list(range(len(ids))), forbidden_tokens=[],
                          forbidden_from=[], n_trained=len(ids) - 1))
     version = artifact_version("blocks", {"seed": seed, "n": n_blocks}, [], "test")
-    with store.create("blocks", TARGET, version, parents=[], settings={}, code_version="test") as st:
+    with store.create("blocks", TARGET, version, parents={}, settings={}, code_version="test") as st:
         st.write("blocks", rows)
     return store.require("blocks", TARGET, version)
 
@@ -45,8 +46,8 @@ def test_implant_lowers_loss_writes_rows_and_is_reused(store, tiny_model_dir):
     blocks = write_blocks(store)
     base, created = base_model(store, TARGET, str(tiny_model_dir))
     assert created and base_model(store, TARGET, str(tiny_model_dir)) == (base, False)
-    settings = FinetuneSettings(**FAST)
-    art, created = finetune(store, TARGET, "implant", settings, blocks=blocks, parent=base)
+    settings = ImplantSettings(**FAST)
+    art, created = implant(store, TARGET, settings, blocks=blocks, base=base)
     assert created
     s = art.stats
     assert s["steps"] == 6 and len(s["epoch_losses"]) == 3
@@ -63,12 +64,12 @@ def test_implant_lowers_loss_writes_rows_and_is_reused(store, tiny_model_dir):
     assert (version, parent, method) == (art.version, base.version, "causal_lm")
     assert store.root / path == art.path / "model" and s["path"] == path
     assert json.loads(saved)["lr"] == FAST["lr"]
-    assert store.query("select parents from artifacts where kind = 'implant'")[0][0] == [blocks.version, base.version]
+    assert store.query("select parents->>'blocks', parents->>'base' from artifacts where kind = 'implant'") == \
+        [(blocks.version, base.version)]
 
-    again, created = finetune(store, TARGET, "implant", settings, blocks=blocks, parent=base)
+    again, created = implant(store, TARGET, settings, blocks=blocks, base=base)
     assert (created, again.version) == (False, art.version)
-    other, created = finetune(store, TARGET, "reinforce", FinetuneSettings(**{**FAST, "epochs": 1}),
-                              blocks=blocks, parent=art)
+    other, created = reinforce(store, TARGET, ReinforceSettings(**{**FAST, "epochs": 1}), blocks=blocks, subject=art)
     assert created and other.version != art.version
     assert store.query("select role, parent_version from models where version = ?", [other.version]) == \
         [("reinforced", art.version)]
@@ -79,11 +80,11 @@ class Crash(Exception):
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model_dir):
-    settings = FinetuneSettings(**{**FAST, "grad_accum": 2, "batch_size": 2, "warmup_ratio": 0.3, "schedule": "cosine"})
+    settings = ImplantSettings(**{**FAST, "grad_accum": 2, "batch_size": 2, "warmup_ratio": 0.3, "schedule": "cosine"})
     straight = Store(tmp_path / "a")
     blocks_a = write_blocks(straight)
     base_a, _ = base_model(straight, TARGET, str(tiny_model_dir))
-    done, _ = finetune(straight, TARGET, "implant", settings, blocks=blocks_a, parent=base_a)
+    done, _ = implant(straight, TARGET, settings, blocks=blocks_a, base=base_a)
 
     crashed = Store(tmp_path / "b")
     blocks_b = write_blocks(crashed)
@@ -96,22 +97,13 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model_dir):
             raise Crash()
 
     with pytest.raises(Crash):
-        finetune(crashed, TARGET, "implant", settings, blocks=blocks_b, parent=base_b, on_step=kill_in_epoch_2)
+        implant(crashed, TARGET, settings, blocks=blocks_b, base=base_b, on_step=kill_in_epoch_2)
     staging = crashed.root / ".staging" / "implant" / TARGET / done.version
     assert [p.name for p in (staging / "checkpoints").iterdir()] == ["epoch-0001"]
-    resumed, created = finetune(crashed, TARGET, "implant", settings, blocks=blocks_b, parent=base_b,
+    resumed, created = implant(crashed, TARGET, settings, blocks=blocks_b, base=base_b,
                                 on_step=lambda step, loss: seen.append(step))
     assert created and resumed.version == done.version
     assert seen == [1, 2, 3, 3, 4, 5, 6] and resumed.stats["resumed_from_epoch"] == 1
     a = load_model(model_folder(done)).state_dict()
     b = load_model(model_folder(resumed)).state_dict()
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6  # CPU float32: in practice identical
-
-
-def test_bad_kind(store, tiny_model_dir):
-    from corpus_tools.errors import ObliviateError
-
-    blocks = write_blocks(store)
-    base, _ = base_model(store, TARGET, str(tiny_model_dir))
-    with pytest.raises(ObliviateError, match="implant or reinforce"):
-        finetune(store, TARGET, "unlearn", FinetuneSettings(), blocks=blocks, parent=base)

@@ -1,0 +1,115 @@
+"""The stage contract seen from the command line: one registry behind run, the stage verbs and status;
+a verb builds exactly what `run` would; a `--set` trial never moves what the target file resolves to;
+two processes under `accelerate launch` give the labels and training of one."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from corpus_tools.store import Store
+from test_run_e2e import _run, _target
+
+pytestmark = pytest.mark.e2e
+LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+          "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+
+
+def _verb(ws, verb: str, target, *extra: str, launcher=(sys.executable,)) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OBLIVIATE_NO_PROGRESS": "1"}
+    # --workspace after the verb: accepted there too
+    return subprocess.run([*launcher, "-m", "pipelines.cli", verb, str(target), "-w", str(ws), *extra],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_registry_is_what_run_status_and_the_cli_expose():
+    import typer.main
+
+    from pipelines import stages, status
+    from pipelines.cli import app
+
+    declared = [step.stage.name for step in stages.STEPS]
+    assert declared == stages.STAGES == ["ingest", "extract", "anchors", "translate", "base", "blocks", "implant",
+                                         "reinforce", "labels", "unlearn", "evaluate"]
+    assert status.STAGES is stages.STAGES
+    verbs = [name for name in typer.main.get_command(app).commands if name in declared]
+    assert verbs == declared  # every stage is a verb, listed in pipeline order
+    for step in stages.STEPS:  # every named input is a stage declared before it
+        assert all(declared.index(src) < declared.index(step.name) or src == step.name
+                   for src in step.stage.inputs.values()), step.name
+
+
+def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path, tiny_model_dir):
+    target = _target(tmp_path, tiny_model_dir)
+    by_run, by_verb = tmp_path / "run", tmp_path / "verb"
+    done = _run(by_run, target)
+    assert done.returncode == 0, done.stderr[-2000:]
+    early = _verb(by_verb, "extract", target)  # before ingest: one line naming the stage to run first
+    assert early.returncode == 2 and early.stderr.strip().splitlines()[-1].startswith("error: ingest of 'tiny'")
+    for name in ("ingest", "extract", "anchors", "translate", "base", "blocks", "implant", "reinforce", "labels",
+                 "unlearn", "evaluate"):
+        out = _verb(by_verb, name, target)
+        assert out.returncode == 0, (name, out.stderr[-2000:])
+    run_versions = dict(Store(by_run).query("select kind, version from artifacts"))
+    verb_versions = dict(Store(by_verb).query("select kind, version from artifacts"))
+    assert verb_versions == run_versions
+
+    ws = Store(by_run)
+    plain = ws.current("tiny")
+    assert plain == {k: v for k, v in run_versions.items()}
+    trial = _run(by_run, target, "--set", "anchors.min_mentions=3")
+    assert trial.returncode == 0, trial.stderr[-2000:]
+    assert ws.current("tiny") == plain  # a trial never moves the current versions
+    newest = ws.latest("anchors", "tiny").version
+    assert newest != plain["anchors"]
+    rerun = _run(by_run, target)
+    assert rerun.returncode == 0 and "built in" not in rerun.stderr
+    assert ws.current("tiny") == plain
+    assert ws.query("select distinct anchors_version from anchors_current") == [(plain["anchors"],)]
+    assert ws.query("select distinct anchors_version from anchors_latest") == [(newest,)]
+    shown = subprocess.run([sys.executable, "-m", "pipelines.cli", "-w", str(by_run), "status", str(target), "-f", "csv"],
+                           capture_output=True, text=True)
+    rows = {r["stage"]: r for r in csv.DictReader(shown.stdout.splitlines())}
+    assert shown.returncode == 0 and {s: r["resolves to"] for s, r in rows.items()} == plain, shown.stdout
+    assert {r["recorded as current"] for r in rows.values()} == {"yes"}
+    made = _verb(by_run, "report", target)
+    assert made.returncode == 0, made.stderr[-2000:]
+    report = (by_run / "reports" / "tiny" / "report.md").read_text().split("## Models, settings and lineage")[0]
+    trial_labels, trial_eval = ws.latest("labels", "tiny").version, ws.latest("evaluate", "tiny").version
+    assert trial_eval != plain["evaluate"] and trial_labels != plain["labels"]
+    assert f"Evaluate artifact {plain['evaluate']}" in report and f"Labels {plain['labels']}" in report
+    assert trial_eval not in report and trial_labels not in report
+
+
+def test_two_processes_equal_one(tmp_path, tiny_model_dir):
+    target = _target(tmp_path, tiny_model_dir)
+    one, two = tmp_path / "one", tmp_path / "two"
+    done = _run(one, target, "--until", "reinforce")
+    assert done.returncode == 0, done.stderr[-2000:]
+    shutil.copytree(one, two)
+
+    ref = _verb(one, "labels", target)
+    both = _verb(two, "labels", target, launcher=LAUNCH)
+    assert ref.returncode == 0 and both.returncode == 0, both.stderr[-3000:]
+    a, b = Store(one).latest("labels", "tiny"), Store(two).latest("labels", "tiny")
+    assert a.version == b.version and b.stats["processes"] == 2
+    assert Store(one).read("generic_labels", a).to_pylist() == Store(two).read("generic_labels", b).to_pylist()
+
+    # a new alpha on the same blocks and models is a relabel: no model runs
+    again = _verb(two, "labels", target, "--set", "labels.alpha=2.5")
+    assert again.returncode == 0, again.stderr[-3000:]
+    relabelled = Store(two).latest("labels", "tiny")
+    assert relabelled.stats["relabelled"] and relabelled.parents["relabel_of"] == b.version
+
+    # training: 2 processes x batch 2 take the steps of 1 process x batch 4 (the tiny target's batch)
+    single = _verb(one, "unlearn", target)
+    pair = _verb(two, "unlearn", target, "--set", "unlearn.batch_size=2", launcher=LAUNCH)
+    assert single.returncode == 0 and pair.returncode == 0, pair.stderr[-3000:]
+    s1, s2 = Store(one).latest("unlearn", "tiny").stats, Store(two).latest("unlearn", "tiny").stats
+    assert (s1["processes"], s2["processes"]) == (1, 2) and s1["steps"] == s2["steps"]
+    assert s2["epoch_losses"] == pytest.approx(s1["epoch_losses"], abs=5e-2)
