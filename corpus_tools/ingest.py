@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
@@ -31,6 +31,7 @@ GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG", r
 
 
 class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not a silent default
     sources: list[str] = Field(description="Files, folders (recursive) or globs of .txt, .md, .jsonl, .parquet or saved `datasets` folders.")
     max_line_chars: int = Field(100_000, description="A file with a longer line is rejected as not prose.")
     min_chars: int = Field(1, description="Documents shorter than this (after cleaning) are rejected.")

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from corpus_tools import faults
 from corpus_tools.errors import ObliviateError, WorkspaceBusy
+from corpus_tools.names import target_name
 from corpus_tools.tables import SCHEMAS, to_arrow
 
 WORKSPACE_ENV = "OBLIVIATE_WORKSPACE"
@@ -148,6 +149,8 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def artifacts(self, kind: str | None = None, target: str | None = None) -> list[Artifact]:
+        if target is not None:
+            target_name(target)  # every lookup by name checks it, so a CLI --target never needs its own check
         return [a for a in self._all_artifacts() if (kind is None or a.kind == kind) and (target is None or a.target == target)]
 
     def _signature(self) -> tuple | None:
@@ -267,6 +270,7 @@ class Store:
 
     def final_path(self, kind: str, target: str, version: str) -> Path:
         """Where an artifact's files will live once published (for paths stored inside it)."""
+        target_name(target)  # the name becomes a folder: it must not leave the workspace or alias another
         return self.root / "artifacts" / kind / target / version
 
     def delete(self, kind: str, target: str, version: str) -> None:

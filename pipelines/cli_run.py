@@ -70,8 +70,10 @@ def init_cmd(
     implant: bool = typer.Option(False, help="Teach the base model the corpus first (demos only)."),
 ) -> None:
     """Write a target file for a new corpus: then `obliviate run FILE` and `obliviate report --target NAME`."""
+    from corpus_tools.names import target_name
     from pipelines.target import load_target, render_target_file
 
+    target_name(name)  # before the name becomes targets/NAME.toml
     out = out or Path("targets") / f"{name}.toml"
     if out.exists():
         raise ObliviateError(f"{out} already exists; choose another --out or delete it")
