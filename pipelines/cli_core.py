@@ -8,12 +8,10 @@ import sys
 from enum import Enum
 from typing import List, Optional
 
-import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from corpus_tools.errors import ObliviateError
 from corpus_tools.ingest import IngestSettings, ingest
 from pipelines.app import app, info, progress_reporter, store
 
@@ -50,19 +48,11 @@ def sql_cmd(
     limit: int = typer.Option(200, help="At most this many rows in table format (0: all)."),
 ) -> None:
     """Run a read-only SQL query over the workspace and print the result."""
-    ws = store()
-    try:
-        with ws.connect(read_only=True) as con:
-            cur = con.execute(query)
-            if cur.description is None:
-                return
-            columns = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "read-only" in message:
-            raise ObliviateError(f"sql is read-only: {message}") from None
-        raise ObliviateError(f"sql: {message}") from None
+    from corpus_tools.sandbox import run_query  # refuses writes and files outside the workspace
+
+    columns, rows = run_query(store(), query)
+    if not columns:
+        return
     print_rows(columns, rows, fmt, limit)
 
 
