@@ -48,9 +48,12 @@ def sql_cmd(
     limit: int = typer.Option(200, help="At most this many rows in table format (0: all)."),
 ) -> None:
     """Run a read-only SQL query over the workspace and print the result."""
+    from corpus_tools.integrity import damage_summary
     from corpus_tools.sandbox import run_query  # refuses writes and files outside the workspace
 
     columns, rows = run_query(store(), query)
+    for line in damage_summary(store()):  # the rows of a damaged artifact would be silently short
+        info(line)
     if not columns:
         return
     print_rows(columns, rows, fmt, limit)

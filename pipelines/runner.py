@@ -52,6 +52,8 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
         if name in force and not created:
             store.delete(art.kind, t, art.version)
             art, created = call()
+        elif not created:
+            store.check_once(art)  # integrity: a reused artifact must still be intact (docs/reliability.md)
         arts[name] = art
         took = time.perf_counter() - started
         log(f"{name:<10} {art.version}  " + (f"built in {took:.1f}s" if created else "up to date, reused"))

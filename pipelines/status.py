@@ -6,6 +6,7 @@ otherwise a rerun (`obliviate run`) would rebuild it from the newer parent.
 
 from __future__ import annotations
 
+from corpus_tools.integrity import problems, recorded_parts
 from corpus_tools.store import Artifact, Store
 
 STAGE_ORDER = ["ingest", "extract", "anchors", "translate", "base", "blocks", "implant", "reinforce",
@@ -33,9 +34,12 @@ def status_rows(store: Store, target: str | None = None) -> tuple[list[str], lis
         counts[(art.target, art.kind)] = counts.get((art.target, art.kind), 0) + 1
     by_version = {a.version: a for a in arts}
     order = {k: i for i, k in enumerate(STAGE_ORDER)}
+    parts = recorded_parts(store)  # one query; each check below only stats files
     rows = []
     for (tgt, kind), art in sorted(latest.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][1])):
         held = ", ".join(f"{k}={v}" for k, v in art.stats.items() if isinstance(v, (int, float)) and k != "path")
-        rows.append((tgt, kind, art.version, _freshness(art, by_version, latest), counts[(tgt, kind)],
+        damage = problems(art, parts.get((art.kind, art.target, art.version), []))
+        state = f"DAMAGED: {damage[0]} (see `obliviate verify`)" if damage else _freshness(art, by_version, latest)
+        rows.append((tgt, kind, art.version, state, counts[(tgt, kind)],
                      art.created_at.strftime("%Y-%m-%d %H:%M:%S"), held, art.stats.get("path", "")))
     return ["target", "stage", "latest version", "state", "versions", "created (UTC)", "holds", "model path"], rows
