@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import typer
 
 from corpus_tools.errors import ObliviateError
+from corpus_tools.integrity import damage_summary
 from corpus_tools.sandbox import query_arrow
 from pipelines.app import app, info, store
 
@@ -37,6 +38,8 @@ def export_query_cmd(
     if not target.parent.is_dir():
         raise ObliviateError(f"--out {out}: folder {out.parent} does not exist")
     table = query_arrow(ws, query)
+    for line in damage_summary(ws):  # the rows of a damaged artifact would be silently short
+        info(line)
     tmp = target.with_name(f".{target.name}.tmp")
     if fmt == "parquet":
         pq.write_table(table, tmp)
