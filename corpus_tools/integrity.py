@@ -66,19 +66,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def recorded_parts(store: Store, art: Artifact | None = None) -> dict[tuple[str, str, str], list[Part]]:
-    """(kind, target, version) -> recorded parts; artifacts published before records existed are absent."""
-    if not store.db_path.exists():
+def read_parts(con) -> dict[tuple[str, str, str], list[Part]]:
+    """(kind, target, version) -> recorded parts, read on an open connection (the Store caches it with its
+    listing); artifacts published before records existed are absent."""
+    if not con.execute("select count(*) from information_schema.tables where table_name = 'artifact_parts'").fetchone()[0]:
         return {}
-    with store.connect(read_only=True) as con:
-        if not con.execute("select count(*) from information_schema.tables where table_name = 'artifact_parts'").fetchone()[0]:
-            return {}
-        sql = "select kind, target, version, table_name, part, rows, bytes, sha256 from artifact_parts"
-        params: list = []
-        if art is not None:
-            sql += " where kind = ? and target = ? and version = ?"
-            params = [art.kind, art.target, art.version]
-        rows = con.execute(sql + " order by part", params).fetchall()
+    rows = con.execute("select kind, target, version, table_name, part, rows, bytes, sha256 from artifact_parts"
+                       " order by part").fetchall()
     found: dict[tuple[str, str, str], list[Part]] = {}
     for kind, target, version, *part in rows:
         found.setdefault((kind, target, version), []).append(Part(*part))
@@ -111,7 +105,7 @@ def check_artifact(store: Store, art: Artifact, deep: bool = False,
                    parts: list[Part] | None = None) -> None:
     """Raise DamagedArtifact naming the first damaged part and the repair; silent when intact or unrecorded."""
     if parts is None:
-        parts = recorded_parts(store, art).get((art.kind, art.target, art.version), [])
+        parts = store.recorded_parts().get((art.kind, art.target, art.version), [])
     found = problems(art, parts, deep)
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
@@ -122,7 +116,7 @@ def check_artifact(store: Store, art: Artifact, deep: bool = False,
 
 def damage_summary(store: Store) -> list[str]:
     """A one-line warning per damaged artifact (cheap check of every artifact), for readers such as `sql`."""
-    parts = recorded_parts(store)
+    parts = store.recorded_parts()
     lines = []
     for art in store.artifacts():
         found = problems(art, parts.get((art.kind, art.target, art.version), []))

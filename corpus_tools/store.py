@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from corpus_tools import faults
 from corpus_tools.errors import ObliviateError, WorkspaceBusy
-from corpus_tools.integrity import PARTS_DDL, check_artifact, describe_parts
+from corpus_tools.integrity import PARTS_DDL, Part, check_artifact, describe_parts, read_parts
 from corpus_tools.names import target_name
 from corpus_tools.tables import SCHEMAS, to_arrow
 
@@ -113,6 +113,7 @@ class Store:
         self.db_path = self.root / DB_NAME
         self._listing: tuple[tuple, list[Artifact]] | None = None  # (database file signature, every artifact)
         self._intact: set[tuple[str, str, str]] = set()  # artifacts this Store has checked (docs/reliability.md)
+        self._parts: dict[tuple[str, str, str], list[Part]] = {}  # read with the listing, same cache
 
     # -- connections ---------------------------------------------------------------------
 
@@ -175,11 +176,13 @@ class Store:
         many lookups of a stage cost one connection instead of one each."""
         signature = self._signature()
         if signature is None:
+            self._parts = {}
             return []
         if self._listing is not None and self._listing[0] == signature:
             return self._listing[1]
         with self.connect(read_only=True) as con:
             if not _has_table(con, "artifacts"):
+                self._parts = {}
                 return []
             found = self._read_listing(con)
         self._listing = (signature, found)
@@ -189,6 +192,7 @@ class Store:
         rows = con.execute(
             "select kind, target, version, parents, settings, code_version, created_at, path,"
             " tables, stats from artifacts order by created_at").fetchall()
+        self._parts = read_parts(con)  # integrity records, so a check costs no connection of its own
         return [
             Artifact(k, t, v, list(p or []), json.loads(s or "{}"), c, ts, self.root / path,
                      list(tb or []), json.loads(st or "{}"))
@@ -209,6 +213,11 @@ class Store:
             which = f"version {version}" if version else "any version"
             raise ObliviateError(f"target {target!r} has no {kind} artifact ({which}); run `obliviate {kind} --target {target}` first")
         return art
+
+    def recorded_parts(self) -> dict[tuple[str, str, str], list[Part]]:
+        """(kind, target, version) -> the files recorded when it was published (see corpus_tools/integrity.py)."""
+        self._all_artifacts()
+        return self._parts
 
     def check_once(self, art: Artifact) -> None:
         """Cheap integrity check of an artifact a stage is about to read or build on, once per Store."""
@@ -244,7 +253,8 @@ class Store:
         final = self.final_path(kind, target, version)
         if self.get(kind, target, version) is not None:
             raise ObliviateError(f"{kind} {version} of {target!r} already exists")
-        for parent in (a for a in self._all_artifacts() if a.version in set(parents)):
+        made_from = set(parents.values() if isinstance(parents, dict) else parents)
+        for parent in (a for a in self._all_artifacts() if a.version in made_from):
             self.check_once(parent)  # integrity: never build on a damaged parent
         staging = Staging(self.root / ".staging" / kind / target / version)
         if final.exists():  # orphan of a crash between rename and registration: resume from it

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from corpus_tools.integrity import DamagedArtifact, problems, recorded_parts
+from corpus_tools.integrity import DamagedArtifact, problems
 from pipelines.app import app, info, store
 from pipelines.cli_core import print_rows
 
@@ -14,7 +14,7 @@ from pipelines.cli_core import print_rows
 def verify_rows(ws, target: str | None = None, deep: bool = True) -> tuple[list[tuple], int]:
     """One row per damaged part (or one 'ok' row per intact artifact), and the number of damaged artifacts."""
     arts = ws.artifacts(target=target)
-    parts = recorded_parts(ws)
+    parts = ws.recorded_parts()
     rows, damaged = [], 0
     for art in arts:
         recorded = parts.get((art.kind, art.target, art.version))

@@ -6,7 +6,7 @@ otherwise a rerun (`obliviate run`) would rebuild it from the newer parent.
 
 from __future__ import annotations
 
-from corpus_tools.integrity import problems, recorded_parts
+from corpus_tools.integrity import problems
 from corpus_tools.store import Artifact, Store
 
 STAGE_ORDER = ["ingest", "extract", "anchors", "translate", "base", "blocks", "implant", "reinforce",
@@ -34,7 +34,7 @@ def status_rows(store: Store, target: str | None = None) -> tuple[list[str], lis
         counts[(art.target, art.kind)] = counts.get((art.target, art.kind), 0) + 1
     by_version = {a.version: a for a in arts}
     order = {k: i for i, k in enumerate(STAGE_ORDER)}
-    parts = recorded_parts(store)  # one query; each check below only stats files
+    parts = store.recorded_parts()  # read with the listing; each check below only stats files
     rows = []
     for (tgt, kind), art in sorted(latest.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99), kv[0][1])):
         held = ", ".join(f"{k}={v}" for k, v in art.stats.items() if isinstance(v, (int, float)) and k != "path")

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.integrity import DamagedArtifact, check_artifact, recorded_parts
+from corpus_tools.integrity import DamagedArtifact, check_artifact
 from corpus_tools.store import Store
 from pipelines.cli import main
 
@@ -35,7 +35,7 @@ def _part(art, i=1):
 
 def test_publish_records_every_file(store):
     art = _publish(store)
-    parts = {p.part: p for p in recorded_parts(store)[("ingest", "t", "aaa")]}
+    parts = {p.part: p for p in store.recorded_parts()[("ingest", "t", "aaa")]}
     assert set(parts) == {"settings.json", "documents/part-00000.parquet", "documents/part-00001.parquet"}
     p1 = parts["documents/part-00001.parquet"]
     assert (p1.table_name, p1.rows, p1.bytes) == ("documents", 3, _part(art).stat().st_size)
@@ -100,7 +100,7 @@ def test_delete_forgets_the_records_and_force_rebuild_is_intact(store):
     art = _publish(store)
     _part(art).unlink()
     store.delete("ingest", "t", "aaa")  # what `run --force ingest` does
-    assert ("ingest", "t", "aaa") not in recorded_parts(store)
+    assert ("ingest", "t", "aaa") not in store.recorded_parts()
     art = _publish(store)
     check_artifact(store, art, deep=True)
     assert store.read("documents", art).num_rows == 5
