@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.store import Store, _sql_str
+from corpus_tools.store import Store, _has_table, _refresh_views, _sql_str
 
 ALLOWED_STATEMENTS = {"SELECT", "EXPLAIN"}
 
@@ -27,10 +27,15 @@ ALLOWED_STATEMENTS = {"SELECT", "EXPLAIN"}
 def sandboxed_connection(store: Store) -> duckdb.DuckDBPyConnection:
     """A read-only connection that can read the workspace's artifacts and nothing else on the machine."""
     con = store.connect(read_only=True)
-    root = _sql_str(str(store.root.resolve()))
-    # Views name their files relative to the workspace (so it can move); both spellings are allowed.
+    root = str(store.root.resolve())
+    # The stored views name their files relative to the workspace (so it can move), and DuckDB would also
+    # resolve a relative path against the current folder; so this connection gets the same views with
+    # absolute paths (temporary, they shadow the stored ones) and only the absolute folder is allowed.
+    if _has_table(con, "artifacts"):
+        tables = [t for (t,) in con.execute("select distinct unnest(tables) from artifacts").fetchall()]
+        _refresh_views(con, tables, absolute_root=root)
     for statement in ("set autoinstall_known_extensions = false", "set autoload_known_extensions = false",
-                      f"set allowed_directories = ['{root}/artifacts/', 'artifacts/']",
+                      f"set allowed_directories = ['{_sql_str(root)}/artifacts/']",
                       "set enable_external_access = false", "set lock_configuration = true"):
         con.execute(statement)
     return con

@@ -323,8 +323,14 @@ class Store:
         self._intact.discard((kind, target, version))
 
 
-def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
-    """`<table>` shows every version; `<table>_latest` only the newest artifact of each target."""
+def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str], absolute_root: str | None = None) -> None:
+    """`<table>` shows every version; `<table>_latest` only the newest artifact of each target.
+
+    Stored views name their files relative to the workspace, so it can move. With `absolute_root` they are
+    made as temporary views with absolute paths instead, for the sandboxed `sql` connection
+    (corpus_tools/sandbox.py), which may read nothing but `<root>/artifacts/`."""
+    create = "create or replace temp view" if absolute_root else "create or replace view"
+    prefix = f"{_sql_str(absolute_root)}/" if absolute_root else ""
     for table in tables:
         rows = con.execute(
             "select path, (row_number() over (partition by kind, target order by created_at desc)) = 1"
@@ -332,10 +338,11 @@ def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
         ).fetchall()
         for name, paths in ((table, [p for p, _ in rows]), (f"{table}_latest", [p for p, newest in rows if newest])):
             if not paths:
-                con.execute(f"drop view if exists {name}")
+                if not absolute_root:
+                    con.execute(f"drop view if exists {name}")
                 continue
-            globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
-            con.execute(f"create or replace view {name} as select * from read_parquet([{globs}], union_by_name = true)")
+            globs = ", ".join(f"'{prefix}{_sql_str(p)}/{table}/*.parquet'" for p in paths)
+            con.execute(f"{create} {name} as select * from read_parquet([{globs}], union_by_name = true)")
 
 
 def _is_disk_full(exc: BaseException) -> bool:

@@ -72,6 +72,21 @@ def test_reads_outside_the_workspace_are_refused(ws, capsys, template, tmp_path)
     assert "hunter2" not in out
 
 
+def test_relative_paths_do_not_reach_the_current_folder(ws, capsys, tmp_path, monkeypatch):
+    (tmp_path / "cwd" / "artifacts").mkdir(parents=True)
+    (tmp_path / "cwd" / "artifacts" / "secret.txt").write_text("leaked")
+    monkeypatch.chdir(tmp_path / "cwd")
+    code, out, err = _sql(ws, capsys, "select content from read_text('artifacts/secret.txt')")
+    assert code == 2 and "leaked" not in out and err.startswith("error: sql can only read the workspace's own tables")
+    assert _sql(ws, capsys, "select text from documents")[:2] == (0, "text\nthe stored text\n")
+
+
+def test_moved_workspace_is_still_readable(ws, capsys, tmp_path):
+    moved = tmp_path / "moved"
+    ws.rename(moved)
+    assert _sql(moved, capsys, "select text from documents_latest")[:2] == (0, "text\nthe stored text\n")
+
+
 @pytest.mark.parametrize("query", ["", "   ", "-- only a comment", ";"])
 def test_empty_query_is_one_line(ws, capsys, query):
     code, _, err = _sql(ws, capsys, query)
