@@ -93,11 +93,13 @@ def resolve_sources(sources: list[str], base: Path | None = None) -> list[tuple[
 
 
 def _glob(pattern: Path) -> list[Path]:
-    """Matches of a glob; `**` does not descend into symlinked folders (pathlib's rule), so cycles end."""
+    """Matches of a glob; `**` does not descend into symlinked folders (pathlib's rule), so cycles end.
+    Hidden names are skipped, as in a folder walk."""
     parts = pattern.parts
     first = next(i for i, part in enumerate(parts) if any(ch in part for ch in "*?["))
     anchor = Path(*parts[:first]) if first else Path(".")
-    return sorted(anchor.glob("/".join(parts[first:])))
+    return sorted(m for m in anchor.glob("/".join(parts[first:]))
+                  if not any(p.startswith(".") for p in m.relative_to(anchor).parts))
 
 
 def _walk(folder: Path, seen: set[str]) -> Iterator[Path]:

@@ -139,8 +139,11 @@ def test_literal_names_with_glob_characters(store, tmp_path):
     (tmp_path / "chapter1.txt").write_text("not this one")
     art = _ingest(store, tmp_path / "chapter[1].txt")
     assert [d["text"] for d in _docs(store, art).values()] == ["chapter one"]
+    (tmp_path / ".chapter2.txt").write_text("hidden")
     art = _ingest(store, tmp_path / "chapter?.txt")  # a pattern that names no file literally is still a glob
     assert [d["text"] for d in _docs(store, art).values()] == ["not this one"]
+    art = _ingest(store, tmp_path / "*chapter*.txt")  # hidden files stay out of globs, as out of folder walks
+    assert sorted(d["text"] for d in _docs(store, art).values()) == ["chapter one", "not this one"]
 
 
 def test_line_rule_holds_for_every_format(store, tmp_path):
