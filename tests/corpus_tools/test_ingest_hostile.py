@@ -12,7 +12,6 @@ import tempfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from corpus_tools.ingest import IngestSettings, ingest
 
