@@ -158,3 +158,31 @@ def test_line_rule_holds_for_every_format(store, tmp_path):
     reason = "a line of 200000 characters (max_line_chars=100000): not prose"
     assert _rejected(store, art) == {"long.txt": reason, "rows.jsonl#j2": reason, "table.parquet#p2": reason,
                                      "ds#d2": reason}
+
+
+LATIN1_PROSE = {
+    "french": "Le garçon a mangé une crème brûlée près de la fenêtre, où il faisait très chaud.",
+    "german": "Die Straße war nass, und die Mädchen liefen über die Brücke zum Bäcker.",
+    "spanish": "El niño leyó un libro pequeño en la estación; ¿quién lo llevó allí?",
+    "icelandic": "Þórður fór út að ganga með hundinn sinn í góðu veðri.",
+    "quotes": "He said “hello” — and then… nothing at all.",
+}
+OTHER_ENCODINGS = [
+    ("Η γρήγορη καφέ αλεπού πηδά πάνω από τον τεμπέλη σκύλο.", "cp1253"),
+    ("Быстрая коричневая лиса прыгает через ленивую собаку.", "koi8_r"),
+    ("敏捷的棕色狐狸跳过了懒狗。这是一个测试句子。", "gbk"),
+]
+
+
+def test_latin1_prose_is_accepted_and_other_encodings_rejected():
+    from corpus_tools.inputs import Rejected, decode
+
+    for text in LATIN1_PROSE.values():
+        assert decode(text.encode("cp1252")) == (text, "cp1252")
+    for text, codec in OTHER_ENCODINGS:
+        try:
+            decoded = decode(text.encode(codec))
+        except Rejected as exc:
+            assert str(exc).startswith("not UTF-8"), (codec, str(exc))
+        else:
+            raise AssertionError(f"{codec} text accepted as {decoded[1]}: {decoded[0]!r}")
