@@ -43,4 +43,5 @@ def verify_cmd(
     if damaged:
         raise DamagedArtifact(f"{damaged} of {len({r[:3] for r in rows})} artifacts are damaged; rebuild each with "
                               "`obliviate run TARGET_FILE --force STAGE`")
-    info(f"{len(rows)} artifacts intact")
+    intact = sum(1 for r in rows if r[3].startswith("ok"))
+    info(f"{intact} artifact{'s' if intact != 1 else ''} intact" + (f", {len(rows) - intact} not recorded" if len(rows) > intact else ""))
