@@ -178,3 +178,19 @@ def test_other_commit_failures_keep_their_own_message(store, monkeypatch):
         real(self, read_only) if read_only else _FullDiskConnection(real(self, read_only))))
     with pytest.raises(duckdb.IOException, match="^Could not fsync: Input/output error$"):
         _publish(store, "bbb")
+
+
+def test_workspace_from_before_the_records_still_works(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    (tmp_path / "a.txt").write_text("old text")
+    assert main(["-w", str(ws), "ingest", "-t", "t", str(tmp_path / "a.txt")]) == 0
+    with Store(ws).connect() as con:
+        con.execute("drop table artifact_parts")  # as an older obliviate left it
+    store = Store(ws)
+    check_artifact(store, store.latest("ingest", "t"), deep=True)  # nothing recorded: nothing to compare
+    capsys.readouterr()
+    assert main(["-w", str(ws), "verify"]) == 0
+    captured = capsys.readouterr()
+    assert "not recorded (published before integrity records)" in captured.out
+    assert "0 artifacts intact, 1 not recorded" in captured.err
+    assert main(["-w", str(ws), "status"]) == 0 and "up to date" in capsys.readouterr().out
