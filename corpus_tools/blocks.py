@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from corpus_tools import align
 from corpus_tools.errors import ObliviateError
@@ -25,6 +25,7 @@ from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 
 class BlockSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not a silent default
     block_size: int = Field(512, ge=2, description="Tokens per block (original side).")
     stride: int | None = Field(None, ge=1, description="Tokens between block starts; default block_size (no overlap).")
     min_block_tokens: int = Field(16, ge=2, description="A document's last block shorter than this is dropped.")

@@ -2,11 +2,11 @@
 
 Every file that cannot be used becomes a `rejected_inputs` row with its reason; the rest goes on.
 The corpus version hashes the sources' contents, so re-ingesting unchanged files is a no-op.
+What a source must be (cycles, special files, encodings, line lengths) is in corpus_tools/inputs.py.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import re
@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
+from corpus_tools.inputs import Rejected, check_lines, decode, is_dataset_dir, read_regular, resolve_sources
 from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
@@ -31,13 +33,16 @@ GUTENBERG_END = re.compile(r"^\*\*\*\s*END OF (?:THE|THIS) PROJECT GUTENBERG", r
 
 
 class IngestSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not a silent default
     sources: list[str] = Field(description="Files, folders (recursive) or globs of .txt, .md, .jsonl, .parquet or saved `datasets` folders.")
     max_line_chars: int = Field(100_000, description="A file with a longer line is rejected as not prose.")
     min_chars: int = Field(1, description="Documents shorter than this (after cleaning) are rejected.")
 
 
+# v3: NUL anywhere, damaged UTF-8 and non-Latin-1 text are rejected, UTF-16/32 with a byte-order mark
+# decoded, the line rule applied to jsonl/parquet/datasets rows: outputs change, so versions must too.
 STAGE = Stage("ingest", inputs={}, outputs=("documents", "rejected_inputs"), settings=IngestSettings,
-              code_version="ingest_v2", summary="Read the target's text files into the documents table.")
+              code_version="ingest_v3", summary="Read the target's text files into the documents table.")
 
 
 @dataclass
@@ -49,53 +54,18 @@ class Record:
     encoding: str
 
 
-class Rejected(Exception):
-    """A source that cannot be used; becomes a rejected_inputs row."""
-
-
-def resolve_sources(sources: list[str], base: Path | None = None) -> list[tuple[Path, Path]]:
-    """(file-or-dataset-folder, root it was named under) for every source; missing paths are errors."""
-    found: list[tuple[Path, Path]] = []
-    for raw in sources:
-        path = Path(raw) if base is None or Path(raw).is_absolute() else base / raw
-        if any(ch in raw for ch in "*?["):
-            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
-            if not matches:
-                raise ObliviateError(f"source {raw!r} matches no file")
-            found += [(m, m.parent) for m in matches if m.is_file()]
-        elif not path.exists():
-            raise ObliviateError(f"source {raw!r} does not exist")
-        elif path.is_dir() and not _is_dataset_dir(path):
-            found += [(f, path) for f in _walk(path)]
-        else:
-            found.append((path, path.parent))
-    return found
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    for child in sorted(folder.iterdir()):
-        if child.name.startswith("."):
-            continue
-        if child.is_dir() and _is_dataset_dir(child):
-            yield child
-        elif child.is_dir():
-            yield from _walk(child)
-        else:
-            yield child
-
-
-def _is_dataset_dir(path: Path) -> bool:
-    return path.is_dir() and (path / "state.json").exists() and (path / "dataset_info.json").exists()
-
-
 def fingerprint(files: list[tuple[Path, Path]]) -> list[tuple[str, str]]:
     """(source name, sha256 of bytes) per file: what the corpus version is computed from."""
     prints = []
     for path, root in files:
         digest = hashlib.sha256()
         for f in sorted(path.rglob("*")) if path.is_dir() else [path]:
-            if f.is_file():
-                digest.update(f.read_bytes())
+            if f.is_dir():
+                continue
+            try:
+                digest.update(read_regular(f))
+            except (Rejected, OSError) as exc:  # hashed as what it is; read_source rejects it with the reason
+                digest.update(f"unusable: {exc}".encode())
         prints.append((_source_name(path, root), digest.hexdigest()))
     return prints
 
@@ -117,21 +87,6 @@ def clean_text(text: str) -> str:
     return text.strip()
 
 
-def decode(raw: bytes) -> tuple[str, str]:
-    if b"\x00" in raw[:65536] or b"\x00" in raw[-65536:]:
-        raise Rejected("binary file (NUL bytes)")
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    # Latin-1 decodes any bytes, so accept it only if the result looks like text.
-    text = raw.decode("cp1252", errors="replace")
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
-    if "\ufffd" in text or controls > len(text) // 1000:
-        raise Rejected(f"not UTF-8 ({utf8_error.reason} at byte {utf8_error.start}) and not Latin-1 text")
-    return text, "cp1252"
-
-
 def _title_from(text: str, fallback: str) -> str:
     first = text.split("\n", 1)[0].strip().lstrip("#").strip()
     return first[:200] if first else fallback
@@ -141,25 +96,24 @@ def read_source(path: Path, name: str, settings: IngestSettings) -> Iterator[Rec
     """Records of one source, or (source, reason) for parts that must be rejected."""
     stem = name.rsplit(".", 1)[0] if path.is_file() else name
     try:
-        if _is_dataset_dir(path):
+        if is_dataset_dir(path):
             import datasets
 
             ds = datasets.load_from_disk(str(path))
-            yield from _from_rows(ds.to_list(), stem, name)
+            yield from _from_rows(ds.to_list(), stem, name, settings)
             return
         suffix = path.suffix.lower()
         if suffix not in SUFFIXES:
             raise Rejected(f"unsupported file type {suffix or '(none)'!r}; expected one of {sorted(SUFFIXES)}")
+        raw = read_regular(path)
         if suffix == ".parquet":
-            yield from _from_rows(pq.read_table(path).to_pylist(), stem, name)
+            yield from _from_rows(pq.read_table(pa.BufferReader(raw)).to_pylist(), stem, name, settings)
             return
-        text, encoding = decode(path.read_bytes())
+        text, encoding = decode(raw)
         if suffix == ".jsonl":
-            yield from _from_jsonl(text, stem, name)
+            yield from _from_jsonl(text, stem, name, settings)
             return
-        longest = max((len(line) for line in text.split("\n")), default=0)
-        if longest > settings.max_line_chars:
-            raise Rejected(f"a line of {longest} characters (max_line_chars={settings.max_line_chars}): not prose")
+        check_lines(text, settings.max_line_chars)
         yield Record(stem, name, _title_from(text, stem), text, encoding)
     except Rejected as exc:
         yield (name, str(exc))
@@ -169,7 +123,7 @@ def read_source(path: Path, name: str, settings: IngestSettings) -> Iterator[Rec
         yield (name, f"unreadable: {type(exc).__name__}: {exc}")
 
 
-def _from_jsonl(text: str, stem: str, name: str) -> Iterator[Record | tuple[str, str]]:
+def _from_jsonl(text: str, stem: str, name: str, settings: IngestSettings) -> Iterator[Record | tuple[str, str]]:
     rows = []
     for lineno, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -184,15 +138,21 @@ def _from_jsonl(text: str, stem: str, name: str) -> Iterator[Record | tuple[str,
             continue
         rows.append((lineno, row))
     for lineno, row in rows:
-        yield from _from_rows([row], stem, name, default_key=str(lineno))
+        yield from _from_rows([row], stem, name, settings, default_key=str(lineno))
 
 
-def _from_rows(rows: list[dict], stem: str, name: str, default_key: str | None = None) -> Iterator[Record | tuple[str, str]]:
+def _from_rows(rows: list[dict], stem: str, name: str, settings: IngestSettings,
+               default_key: str | None = None) -> Iterator[Record | tuple[str, str]]:
     for i, row in enumerate(rows):
         key = str(row.get("id") if row.get("id") is not None else (default_key or i))
         text = row.get("text")
         if not isinstance(text, str):
             yield (f"{name}#{key}", "no string field 'text'")
+            continue
+        try:
+            check_lines(text, settings.max_line_chars)
+        except Rejected as exc:
+            yield (f"{name}#{key}", str(exc))
             continue
         title = row.get("title") if isinstance(row.get("title"), str) else ""
         yield Record(f"{stem}#{key}", f"{name}#{key}", title or _title_from(text, key), text, "utf-8")

@@ -34,6 +34,7 @@ class NotBuilt(ObliviateError):
 
 
 _LOOKUP_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("lookup_only", default=False)
+_FORCED: contextvars.ContextVar[frozenset] = contextvars.ContextVar("forced", default=frozenset())
 
 
 @contextlib.contextmanager
@@ -45,6 +46,17 @@ def lookup_only() -> Iterator[None]:
         yield
     finally:
         _LOOKUP_ONLY.reset(token)
+
+
+@contextlib.contextmanager
+def forcing(stages) -> Iterator[None]:
+    """Inside this block `produce` rebuilds these stages even when their version is stored (`--force`): the stored
+    artifact is deleted first, without being read, so a damaged one can be repaired."""
+    token = _FORCED.set(frozenset(stages))
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
 
 
 def version_of(stage: Stage, key: Mapping[str, Any], inputs: Mapping[str, Artifact]) -> tuple[str, dict[str, str]]:
@@ -67,7 +79,12 @@ def produce(store: Store, stage: Stage, target: str, *, key: Mapping[str, Any], 
     instead (labels relabelled from another alpha) before anything is built.
     """
     version, parents = version_of(stage, key, inputs)
-    if (found := store.get(stage.name, target, version)) is not None:
+    found = store.get(stage.name, target, version)
+    if found is not None and stage.name in _FORCED.get() and not _LOOKUP_ONLY.get():
+        store.delete(stage.name, target, version)
+        found = None
+    if found is not None:
+        store.check_once(found)  # a reused artifact must still be intact (docs/reliability.md)
         return found, False
     if fallback is not None and (served := fallback()) is not None:
         return served

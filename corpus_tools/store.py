@@ -20,6 +20,7 @@ reader sees either the old state or the new one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -37,6 +38,8 @@ import pyarrow.parquet as pq
 
 from corpus_tools import faults
 from corpus_tools.errors import ObliviateError, WorkspaceBusy
+from corpus_tools.integrity import PARTS_DDL, Part, check_artifact, describe_parts, read_parts
+from corpus_tools.names import target_name
 from corpus_tools.tables import SCHEMAS, to_arrow
 
 WORKSPACE_ENV = "OBLIVIATE_WORKSPACE"
@@ -118,6 +121,8 @@ class Store:
         self.root = Path(root) if root is not None else default_workspace()
         self.db_path = self.root / DB_NAME
         self._listing: tuple[tuple, list[Artifact]] | None = None  # (database file signature, every artifact)
+        self._intact: set[tuple[str, str, str]] = set()  # artifacts this Store has checked (docs/reliability.md)
+        self._parts: dict[tuple[str, str, str], list[Part]] = {}  # read with the listing, same cache
 
     # -- connections ---------------------------------------------------------------------
 
@@ -136,6 +141,7 @@ class Store:
         con.execute(f"set file_search_path = '{_sql_str(str(self.root.resolve()))}'")
         if not read_only:
             con.execute(ARTIFACTS_DDL)
+            con.execute(PARTS_DDL)
             _migrate(con)
         return con
 
@@ -158,6 +164,8 @@ class Store:
     # -- reading -------------------------------------------------------------------------
 
     def artifacts(self, kind: str | None = None, target: str | None = None) -> list[Artifact]:
+        if target is not None:
+            target_name(target)  # every lookup by name checks it, so a CLI --target never needs its own check
         return [a for a in self._all_artifacts() if (kind is None or a.kind == kind) and (target is None or a.target == target)]
 
     def _signature(self) -> tuple | None:
@@ -178,11 +186,13 @@ class Store:
         many lookups of a stage cost one connection instead of one each."""
         signature = self._signature()
         if signature is None:
+            self._parts = {}
             return []
         if self._listing is not None and self._listing[0] == signature:
             return self._listing[1]
         with self.connect(read_only=True) as con:
             if not _has_table(con, "artifacts"):
+                self._parts = {}
                 return []
             found = self._read_listing(con)
         self._listing = (signature, found)
@@ -192,6 +202,7 @@ class Store:
         rows = con.execute(
             "select kind, target, version, parents, settings, code_version, created_at, path,"
             " tables, stats from artifacts order by created_at").fetchall()
+        self._parts = read_parts(con)  # integrity records, so a check costs no connection of its own
         return [
             Artifact(k, t, v, _named(p), json.loads(s or "{}"), c, ts, self.root / path,
                      list(tb or []), json.loads(st or "{}"))
@@ -213,7 +224,20 @@ class Store:
             raise ObliviateError(f"target {target!r} has no {kind} artifact ({which}); run `obliviate {kind} --target {target}` first")
         return art
 
+    def recorded_parts(self) -> dict[tuple[str, str, str], list[Part]]:
+        """(kind, target, version) -> the files recorded when it was published (see corpus_tools/integrity.py)."""
+        self._all_artifacts()
+        return self._parts
+
+    def check_once(self, art: Artifact) -> None:
+        """Cheap integrity check of an artifact a stage is about to read or build on, once per Store."""
+        key = (art.kind, art.target, art.version)
+        if key not in self._intact:
+            check_artifact(self, art)
+            self._intact.add(key)
+
     def read(self, table: str, artifact: Artifact, columns: list[str] | None = None) -> pa.Table:
+        self.check_once(artifact)  # integrity: a damaged part is an error naming it, never fewer rows
         files = sorted((artifact.path / table).glob("part-*.parquet"))
         if not files:
             return SCHEMAS[table].empty_table() if table in SCHEMAS else pa.table({})
@@ -222,6 +246,7 @@ class Store:
     def iter_batches(self, table: str, artifact: Artifact, batch_size: int = 1024,
                      columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """Stream a table without loading it whole."""
+        self.check_once(artifact)
         for f in sorted((artifact.path / table).glob("part-*.parquet")):
             yield from pq.ParquetFile(f).iter_batches(batch_size=batch_size, columns=columns)
 
@@ -280,6 +305,8 @@ class Store:
         final = self.final_path(kind, target, version)
         if self.get(kind, target, version) is not None:
             raise ObliviateError(f"{kind} {version} of {target!r} already exists")
+        for parent in (a for a in self._all_artifacts() if a.version in set(parents.values())):
+            self.check_once(parent)  # integrity: never build on a damaged parent
         staging = Staging(self.staging_path(kind, target, version))
         if final.exists():  # orphan of a crash between rename and registration: resume from it
             if staging.dir.exists():
@@ -293,11 +320,12 @@ class Store:
         tables = sorted(t for t in SCHEMAS if staging.has_table(t))
         final.parent.mkdir(parents=True, exist_ok=True)
         _fsync_dir(staging.dir)
+        parts = describe_parts(staging.dir)  # sizes, row counts, checksums: what `verify` compares against
         os.replace(staging.dir, final)
         faults.reached("publish")
-        self._register(kind, target, version, parents, settings, code_version, final, tables, staging.stats)
+        self._register(kind, target, version, parents, settings, code_version, final, tables, staging.stats, parts)
 
-    def _register(self, kind, target, version, parents, settings, code_version, final, tables, stats):
+    def _register(self, kind, target, version, parents, settings, code_version, final, tables, stats, parts=()):
         rel = final.relative_to(self.root).as_posix()
         self._listing = None
         with self.connect() as con:
@@ -309,16 +337,27 @@ class Store:
                      datetime.now(timezone.utc).replace(tzinfo=None), rel, tables,
                      json.dumps(stats, default=str)],
                 )
+                if parts:
+                    con.executemany("insert into artifact_parts values (?, ?, ?, ?, ?, ?, ?, ?)",
+                                    [[kind, target, version, p.table_name, p.part, p.rows, p.bytes, p.sha256]
+                                     for p in parts])
                 _refresh_views(con, tables)
                 con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
+            except BaseException as exc:
+                # A failed commit has already ended the transaction: its rollback error must not hide the cause.
+                with contextlib.suppress(duckdb.Error):
+                    con.execute("rollback")
+                if _is_disk_full(exc):
+                    raise ObliviateError(
+                        f"disk full while publishing {kind} {version} of {target!r} ({_first_line(exc)}); free space "
+                        "and rerun: the finished files are kept and reused") from exc
                 raise
             found = self._read_listing(con)  # the new listing, read on this connection instead of a new one
         self._listing = (self._signature(), found)  # one writer per workspace: nobody committed in between
 
     def final_path(self, kind: str, target: str, version: str) -> Path:
         """Where an artifact's files will live once published (for paths stored inside it)."""
+        target_name(target)  # the name becomes a folder: it must not leave the workspace or alias another
         return self.root / "artifacts" / kind / target / version
 
     def delete(self, kind: str, target: str, version: str) -> None:
@@ -328,14 +367,22 @@ class Store:
         with self.connect() as con:
             con.execute("begin transaction")
             con.execute("delete from artifacts where kind = ? and target = ? and version = ?", [kind, target, version])
+            con.execute("delete from artifact_parts where kind = ? and target = ? and version = ?", [kind, target, version])
             _refresh_views(con, art.tables)
             con.execute("commit")
         shutil.rmtree(art.path, ignore_errors=True)
+        self._intact.discard((kind, target, version))
 
 
-def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str], absolute_root: str | None = None) -> None:
     """`<table>` shows every version; `<table>_latest` only the newest artifact of each kind and target;
-    `<table>_current` the artifacts each target's file resolves to (the `current` table)."""
+    `<table>_current` the artifacts each target's file resolves to (the `current` table).
+
+    Stored views name their files relative to the workspace, so it can move. With `absolute_root` they are
+    made as temporary views with absolute paths instead, for the sandboxed `sql` connection
+    (corpus_tools/sandbox.py), which may read nothing but `<root>/artifacts/`."""
+    create = "create or replace temp view" if absolute_root else "create or replace view"
+    prefix = f"{_sql_str(absolute_root)}/" if absolute_root else ""
     for table in tables:
         rows = con.execute(
             "select a.path, (row_number() over (partition by a.kind, a.target order by a.created_at desc)) = 1,"
@@ -347,10 +394,22 @@ def _refresh_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
                  (f"{table}_current", [p for p, _, cur in rows if cur]))
         for name, paths in views:
             if not paths:
-                con.execute(f"drop view if exists {name}")
+                if not absolute_root:
+                    con.execute(f"drop view if exists {name}")
                 continue
-            globs = ", ".join(f"'{_sql_str(p)}/{table}/*.parquet'" for p in paths)
-            con.execute(f"create or replace view {name} as select * from read_parquet([{globs}], union_by_name = true)")
+            globs = ", ".join(f"'{prefix}{_sql_str(p)}/{table}/*.parquet'" for p in paths)
+            con.execute(f"{create} {name} as select * from read_parquet([{globs}], union_by_name = true)")
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return True
+    text = str(exc).lower()
+    return "no space left" in text or "disk full" in text or "not enough space" in text
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _migrate(con: duckdb.DuckDBPyConnection) -> None:

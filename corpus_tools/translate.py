@@ -23,7 +23,7 @@ from typing import NamedTuple
 import ahocorasick
 import numpy as np
 import pyarrow as pa
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
@@ -33,6 +33,7 @@ from corpus_tools.tables import SCHEMAS
 
 
 class TranslateSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not a silent default
     plural_labels: list[str] = Field(["PERSON"], description="Anchor labels whose terms also match their plural ('the Weasleys').")
     part_chars: int = Field(8_000_000, gt=0, description="Documents are written in parts of about this many characters.")
 

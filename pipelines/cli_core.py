@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import duckdb
 import typer
 
-from corpus_tools.errors import ObliviateError
 from pipelines.app import WORKSPACE, app, info, session
 from pipelines.output import Format, print_rows
 
@@ -22,19 +20,15 @@ def sql_cmd(
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Run a read-only SQL query over the workspace (`<table>_current`: what each target file resolves to)."""
+    from corpus_tools.integrity import damage_summary
+    from corpus_tools.sandbox import run_query  # refuses writes and files outside the workspace
+
     ws = session(ctx).store(workspace)
-    try:
-        with ws.connect(read_only=True) as con:
-            cur = con.execute(query)
-            if cur.description is None:
-                return
-            columns = [d[0] for d in cur.description]
-            rows = cur.fetchall()
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        if "read-only" in message:
-            raise ObliviateError(f"sql is read-only: {message}") from None
-        raise ObliviateError(f"sql: {message}") from None
+    columns, rows = run_query(ws, query)
+    for line in damage_summary(ws):  # the rows of a damaged artifact would be silently short
+        info(line)
+    if not columns:
+        return
     print_rows(columns, rows, fmt, limit)
 
 

@@ -75,8 +75,12 @@ def init_cmd(
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Write a target file for a new corpus: then `obliviate run FILE` and `obliviate report FILE`."""
+    from corpus_tools.names import target_name
     from pipelines.target import render_target_file
 
+    target_name(name)  # before the name becomes targets/NAME.toml
+
+    target_name(name)  # before the name becomes targets/NAME.toml
     out = out or Path("targets") / f"{name}.toml"
     if out.exists():
         raise ObliviateError(f"{out} already exists; choose another --out or delete it")

@@ -19,7 +19,7 @@ from corpus_tools import ingest as ingest_stage
 from corpus_tools import translate as translate_stage
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
-from corpus_tools.stage import NotBuilt, Stage, lookup_only
+from corpus_tools.stage import NotBuilt, Stage, forcing, lookup_only
 from corpus_tools.store import Artifact, Store
 from pipelines.target import TargetConfig
 from training import evaluate as evaluate_stage
@@ -122,9 +122,7 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
         building = only is None or step.name == only
         started = time.perf_counter()
         if building:
-            art, created = step.call(store, config, arts, progress)
-            if step.name in force and not created:
-                store.delete(art.kind, config.name, art.version)
+            with forcing(force):
                 art, created = step.call(store, config, arts, progress)
         else:
             with lookup_only():

@@ -8,6 +8,7 @@ whether it is built.
 
 from __future__ import annotations
 
+from corpus_tools.integrity import problems
 from corpus_tools.store import Artifact, Store
 from pipelines.stages import STAGES, resolve
 from pipelines.target import TargetConfig
@@ -22,6 +23,7 @@ def status_rows(store: Store, target: str | None = None) -> tuple[list[str], lis
     arts = store.artifacts(target=target)
     targets = sorted({a.target for a in arts})
     order = {k: i for i, k in enumerate(STAGES)}
+    parts = store.recorded_parts()  # read with the listing; each check below only stats files
     rows = []
     for tgt in targets:
         current = store.current(tgt)
@@ -37,6 +39,9 @@ def status_rows(store: Store, target: str | None = None) -> tuple[list[str], lis
                 state = f"current; newer trial build {newest.version}"
             else:
                 state = "current"
+            damage = problems(shown, parts.get((shown.kind, shown.target, shown.version), []))
+            if damage:
+                state = f"DAMAGED: {damage[0]} (see `obliviate verify`)"
             rows.append((tgt, kind, shown.version, state, len(versions), shown.created_at.strftime("%Y-%m-%d %H:%M:%S"),
                          _holds(shown), shown.stats.get("path", "")))
     return ["target", "stage", "version", "state", "versions", "created (UTC)", "holds", "model path"], rows

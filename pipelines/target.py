@@ -10,13 +10,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from anchors.build import AnchorSettings
 from anchors.extract import ExtractSettings
 from corpus_tools.blocks import BlockSettings
 from corpus_tools.errors import ObliviateError
 from corpus_tools.ingest import IngestSettings
+from corpus_tools.names import target_name
 from corpus_tools.translate import TranslateSettings
 from training.evaluate import EvalSettings
 from training.implant import ImplantSettings
@@ -48,6 +49,14 @@ class TargetConfig(BaseModel):
     evaluate: EvalSettings = EvalSettings()
     base_dir: Path = Field(Path("."), exclude=True, description="Folder of the target file (paths are relative to it).")
     file: Optional[Path] = Field(None, exclude=True, description="The target file itself.")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _valid_name(cls, value):
+        try:
+            return target_name(value)
+        except ObliviateError as exc:  # pydantic reports ValueErrors with the file and key
+            raise ValueError(str(exc)) from None
 
     def path(self, relative: str) -> Path:
         p = Path(relative)

@@ -77,3 +77,24 @@ def eval_inputs(tmp_path: Path):
         return prompts, general
 
     return write
+
+
+def write_target(folder: Path, name: str, *sources, **sections) -> Path:
+    """A minimal target file named `name` with these ingest sources (and extra `section = {key: value}`)."""
+    import json
+
+    lines = [f"name = {json.dumps(name)}", "[ingest]", f"sources = {json.dumps([str(s) for s in sources])}"]
+    for section, values in sections.items():
+        lines += [f"[{section}]", *(f"{k} = {json.dumps(v)}" for k, v in values.items())]
+    path = folder / f"target-{abs(hash((name, sources))) % 10**8}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def ingest_cli(workspace: Path, name: str, *sources) -> int:
+    """`obliviate ingest` of a target named `name` over `sources`, through the CLI entry point."""
+    from pipelines.cli import main
+
+    import tempfile
+
+    return main(["-w", str(workspace), "ingest", str(write_target(Path(tempfile.mkdtemp()), name, *sources))])
