@@ -24,7 +24,7 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Store, artifact_version
 
-CODE_VERSION = "blocks_v1"
+CODE_VERSION = "blocks_v2"  # v2: first tokens forbidden whatever their length (docs/alignment.md)
 
 class BlockSettings(BaseModel):
     block_size: int = Field(512, ge=2, description="Tokens per block (original side).")
