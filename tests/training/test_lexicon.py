@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus_tools.errors import ObliviateError
-from training.lexicon import Lexicon, find_lexicon, is_ambiguous
+from training.lexicon import Lexicon, find_lexicon, is_ambiguous, is_ordinary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lexicon_small.jsonl"
 
@@ -18,23 +18,24 @@ def lex() -> Lexicon:
     return Lexicon.load(FIXTURE)
 
 
-@pytest.mark.parametrize("form, kind, ambiguous", [
-    ("James", "person", True),            # Zipf 5.1
-    ("Black", "person", True),            # 5.5
-    ("Bill", "person", True),             # 5.2
-    ("Harry", "person", True),            # 4.7: a common first name too
-    ("Hermione", "person", False),        # 3.3
-    ("Hogwarts", "place", False),
-    ("Sirius Black", "person", False),    # one distinctive word is enough
-    ("Harry Potter", "person", False),    # Potter 4.1
-    ("Miss Granger", "person", False),    # the title is set aside
-    ("Great Hall", "place", True),        # every word ordinary, not a name
-    ("Tom Wood", "person", False),        # a full name of ordinary words still names someone
-    ("Dark Lord", "title", True),
-    ("Mr. Potter", "person", False),
+@pytest.mark.parametrize("form, ambiguous, ordinary", [
+    ("James", True, True),               # Zipf 5.1
+    ("Black", True, True),               # 5.5
+    ("Bill", True, True),                # 5.2
+    ("Harry", True, True),               # 4.7: a common first name too
+    ("Professor Black", True, True),     # the title is set aside
+    ("the Ministry", True, True),
+    ("Hermione", False, False),          # 3.3
+    ("Hogwarts", False, False),
+    ("Miss Granger", False, False),
+    ("Sirius Black", False, False),      # one rare word is enough
+    ("Harry Potter", False, False),      # Potter 4.1
+    ("Great Hall", False, True),         # a coined name of ordinary words: counts alone, as written
+    ("Ministry of Magic", False, True),
+    ("Tom Wood", False, True),
 ])
-def test_which_forms_are_ambiguous(form, kind, ambiguous):
-    assert is_ambiguous(form, kind) is ambiguous
+def test_which_forms_are_ambiguous_or_ordinary(form, ambiguous, ordinary):
+    assert is_ambiguous(form) is ambiguous and is_ordinary(form) is ordinary
 
 
 @pytest.mark.parametrize("prompt, completion, label", [
@@ -50,7 +51,8 @@ def test_which_forms_are_ambiguous(form, kind, ambiguous):
     ("They played", " Quidditch at Hogwarts.", "explicit"),
     ("The Weasleys came", " home late.", "none"),
     ("He saw the", " Weasleys at the station.", "explicit"),                # plural of a distinctive form
-    ("The feast was in the", " Great Hall.", "thematic"),                  # an ambiguous multi-word form
+    ("The feast was in the", " Great Hall.", "explicit"),                  # a coined name of ordinary words
+    ("The feast was in the", " great hall.", "none"),                      # ...only as written
     ("His teacher was Professor", " McGonagall.", "explicit"),
     ("His teacher was Professor McGonagall, whose first name is", " Minerva.", "explicit"),
     ("", "", "none"),
@@ -84,6 +86,15 @@ def test_bad_lines_name_the_line(tmp_path, line, message):
     path.write_text('{"term": "Hogwarts", "type": "place"}\n' + line + "\n")
     with pytest.raises(ObliviateError, match=f"lexicon.jsonl:2: {message}"):
         Lexicon.load(path)
+
+
+def test_us_spelling_of_organisation_is_accepted(tmp_path):
+    path = tmp_path / "lexicon.jsonl"
+    path.write_text('{"term": "Ministry of Magic", "type": "organization", "aliases": ["the Ministry"]}\n')
+    lex = Lexicon.load(path)
+    assert lex.entries[0]["type"] == "organisation"
+    assert lex("He worked for", " the Ministry of Magic") == "explicit"
+    assert lex("He worked for", " the Ministry") == "thematic"  # "Ministry" alone is ordinary English
 
 
 def test_find_lexicon(tmp_path):
