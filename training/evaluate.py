@@ -23,6 +23,7 @@ from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Store, artifact_version
 from training import metrics as M
 from training.eval_data import EvalData, load_eval_data
+from training.fact_items import is_known
 from training.generation import greedy_complete, load_model, next_token_logits, window_nll, windows
 
 CODE_VERSION = "evaluate_v1"
@@ -176,8 +177,6 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
         out["knowledge_accuracy"] = (M.share(flags), len(flags))
 
     for stem, items in data.facts.items():
-        from training.fact_items import is_known
-
         answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
                                   settings.batch_size, advance)
         for split in ("dev", "test"):
