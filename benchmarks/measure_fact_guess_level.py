@@ -1,8 +1,8 @@
 """The "no knowledge" level of the known fact items: how many are still answered once the target's names are gone.
 
 For every item the base model knows, the prompt is rewritten with a target's anchor dictionary
-(the `translate` stage's matcher: "Harry Potter's best friends are Ron and" -> "Jon Huggins's best
-friends are Bob and") and completed greedily as when the items were chosen. An item still answered
+(the `translate` stage's matcher: "Harry Potter's best friends are Ron and" -> "Kenneth Rivera's best
+friends are Hunter and") and completed greedily as when the items were chosen. An item still answered
 is guessable from the prompt's remaining words ("... School of Witchcraft and" -> " Wizardry"): a
 model that has forgotten the target is expected to answer it too. The guessable share is the level
 an unlearned model's accuracy should fall to, not 0 (docs/pretrained.md). Prompts the dictionary
