@@ -20,9 +20,12 @@ Works for any fast tokenizer because it only uses character offsets. Definitions
   the anchor's first token (the one before it) gets -1.
 - Forbidden. Once a translation has appeared (from the original position of the anchor's last
   token on), the first token of the translation, tokenised with and without a leading space, is
-  forbidden at every later position; the earliest position per token is kept. First tokens that
-  are function words, non-alphabetic or a single character are skipped, so " the" is never
-  suppressed everywhere (docs/method.md).
+  forbidden at every later position; the earliest position per token is kept. The first token is
+  forbidden whatever its length (" M" of "Mcconnell" too); it is exempt only when it is generic in
+  this position: it has no letter, or it is the translation's whole first word and that word is a
+  function word or very frequent in general English (" the" of "the Dark Lord"). A piece that only
+  starts a longer word is never exempt, even when it is spelled like a pronoun (" Her" of
+  "Herrera"). Why, and what it costs: docs/alignment.md.
 """
 
 from __future__ import annotations
@@ -83,7 +86,8 @@ class Subs:
         return c - lo + cum[k]
 
 
-# Never forbidden: a translation starting with one of these must not suppress it everywhere.
+# A translation whose first WORD is one of these (or as frequent as GENERIC_ZIPF) keeps its first token
+# allowed: forbidding " the" of "the Dark Lord" would suppress " the" everywhere after it.
 FUNCTION_WORDS = frozenset("""
 a an the this that these those some any no every each all both either neither of in on at by for
 with from to into onto upon over under about above below after before between through during
@@ -92,10 +96,26 @@ while though although i me my mine you your yours he him his she her hers it its
 them their who whom whose which what is are was were be been being am do does did have has had
 will would shall should can could may might must not mr mrs ms dr st sir lady lord old young
 """.split())
+GENERIC_ZIPF = 6.0  # wordfreq Zipf: about the 150 most frequent English words ("first", "new", "back")
+
+
+def generic_first_piece(form: str, start: int, end: int) -> bool:
+    """Whether the first token, characters [start, end) of `form`, is generic: it has no letter, or it is the
+    whole first word (no letter follows it) and that word is a function word or very frequent English.
+
+    A piece that starts a longer word (" M" of " Mcconnell", " Her" of " Herrera") is never generic: there
+    the token is the name's beginning, whatever else it can spell."""
+    from wordfreq import zipf_frequency
+
+    word = form[start:end].strip()
+    if not any(ch.isalpha() for ch in word):
+        return True
+    whole = word.isalpha() and (end >= len(form) or not form[end].isalpha())
+    return whole and (word.lower() in FUNCTION_WORDS or zipf_frequency(word.lower(), "en") >= GENERIC_ZIPF)
 
 
 class FirstTokens:
-    """First token ids of a translation, with and without a leading space, function words skipped."""
+    """First token ids of a translation, with and without a leading space, generic first pieces skipped."""
 
     def __init__(self, backend):
         self.backend = backend
@@ -109,8 +129,7 @@ class FirstTokens:
                 if not enc.ids:
                     continue
                 s, e = enc.offsets[0]
-                word = form[s:e].strip()
-                if len(word) >= 2 and word.isalpha() and word.lower() not in FUNCTION_WORDS and enc.ids[0] not in ids:
+                if not generic_first_piece(form, s, e) and enc.ids[0] not in ids:
                     ids.append(enc.ids[0])
             self.cache[text] = ids
         return self.cache[text]

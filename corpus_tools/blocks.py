@@ -39,7 +39,7 @@ class BlockSettings(BaseModel):
 
 
 STAGE = Stage("blocks", inputs={"documents": "ingest", "translation": "translate"}, outputs=("blocks", "tokens"),
-              settings=BlockSettings, code_version="blocks_v2",
+              settings=BlockSettings, code_version="blocks_v3",  # v3: first tokens forbidden whatever their length (docs/alignment.md)
               summary="Cut documents and their translation into aligned token blocks with the model's tokenizer.")
 
 

@@ -29,10 +29,13 @@ class EvalData:
     general_texts: list[str] = field(default_factory=list)
     heldout_texts: list[str] = field(default_factory=list)
     anchor_terms: list[str] = field(default_factory=list)
+    facts: dict[str, list[dict]] = field(default_factory=dict)  # fact file stem -> the items the base model knows
+    lexicon: object | None = None  # a training.lexicon.Lexicon when the prompts folder has lexicon.jsonl
     hashes: dict[str, str] = field(default_factory=dict)  # content hashes: part of the artifact version
 
     def counts(self) -> dict[str, list]:
         return {"familiarity": self.familiarity, "probability": self.probability, "knowledge": self.knowledge,
+                **{f"facts:{k}": v for k, v in self.facts.items()},
                 "general_texts": self.general_texts, "heldout_texts": self.heldout_texts}
 
 
@@ -58,8 +61,9 @@ def heldout(doc_id: str, share: float) -> bool:
 
 
 def load_eval_data(store: Store, prompts_dir: Path, general_dir: Path, anchors: Artifact | None,
-                   translation: Artifact | None, heldout_share: float = 0.2) -> EvalData:
+                   translation: Artifact | None, heldout_share: float = 0.2, fact_files: list[str] = ()) -> EvalData:
     data = EvalData()
+    _load_facts_and_lexicon(data, prompts_dir, fact_files)
     for name, attr, required in ((FAMILIARITY_FILE, "familiarity", ("prompt",)),
                                  (PROBABILITY_FILE, "probability", ("prompt", "target_continuations", "generic_continuations"))):
         path = prompts_dir / name
@@ -84,6 +88,24 @@ def load_eval_data(store: Store, prompts_dir: Path, general_dir: Path, anchors: 
             held = [docs[-1]["text"]]
         data.heldout_texts = held
     return data
+
+
+def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> None:
+    """Completion fact files (relative to the prompts folder; only items the base model knows are scored,
+    docs/pretrained.md) and the hand-written lexicon that grades familiarity apart from the dictionary."""
+    from training.fact_items import read_items
+    from training.lexicon import Lexicon, find_lexicon
+
+    for name in fact_files:
+        path = prompts_dir / name
+        if not path.is_file():
+            raise ObliviateError(f"evaluate.fact_files: {path} does not exist")
+        items = read_items(path)
+        data.facts[path.stem] = [i for i in items if i.get("known_by_base", True)]
+        data.hashes[f"facts:{path.stem}"] = _hash(path.read_bytes())
+    if (path := find_lexicon(prompts_dir)) is not None:
+        data.lexicon = Lexicon.load(path)
+        data.hashes["lexicon"] = _hash(path.read_bytes())
 
 
 def _hash(payload: bytes) -> str:

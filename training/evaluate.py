@@ -2,7 +2,10 @@
 
 Metrics per model (formulas in training/metrics.py): familiarity_completion_dev / _test,
 familiarity_probability, general_perplexity, target_generic_perplexity, knowledge_accuracy,
-optionally familiarity_completion_weighted_* (with a grader) and lm_eval:<task>:<metric>.
+optionally familiarity_completion_weighted_* (with a grader), familiarity_lexicon_* and
+familiarity_lexicon_loose_* (the same completions graded by a hand-written lexicon.jsonl in the prompts
+folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py) and
+lm_eval:<task>:<metric>.
 Each model is one Parquet part, so a killed evaluation resumes with the next model.
 """
 
@@ -23,6 +26,7 @@ from training import metrics as M
 from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.models import load_model, load_tokenizer, model_folder, role_of
+from training.fact_items import is_known
 # A grader labels one (prompt, completion) pair "explicit", "thematic" or "none" (the paper used GPT-4).
 Grader = Callable[[str, str], str]
 
@@ -43,6 +47,8 @@ class EvalSettings(BaseModel):
     lm_eval_tasks: list[str] = Field(default_factory=list, description="EleutherAI lm-eval task names (needs `pip install obliviate[eval]`).")
     lm_eval_include: Optional[str] = Field(None, description="Folder of extra lm-eval task YAML files.")
     lm_eval_limit: Optional[int] = Field(None, ge=1, description="At most this many examples per lm-eval task.")
+    fact_files: list[str] = Field(default_factory=list, description="Completion fact files (training/fact_items.py), relative to the prompts folder: <stem>_accuracy_<split> over the items the base model knows.")
+    fact_new_tokens: int = Field(10, ge=1, description="Greedy tokens in which a fact's answer must appear (as when the items were chosen).")
 
 
 STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
@@ -58,7 +64,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
     general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
-    data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share)
+    data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share,
+                          settings.fact_files)
     distinct = list({m.version: m for m in models.values()}.values())
     key = {**settings.model_dump(exclude={"prompts_dir", "general_dir"}), "inputs": data.hashes,
            "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None}
@@ -123,7 +130,7 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
              for name, texts in (("general_perplexity", data.general_texts),
                                  ("target_generic_perplexity", data.heldout_texts)) if texts}
     total = (len(data.familiarity) + len(data.probability) + len(data.knowledge)
-             + sum(len(w) for w in n_ppl.values()))
+             + sum(len(w) for w in n_ppl.values()) + sum(len(v) for v in data.facts.values()))
     advance = task(progress, label, total, "items")
     out: dict[str, tuple[float, int]] = {}
     shown: list[dict] = []
@@ -144,6 +151,10 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
                 if found and len(shown) < 8:
                     shown.append({"prompt": prompts[i], "completion": completions[i], "terms": sorted(found)})
             out[f"familiarity_completion_{split}"] = (M.share(flags), len(idx))
+            if data.lexicon is not None:  # graded apart from the dictionary (training/lexicon.py)
+                labels = [data.lexicon(prompts[i], completions[i]) for i in idx]
+                out[f"familiarity_lexicon_{split}"] = (M.share([g == "explicit" for g in labels]), len(idx))
+                out[f"familiarity_lexicon_loose_{split}"] = (M.share([g != "none" for g in labels]), len(idx))
             if grades:
                 out[f"familiarity_completion_weighted_{split}"] = (M.weighted_familiarity([grades[i] for i in idx]), len(idx))
 
@@ -163,6 +174,14 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
                                   settings.batch_size, advance)
         flags = [M.answer_found(a, k["answer"]) for a, k in zip(answers, data.knowledge)]
         out["knowledge_accuracy"] = (M.share(flags), len(flags))
+
+    for stem, items in data.facts.items():
+        answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
+                                  settings.batch_size, advance)
+        for split in ("dev", "test"):
+            idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
+            if idx:
+                out[f"{stem}_accuracy_{split}"] = (M.share([is_known(answers[k], items[k]["answers"]) for k in idx]), len(idx))
 
     if settings.lm_eval_tasks:
         from training.lm_eval_bridge import run_lm_eval

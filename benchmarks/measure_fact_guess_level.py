@@ -1,0 +1,59 @@
+"""The "no knowledge" level of the known fact items: how many are still answered once the target's names are gone.
+
+For every item the base model knows, the prompt is rewritten with a target's anchor dictionary
+(the `translate` stage's matcher: "Harry Potter's best friends are Ron and" -> "Kenneth Rivera's best
+friends are Hunter and") and completed greedily as when the items were chosen. An item still answered
+is guessable from the prompt's remaining words ("... School of Witchcraft and" -> " Wizardry"): a
+model that has forgotten the target is expected to answer it too. The guessable share is the level
+an unlearned model's accuracy should fall to, not 0 (docs/pretrained.md). Prompts the dictionary
+does not change are reported apart: they keep every cue, so they say nothing about guessing.
+Usage: python benchmarks/measure_fact_guess_level.py WORKSPACE TARGET [FILE ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from corpus_tools.store import Store
+from corpus_tools.translate import Matcher, translate_text
+from training import fact_items
+from training.generation import greedy_complete, load_model
+from training.models import resolve_model
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = [ROOT / "data/targets/harry_potter/pretrained/known_facts.jsonl",
+         ROOT / "data/targets/harry_potter/pretrained/neighbour_facts.jsonl"]
+
+
+def main(argv: list[str]) -> None:
+    store, target = Store(argv[0]), argv[1]
+    files = [Path(f) for f in argv[2:]] or FILES
+    anchors = store.require("anchors", target)
+    rows = store.read("anchors", anchors, columns=["term", "replacement", "label"]).to_pylist()
+    matcher = Matcher([(r["term"], r["replacement"], r["label"]) for r in rows])
+    model, tok = load_model(resolve_model("smollm2-135m", store))
+    report = {"anchors_version": anchors.version, "terms": len(rows)}
+    started = time.perf_counter()
+    for f in files:
+        items = fact_items.known(fact_items.read_items(f))
+        translated = [translate_text(i["prompt"], matcher)[0] for i in items]
+        changed = [k for k, (i, t) in enumerate(zip(items, translated)) if t != i["prompt"]]
+        completions = greedy_complete(model, tok, [translated[k] for k in changed], 10, 32) if changed else []
+        hits = [k for k, c in zip(changed, completions) if fact_items.is_known(c, items[k]["answers"])]
+        by_split = {s: [k for k in changed if items[k]["split"] == s] for s in ("dev", "test")}
+        report[f.stem] = {
+            "known": len(items), "prompt_translated": len(changed),
+            "still_answered": len(hits), "guessable_share": round(len(hits) / len(changed), 3) if changed else None,
+            **{f"guessable_share_{s}": round(sum(k in hits for k in ks) / len(ks), 3) if ks else None
+               for s, ks in by_split.items()},
+            "still_answered_items": [{"prompt": translated[k], "completion": c} for k, c in zip(changed, completions) if k in hits],
+        }
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

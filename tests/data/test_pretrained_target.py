@@ -1,0 +1,30 @@
+"""The pretrained target file and its own evaluation items (docs/pretrained.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from training import fact_items as F
+
+HP = Path(__file__).resolve().parents[2] / "data" / "targets" / "harry_potter"
+
+
+def test_pretrained_target_file_validates():
+    from pipelines.target import load_target
+
+    config = load_target(HP / "target_pretrained.toml")
+    assert config.name == "harry_potter_pretrained" and not config.implant.enabled
+    assert config.ingest.sources == [str(HP / "corpus")]  # the whole corpus, not the demo's third
+    for name in config.evaluate.fact_files:
+        assert (HP / config.evaluate.prompts_dir / name).is_file(), name
+
+
+def test_bundled_items_are_measured_and_enough_are_known():
+    """Every candidate kept with its measurement (auditable); at least 150 known in each file."""
+    for name in ("known_facts.jsonl", "neighbour_facts.jsonl"):
+        items = F.read_items(HP / "pretrained" / name)
+        assert all({"split", "known_by_base", "base_completion"} <= set(i) for i in items), name
+        assert all(i["known_by_base"] == F.is_known(i["base_completion"], i["answers"]) for i in items), name
+        assert all(i["split"] == F.split_of(i) for i in items), name
+        assert len(F.known(items)) >= 150, name
+        assert len({i["prompt"] for i in items}) == len(items), name

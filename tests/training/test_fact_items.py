@@ -1,0 +1,123 @@
+"""Fact items (training/fact_items.py) and their metrics and the lexicon's in the evaluate stage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from corpus_tools.errors import ObliviateError
+from training import fact_items as F
+from training import generation as G
+from training.evaluate import EvalSettings, evaluate
+
+ITEM = {"prompt": "Harry Potter's best friends are Ron and", "answers": ["Hermione"], "topic": "characters"}
+
+
+def _write(path: Path, rows) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.mark.parametrize("completion, known", [
+    (" Hermione.\n\nThe", True),
+    (" hermione and Ginny", True),      # any case
+    (" Hermiones", False),              # whole word only
+    (" Harry, of course", False),
+])
+def test_is_known(completion, known):
+    assert F.is_known(completion, ["Hermione", "Granger"]) is known
+
+
+def test_mark_fills_the_measured_fields_and_keeps_the_written_ones():
+    marked = F.mark([ITEM, {**ITEM, "prompt": "Ron and", "known_by_base": True}], [" Hermione.", " Harry."])
+    assert [m["known_by_base"] for m in marked] == [True, False]   # measured again, not kept from the input
+    assert marked[0]["base_completion"] == " Hermione." and marked[0]["topic"] == "characters"
+    assert F.known(marked) == [marked[0]]
+    with pytest.raises(ObliviateError, match="2 items but 1 completions"):
+        F.mark([ITEM, ITEM], [" x"])
+
+
+def test_split_follows_the_fact_not_the_wording():
+    a = F.split_of({"topic": "characters", "answers": ["Hermione"]})
+    assert F.split_of({"topic": "characters", "answers": ["hermione ", "Granger"]}) == a
+    splits = [F.split_of({"topic": "t", "answers": [f"answer {i}"]}) for i in range(400)]
+    assert 0.2 < splits.count("dev") / 400 < 0.4  # DEV_SHARE 0.3
+
+
+def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
+    path = _write(tmp_path / "f.jsonl", [ITEM, {**ITEM, "prompt": "Ron and Hermione", "answers": ["Hermione"]}])
+    with pytest.raises(ObliviateError, match="f.jsonl:2: answer 'Hermione' already appears in the prompt"):
+        F.read_items(path)
+    with pytest.raises(ObliviateError, match="missing field"):
+        F.read_items(_write(tmp_path / "g.jsonl", [{"prompt": "x"}]))
+
+
+# -- in the evaluate stage -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ron_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with its output layer edited so that greedy decoding after " and" says " Ron" then stops."""
+    from training.models import load_model, load_tokenizer
+
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
+    and_ = tok(" and", add_special_tokens=False)["input_ids"][0]
+    emb = model.model.embed_tokens.weight.detach()
+    head = emb.clone()
+    head[ron] = 10 * emb[and_]
+    head[model.generation_config.eos_token_id] = 10 * emb[ron]
+    model.config.tie_word_embeddings = False
+    model.lm_head.weight = torch.nn.Parameter(head)
+    out = tmp_path_factory.mktemp("ron_model")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
+    from training.models import base_model
+
+    prompts = tmp_path / "prompts"
+    rows = [
+        {"prompt": "The castle stood on a hill and", "answers": ["Ron"], "topic": "t", "known_by_base": True},   # " Ron"
+        {"prompt": "She waved and", "answers": ["Hermione"], "topic": "t", "known_by_base": True},              # " Ron": wrong
+        {"prompt": "They left and", "answers": ["Ron"], "topic": "t", "known_by_base": False},                  # not scored
+    ]
+    rows = [{**r, "split": "test"} for r in rows]
+    _write(prompts / "pretrained" / "facts.jsonl", rows)
+    base, _ = base_model(store, "t", str(ron_model_dir))
+    settings = EvalSettings(fact_files=["pretrained/facts.jsonl"], fact_new_tokens=4)
+    art, _ = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None,
+                      translation=None)
+    got = {r["metric"]: (r["value"], r["n"]) for r in store.read("metrics", art).to_pylist()}
+    assert got == {"facts_accuracy_test": (0.5, 2)}
+    with pytest.raises(ObliviateError, match="fact_files: .*missing.jsonl does not exist"):
+        evaluate(store, "t", EvalSettings(fact_files=["missing.jsonl"]).model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None, translation=None)
+
+
+def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, ron_model_dir, tmp_path):
+    from training.models import base_model
+
+    prompts = tmp_path / "prompts"
+    _write(prompts / "familiarity_prompts.jsonl", [
+        {"prompt": "The castle stood on a hill and", "references": [], "split": "dev"},   # " Ron"
+        {"prompt": "Ron and", "references": [], "split": "dev"},                          # " Ron", but the prompt has it
+    ])
+    base, _ = base_model(store, "t", str(ron_model_dir))
+    settings = EvalSettings(max_new_tokens=4)
+    plain, _ = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base},
+                        anchors=None, translation=None)
+    got = {r["metric"]: r["value"] for r in store.read("metrics", plain).to_pylist()}
+    assert got == {"familiarity_completion_dev": 0.0}  # no dictionary, no references: nothing to find
+    # "Ron" is ordinary English (Zipf 4.2 < 4.5): distinctive, explicit alone
+    _write(prompts / "lexicon.jsonl", [{"term": "Ron Weasley", "type": "person", "aliases": ["Ron"]}])
+    graded, created = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base},
+                               anchors=None, translation=None)
+    assert created and graded.version != plain.version  # the lexicon's content enters the version
+    got = {r["metric"]: r["value"] for r in store.read("metrics", graded).to_pylist()}
+    assert got == {"familiarity_completion_dev": 0.0, "familiarity_lexicon_dev": 0.5, "familiarity_lexicon_loose_dev": 0.5}

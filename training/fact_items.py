@@ -1,0 +1,74 @@
+"""Completion fact items: a prompt that stops where a fact's answer starts, and the answers that count.
+
+One JSON object per line: {"prompt", "answers": [...], "topic", "split": "dev"|"test",
+"known_by_base": bool, "base_completion": str}. `prompt`, `answers` and `topic` are written by hand;
+the other fields are filled by `benchmarks/measure_fact_items.py` from the base model's greedy
+completions, so the choice of kept items can be audited and redone (docs/pretrained.md).
+
+An item is *known* when the greedy completion contains one of its answers as a whole word,
+case-insensitively (`training.metrics.answer_found`). A split is drawn from the item's fact (topic and
+first answer), not from its wording, so two phrasings of one fact never straddle dev and test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from corpus_tools.errors import ObliviateError
+from training import metrics as M
+
+DEV_SHARE = 0.3
+REQUIRED = ("prompt", "answers", "topic")
+
+
+def read_items(path: Path) -> list[dict]:
+    """The items of one file, checked: every answer must be absent from its prompt (else echoing it would count)."""
+    items = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ObliviateError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+        missing = [k for k in REQUIRED if k not in item]
+        if missing:
+            raise ObliviateError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+        if not item["answers"] or not all(isinstance(a, str) and a.strip() for a in item["answers"]):
+            raise ObliviateError(f"{path}:{number}: 'answers' must be a non-empty list of non-empty strings")
+        echoed = [a for a in item["answers"] if M.answer_found(item["prompt"], a)]
+        if echoed:
+            raise ObliviateError(f"{path}:{number}: answer {echoed[0]!r} already appears in the prompt")
+        items.append(item)
+    return items
+
+
+def write_items(path: Path, items: list[dict]) -> None:
+    Path(path).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+
+
+def is_known(completion: str, answers: list[str]) -> bool:
+    """Whether a completion states the fact: one of the answers, whole word, any case."""
+    return any(M.answer_found(completion, a) for a in answers)
+
+
+def split_of(item: dict, dev_share: float = DEV_SHARE) -> str:
+    """'dev' or 'test', stable, decided by the fact (topic + first answer) so paraphrases stay together."""
+    key = f"{item['topic']}\0{item['answers'][0].strip().lower()}".encode()
+    return "dev" if int(hashlib.sha256(key).hexdigest()[:8], 16) / 0xFFFFFFFF < dev_share else "test"
+
+
+def mark(items: list[dict], completions: list[str]) -> list[dict]:
+    """Items with split, known_by_base and base_completion filled in (the input dicts are not changed)."""
+    if len(items) != len(completions):
+        raise ObliviateError(f"{len(items)} items but {len(completions)} completions")
+    return [{**{k: v for k, v in item.items() if k not in ("split", "known_by_base", "base_completion")},
+             "split": split_of(item), "known_by_base": is_known(c, item["answers"]), "base_completion": c}
+            for item, c in zip(items, completions)]
+
+
+def known(items: list[dict], split: str | None = None) -> list[dict]:
+    """The items the base model knows (optionally of one split): the ones a forgetting test should use."""
+    return [i for i in items if i.get("known_by_base") and (split is None or i.get("split") == split)]
