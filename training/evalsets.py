@@ -1,0 +1,171 @@
+"""Evaluation items built from a target's own corpus and dictionary, with no hand-written prompts.
+
+Three kinds, one `eval_items` row each (schema in corpus_tools/tables.py):
+- verbatim: a document window of `prefix_tokens` + `continuation_tokens` tokens, cut at token boundaries;
+  prompt = the prefix, answer = the true continuation (scored by training/verbatim.py);
+- cloze: a sentence holding an anchored term, cut just before the term; answer = the term, alternative =
+  its generic replacement from the dictionary, both with the leading space (training/cloze.py);
+- membership: a document excerpt of up to `membership_tokens` tokens (training/membership.py).
+Items come from both sides of the forget / holdout split (training/holdout.py), `split` says which.
+Sampling is deterministic and independent of document order: every candidate gets a hash of
+(seed, kind, doc_id, offset) and the lowest hashes win, under per-document and per-term caps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Iterable, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus_tools.errors import ObliviateError
+from training import metrics as M
+from training.holdout import split_documents
+
+KINDS = ("verbatim", "cloze", "membership")
+ABBREVIATIONS = {"Mr", "Mrs", "Ms", "Dr", "St", "Prof", "Sr", "Jr", "Mt", "vs", "etc", "No"}
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+class EvalSetSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    holdout_share: float = Field(0.2, gt=0, lt=1, description="Share of documents kept out of unlearning (hash of doc_id).")
+    split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the same documents as target_generic_perplexity).")
+    sample_seed: int = Field(0, description="Seed of the item sampling hash.")
+    verbatim_items: int = Field(64, ge=0, description="Verbatim items per split (forget, holdout).")
+    prefix_tokens: int = Field(32, ge=1, description="Tokens of document shown as the verbatim prompt.")
+    continuation_tokens: int = Field(32, ge=1, description="Tokens of true continuation the greedy output is scored against.")
+    verbatim_per_doc: int = Field(4, ge=1, description="At most this many verbatim windows per document.")
+    cloze_items: int = Field(128, ge=0, description="Cloze items per split.")
+    cloze_per_term: int = Field(3, ge=1, description="At most this many cloze items per anchored term and split.")
+    cloze_min_prompt_words: int = Field(4, ge=1, description="Words of the sentence that must precede the term.")
+    membership_items: int = Field(64, ge=0, description="Membership excerpts per split.")
+    membership_tokens: int = Field(128, ge=8, description="Tokens per membership excerpt (consecutive, non-overlapping).")
+    membership_min_tokens: int = Field(32, ge=2, description="A document's last excerpt is kept if it has at least this many tokens.")
+    membership_per_doc: int = Field(8, ge=1, description="At most this many membership excerpts per document.")
+
+
+def _priority(seed: int, *parts) -> str:
+    return hashlib.sha256(":".join(str(p) for p in (seed, *parts)).encode()).hexdigest()
+
+
+def _pick(candidates: list[dict], n: int, cap_key: str, cap: int) -> list[dict]:
+    """The n lowest-priority candidates per split, at most `cap` sharing the same `cap_key` value."""
+    out, used = [], {}
+    for split in ("forget", "holdout"):
+        taken = 0
+        for c in sorted((c for c in candidates if c["split"] == split), key=lambda c: c["_priority"]):
+            key = c[cap_key]
+            if taken >= n or used.get((split, key), 0) >= cap:
+                continue
+            used[(split, key)] = used.get((split, key), 0) + 1
+            out.append({k: v for k, v in c.items() if k != "_priority"})
+            taken += 1
+    return out
+
+
+def _row(kind: str, doc: dict, split: str, start: int, end: int, **fields) -> dict:
+    base = {"kind": kind, "item_id": f"{kind}:{doc['doc_id']}:{start}", "split": split, "doc_id": doc["doc_id"],
+            "start_char": start, "end_char": end, "prompt": None, "answer": None, "alternative": None,
+            "term": None, "text": doc["text"][start:end], "n_prompt_tokens": None, "n_answer_tokens": None}
+    return base | fields
+
+
+def _offsets(tok, text: str) -> list[tuple[int, int]]:
+    enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
+    return [tuple(o) for o in enc["offset_mapping"]]
+
+
+def verbatim_items(docs: Sequence[dict], splits: dict[str, str], tok, s: EvalSetSettings) -> list[dict]:
+    """Prefix -> continuation windows, non-overlapping within a document."""
+    p, c = s.prefix_tokens, s.continuation_tokens
+    cands = []
+    for doc in docs:
+        offs, text = _offsets(tok, doc["text"]), doc["text"]
+        for first in range(0, len(offs) - (p + c) + 1, p + c):
+            start, cut, end = offs[first][0], offs[first + p][0], offs[first + p + c - 1][1]
+            start += len(text[start:cut]) - len(text[start:cut].lstrip())
+            prompt = text[start:cut].rstrip()  # the space before the next word belongs to the continuation
+            row = _row("verbatim", doc, splits[doc["doc_id"]], start, end, prompt=prompt,
+                       answer=text[start + len(prompt):end], n_prompt_tokens=p, n_answer_tokens=c)
+            cands.append(row | {"_priority": _priority(s.sample_seed, "verbatim", doc["doc_id"], first)})
+    return _pick(cands, s.verbatim_items, "doc_id", s.verbatim_per_doc)
+
+
+def sentences(text: str) -> Iterable[tuple[int, int]]:
+    """(start, end) character spans of sentences: one line at a time, split after . ! ? before a capital."""
+    for line in re.finditer(r"[^\n]+", text):
+        if line.group().lstrip().startswith("#"):  # a Markdown heading is not a sentence
+            continue
+        start = line.start()
+        for m in SENTENCE_END.finditer(line.group()):
+            before = line.group()[:m.start()].rstrip(".!?\"'”’)]")
+            if before.split(" ")[-1] in ABBREVIATIONS:
+                continue
+            yield start, line.start() + m.start()
+            start = line.start() + m.end()
+        if line.end() > start:
+            yield start, line.end()
+
+
+def cloze_items(docs: Sequence[dict], splits: dict[str, str], anchors: Sequence[dict], s: EvalSetSettings) -> list[dict]:
+    """Sentences cut before their first anchored term; the answer is the term, the alternative its replacement."""
+    replacement = {}
+    for a in anchors:
+        term, rep = (a.get("term") or "").strip(), (a.get("replacement") or "").strip()
+        if term and rep and rep != term:
+            replacement.setdefault(term, rep)
+    pattern = M.term_pattern(list(replacement))
+    if pattern is None:
+        return []
+    cands = []
+    for doc in docs:
+        text = doc["text"]
+        for start, end in sentences(text):
+            m = pattern.search(text, start, end)
+            if m is None:
+                continue
+            prompt = text[start:m.start()].rstrip()
+            if len(prompt.split()) < s.cloze_min_prompt_words:
+                continue
+            gap = text[start + len(prompt):m.start()]
+            row = _row("cloze", doc, splits[doc["doc_id"]], start, end, prompt=prompt, answer=gap + m.group(),
+                       alternative=gap + replacement[m.group()], term=m.group())
+            cands.append(row | {"_priority": _priority(s.sample_seed, "cloze", doc["doc_id"], start)})
+    return _pick(cands, s.cloze_items, "term", s.cloze_per_term)
+
+
+def membership_items(docs: Sequence[dict], splits: dict[str, str], tok, s: EvalSetSettings) -> list[dict]:
+    """Consecutive excerpts of `membership_tokens` tokens; a short last one is kept if long enough."""
+    cands = []
+    for doc in docs:
+        offs = _offsets(tok, doc["text"])
+        for first in range(0, len(offs), s.membership_tokens):
+            last = min(first + s.membership_tokens, len(offs)) - 1
+            if last - first + 1 < s.membership_min_tokens:
+                continue
+            row = _row("membership", doc, splits[doc["doc_id"]], offs[first][0], offs[last][1],
+                       n_prompt_tokens=last - first + 1)
+            cands.append(row | {"_priority": _priority(s.sample_seed, "membership", doc["doc_id"], first)})
+    return _pick(cands, s.membership_items, "doc_id", s.membership_per_doc)
+
+
+def build_eval_items(documents: Sequence[dict], anchors: Sequence[dict], tok, settings: EvalSetSettings,
+                     *, target: str | None = None, version: str | None = None) -> list[dict]:
+    """Every `eval_items` row of a target: documents rows (doc_id, text) and anchors rows (term, replacement)."""
+    docs = sorted((d for d in documents if (d.get("text") or "").strip()), key=lambda d: d["doc_id"])
+    if not docs:
+        raise ObliviateError("evaluation items: the target has no documents with text")
+    splits = split_documents([d["doc_id"] for d in docs], settings.holdout_share, settings.split_seed)
+    rows = (verbatim_items(docs, splits, tok, settings) + cloze_items(docs, splits, anchors, settings)
+            + membership_items(docs, splits, tok, settings))
+    return [{"target": target, "eval_items_version": version, **r} for r in rows]
+
+
+def items_of(rows: Iterable[dict], kind: str) -> list[dict]:
+    """The rows of one kind, in a stable order (by item_id)."""
+    if kind not in KINDS:
+        raise ObliviateError(f"evaluation item kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    return sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["item_id"])
