@@ -14,6 +14,7 @@ Sampling is deterministic and independent of document order: every candidate get
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left
 import re
 from typing import Iterable, Sequence
 
@@ -78,19 +79,46 @@ def _offsets(tok, text: str) -> list[tuple[int, int]]:
     return [tuple(o) for o in enc["offset_mapping"]]
 
 
+def word_starts(text: str, offs: list[tuple[int, int]]) -> list[int]:
+    """Indices of tokens that begin a word: not blank, at the text's start or right after whitespace."""
+    return [i for i, (a, b) in enumerate(offs)
+            if text[a:b].strip() and (a == 0 or text[a].isspace() or text[a - 1].isspace())]
+
+
 def verbatim_items(docs: Sequence[dict], splits: dict[str, str], tok, s: EvalSetSettings) -> list[dict]:
-    """Prefix -> continuation windows, non-overlapping within a document."""
+    """Prefix -> continuation windows, non-overlapping within a document, cut between words.
+
+    A window starts at a word, the prefix ends at the first word boundary at or after `prefix_tokens`
+    tokens and the continuation at the first one after `continuation_tokens` more (so neither side is
+    a word fragment, and both tokenise alone as they did in the document). n_prompt_tokens and
+    n_answer_tokens are the lengths of the prompt and answer tokenised on their own; the model is
+    asked for n_answer_tokens tokens.
+    """
     p, c = s.prefix_tokens, s.continuation_tokens
     cands = []
     for doc in docs:
-        offs, text = _offsets(tok, doc["text"]), doc["text"]
-        for first in range(0, len(offs) - (p + c) + 1, p + c):
-            start, cut, end = offs[first][0], offs[first + p][0], offs[first + p + c - 1][1]
-            start += len(text[start:cut]) - len(text[start:cut].lstrip())
-            prompt = text[start:cut].rstrip()  # the space before the next word belongs to the continuation
-            row = _row("verbatim", doc, splits[doc["doc_id"]], start, end, prompt=prompt,
-                       answer=text[start + len(prompt):end], n_prompt_tokens=p, n_answer_tokens=c)
-            cands.append(row | {"_priority": _priority(s.sample_seed, "verbatim", doc["doc_id"], first)})
+        text = doc["text"]
+        offs = _offsets(tok, text)
+        starts = word_starts(text, offs)
+        at_or_after = lambda k: starts[n] if (n := bisect_left(starts, k)) < len(starts) else None  # noqa: E731
+        first = at_or_after(0)
+        while first is not None:
+            cut = at_or_after(first + p)
+            stop = at_or_after(cut + c) if cut is not None else None
+            end_tok = stop if stop is not None else (len(offs) if cut is not None and len(offs) - cut >= c else None)
+            if cut is None or end_tok is None:
+                break
+            start, end = offs[first][0], offs[end_tok - 1][1]
+            start += len(text[start:end]) - len(text[start:end].lstrip())
+            end = start + len(text[start:end].rstrip())
+            prompt = text[start:offs[cut][0]].rstrip()  # the space before the next word belongs to the answer
+            answer = text[start + len(prompt):end]
+            if prompt and answer.strip():
+                row = _row("verbatim", doc, splits[doc["doc_id"]], start, end, prompt=prompt, answer=answer,
+                           n_prompt_tokens=len(tok(prompt, add_special_tokens=False)["input_ids"]),
+                           n_answer_tokens=len(tok(answer, add_special_tokens=False)["input_ids"]))
+                cands.append(row | {"_priority": _priority(s.sample_seed, "verbatim", doc["doc_id"], start)})
+            first = stop
     return _pick(cands, s.verbatim_items, "doc_id", s.verbatim_per_doc)
 
 

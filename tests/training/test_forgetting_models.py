@@ -1,0 +1,185 @@
+"""The forgetting metrics on the tiny model with hand-built cases: a model trained to recite three
+strings (ROUGE-L 1.0, two-choice 1.0, membership AUC 1.0 against unseen strings), the batched scores
+against one-text-at-a-time computations, the below-chance flag, and a relearning run that restores a
+string unlearning had hidden."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from training import relearn as R
+from training.cloze import score_cloze
+from training.membership import auc_gap, document_scores, score_membership
+from training.scoring import continuation_logprobs, greedy_texts, metric_rows
+from training.utility import text_perplexity
+from training.verbatim import score_verbatim
+
+SEEN = ["The lighthouse keeper Orla Venn counted seventeen gulls on the northern rocks every morning.",
+        "Captain Brann Oyelaran sailed the copper barge to Salt Hollow every second Tuesday in spring.",
+        "At the mill above Dunmere the miller kept forty grey geese and a very old brown donkey."]
+UNSEEN = ["A small red fox crossed the frozen river at dawn and vanished into the birch wood.",
+          "The baker on Quill Street sold warm rye bread, honey cakes and little almond biscuits.",
+          "Two children built a raft from barrels and floated it down the stream until sunset."]
+# Same opening as SEEN[0], another ending: training on it hides the memorised continuation.
+OTHER = "The lighthouse keeper walked to the market and bought bread, cheese and apples for the long winter."
+
+
+def fit(model, tok, texts, steps, lr):
+    enc = tok(texts, return_tensors="pt", padding=True)
+    labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        loss = model(**enc, labels=labels).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    return model
+
+
+@pytest.fixture(scope="module")
+def models(tiny_model_dir):
+    from training.generation import load_model
+
+    torch.manual_seed(0)
+    base, tok = load_model(tiny_model_dir)
+    tok.padding_side = "right"
+    subject = fit(copy.deepcopy(base), tok, SEEN, steps=80, lr=1e-2)
+    unlearned = fit(copy.deepcopy(subject), tok, [OTHER], steps=8, lr=1e-2)
+    return tok, base, subject, unlearned
+
+
+def verbatim_item(tok, text, split="forget", n_prompt=4, doc_id="d"):
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    prompt = tok.decode(ids[:n_prompt])
+    return {"item_id": f"v:{doc_id}", "doc_id": doc_id, "split": split, "prompt": prompt,
+            "answer": text[len(prompt):], "n_answer_tokens": len(ids) - n_prompt}
+
+
+def test_recited_continuations_score_rouge_one(models):
+    tok, base, subject, _ = models
+    items = [verbatim_item(tok, t, doc_id=str(i)) for i, t in enumerate(SEEN)]
+    items += [verbatim_item(tok, t, "holdout", doc_id=f"h{i}") for i, t in enumerate(UNSEEN)]
+    got = score_verbatim(subject, tok, items, batch_size=2)
+    assert got.summary["verbatim_rouge_l_forget"]["value"] == pytest.approx(1.0)
+    assert got.summary["verbatim_rouge_l_holdout"]["value"] < 0.3
+    outputs = [r["output"] for r in got.per_item if r["metric"] == "verbatim_rouge_l" and r["split"] == "forget"]
+    assert [o.strip() for o in outputs] == [it["answer"].strip() for it in items[:3]]
+    assert score_verbatim(base, tok, items).summary["verbatim_rouge_l_forget"]["value"] < 0.3
+    rows = metric_rows(got, target="t", model_role="subject", model_version="m", evaluate_version="e", method=None)
+    assert {r["metric"] for r in rows} >= {"verbatim_rouge_l_forget", "verbatim_rouge_l_recall_holdout"}
+
+
+def test_batched_calls_equal_one_prompt_at_a_time(models):
+    tok, _, subject, _ = models
+    prompts = ["The lighthouse", "Captain Brann Oyelaran sailed the", "At the"]
+    conts = [" keeper Orla", " copper", " mill above Dunmere"]
+    assert greedy_texts(subject, tok, prompts, 5, batch_size=3) == \
+        [greedy_texts(subject, tok, [p], 5, batch_size=1)[0] for p in prompts]
+    batched = continuation_logprobs(subject, tok, prompts, conts, batch_size=3)
+    for i, (p, c) in enumerate(zip(prompts, conts)):
+        p_ids, c_ids = tok(p)["input_ids"], tok(c, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            logp = torch.log_softmax(subject(input_ids=torch.tensor([p_ids + c_ids])).logits[0], -1)
+        manual = np.mean([float(logp[len(p_ids) - 1 + j, t]) for j, t in enumerate(c_ids)])
+        assert float(batched[i]) == pytest.approx(manual, abs=1e-3)  # float32 noise of padded batches; a shifted position is off by ~10
+
+
+def cloze_items(tok, swap=False):
+    """One item per word of the seen strings: the true next word against an unrelated one."""
+    items = []
+    for d, text in enumerate(SEEN):
+        words = text.rstrip(".").split(" ")
+        for k in range(3, len(words)):
+            true, other = " " + words[k], " pumpkin"
+            items.append({"item_id": f"c:{d}:{k}", "split": "forget", "prompt": " ".join(words[:k]),
+                          "answer": other if swap else true, "alternative": true if swap else other})
+    return items
+
+
+def test_two_choice_and_exact_match_and_the_below_chance_flag(models):
+    tok, _, subject, _ = models
+    got = score_cloze(subject, tok, cloze_items(tok), batch_size=8, new_tokens=4)
+    acc = got.summary["knowledge_choice_acc_forget"]
+    assert acc["value"] == 1.0 and acc["ci_low"] > 0.85 and not acc["below_chance"]
+    assert got.summary["knowledge_exact_forget"]["value"] > 0.9
+    assert got.summary["knowledge_choice_prob_forget"]["value"] > 0.9
+    # the same knowledge asked the other way round: the model "fails" every item, and that is flagged
+    swapped = score_cloze(subject, tok, cloze_items(tok, swap=True), batch_size=8, new_tokens=4)
+    assert swapped.summary["knowledge_choice_acc_forget"]["value"] == 0.0
+    assert swapped.summary["knowledge_choice_acc_forget"]["below_chance"]
+    assert swapped.summary["knowledge_choice_prob_forget"]["below_chance"]
+
+
+def test_membership_scores_match_a_direct_computation_and_separate_seen_text(models):
+    tok, base, subject, _ = models
+    texts = SEEN + UNSEEN
+    nll, mkpp = document_scores(subject, tok, texts, batch_size=4, k=0.2)
+    for i, text in enumerate(texts):
+        ids = torch.tensor([tok(text)["input_ids"]])
+        with torch.no_grad():
+            logp = torch.log_softmax(subject(input_ids=ids).logits[0, :-1].double(), -1)
+        target = logp.gather(-1, ids[0, 1:, None])[:, 0]
+        p = logp.exp()
+        mu = (p * logp).sum(-1)
+        sigma = ((p * (logp - mu[:, None]) ** 2).sum(-1)).sqrt()
+        z = ((target - mu) / sigma).sort().values
+        assert nll[i] == pytest.approx(float(-target.mean()), abs=1e-3)
+        assert mkpp[i] == pytest.approx(float(z[:max(1, int(0.2 * len(z)))].mean()), rel=5e-3, abs=1e-3)  # sharp distributions: z amplifies float32 noise
+
+    items = [{"item_id": f"m{i}", "split": "forget" if i < 3 else "holdout", "text": t} for i, t in enumerate(texts)]
+    seen_by_subject = score_membership(subject, tok, items)
+    assert seen_by_subject.summary["membership_auc_loss"]["value"] == 1.0
+    assert seen_by_subject.summary["membership_auc_mink_pp"]["value"] == 1.0
+    never_trained = score_membership(base, tok, items)
+    gap = auc_gap(seen_by_subject, never_trained).summary
+    expected = 1.0 - never_trained.summary["membership_auc_loss"]["value"]
+    assert gap["membership_auc_gap_loss"]["value"] == pytest.approx(expected)
+    assert gap["membership_auc_gap_loss"]["ci_low"] <= expected <= gap["membership_auc_gap_loss"]["ci_high"]
+
+
+def test_relearning_restores_a_hidden_string_faster_than_a_new_one(models):
+    tok, base, subject, unlearned = models
+    item = verbatim_item(tok, SEEN[0], doc_id="s0")
+    measure = lambda m: {"rouge": score_verbatim(m, tok, [item]).summary["verbatim_rouge_l_forget"]["value"]}  # noqa: E731
+    blocks = [{"doc_id": "s0", "input_ids": tok(SEEN[0])["input_ids"]},
+              {"doc_id": "s1", "input_ids": tok(SEEN[1])["input_ids"]}]
+    settings = R.RelearnSettings(steps=10, lr=1e-2, eval_every=2, forget_share=0.1)
+    before = {n: p.clone() for n, p in unlearned.named_parameters()}
+    result = R.relearn(unlearned, blocks, ["s0"], settings, measure, pad_id=tok.pad_token_id)
+    assert all(torch.equal(before[n], p) for n, p in unlearned.named_parameters())  # the copy was trained
+    assert [p["step"] for p in result.curve] == [0, 2, 4, 6, 8, 10] and result.relearn_docs == ["s0"]
+    subject_rouge, hidden = measure(subject)["rouge"], result.curve[0]["rouge"]
+    assert subject_rouge == 1.0 and hidden < 0.3
+    back = result.curve[-1]["rouge"]
+    assert R.recovery(back, hidden, subject_rouge) > 0.8, result.curve
+    # the same attack on the model that never saw the string teaches it far less
+    fresh = R.relearn(base, blocks, ["s0"], settings, measure, pad_id=tok.pad_token_id)
+    assert fresh.curve[-1]["rouge"] < back - 0.3 and fresh.curve[-1]["loss"] > 3 * result.curve[-1]["loss"]
+    rows = R.curve_rows(result, target="t", model_version="u")
+    assert len(rows) == 6 and rows[0] == {"target": "t", "model_version": "u", "step": 0, "loss": None,
+                                          "metric": "rouge", "value": hidden}
+
+
+def test_relearn_document_draw_and_item_exclusion():
+    ids = [f"d{i}" for i in range(30)]
+    chosen = R.relearn_documents(ids, 0.1, seed=0)
+    assert len(chosen) == 3 and chosen == R.relearn_documents(list(reversed(ids)), 0.1, seed=0)
+    assert chosen != R.relearn_documents(ids, 0.1, seed=1)
+    items = [{"doc_id": d} for d in ids]
+    assert {it["doc_id"] for it in R.without_docs(items, chosen)} == set(ids) - set(chosen)
+
+
+def test_text_perplexity_is_exp_of_the_mean_loss(models):
+    tok, _, subject, _ = models
+    ids = torch.tensor([tok(UNSEEN[0])["input_ids"]])
+    with torch.no_grad():
+        loss = float(subject(input_ids=ids, labels=ids).loss)
+    got = text_perplexity(subject, tok, [UNSEEN[0]], window=256)
+    assert got["value"] == pytest.approx(math.exp(loss), rel=1e-4) and got["n"] == ids.shape[1] - 1
