@@ -150,18 +150,19 @@ def test_relearning_restores_a_hidden_string_faster_than_a_new_one(models):
     measure = lambda m: {"rouge": score_verbatim(m, tok, [item]).summary["verbatim_rouge_l_forget"]["value"]}  # noqa: E731
     blocks = [{"doc_id": "s0", "input_ids": tok(SEEN[0])["input_ids"]},
               {"doc_id": "s1", "input_ids": tok(SEEN[1])["input_ids"]}]
-    settings = R.RelearnSettings(steps=10, lr=1e-2, eval_every=2, forget_share=0.1)
+    settings = R.RelearnSettings(steps=10, lr=5e-3, eval_every=2, forget_share=0.1)
     before = {n: p.clone() for n, p in unlearned.named_parameters()}
     result = R.relearn(unlearned, blocks, ["s0"], settings, measure, pad_id=tok.pad_token_id)
     assert all(torch.equal(before[n], p) for n, p in unlearned.named_parameters())  # the copy was trained
     assert [p["step"] for p in result.curve] == [0, 2, 4, 6, 8, 10] and result.relearn_docs == ["s0"]
     subject_rouge, hidden = measure(subject)["rouge"], result.curve[0]["rouge"]
     assert subject_rouge == 1.0 and hidden < 0.3
-    back = result.curve[-1]["rouge"]
-    assert R.recovery(back, hidden, subject_rouge) > 0.8, result.curve
-    # the same attack on the model that never saw the string teaches it far less
+    assert R.recovery(result.curve[2]["rouge"], hidden, subject_rouge) > 0.8, result.curve  # back after 4 steps
+    assert R.recovery(result.curve[-1]["rouge"], hidden, subject_rouge) > 0.8, result.curve
+    # the same attack on the model that never saw the string: after 4 steps it has learnt little of it
     fresh = R.relearn(base, blocks, ["s0"], settings, measure, pad_id=tok.pad_token_id)
-    assert fresh.curve[-1]["rouge"] < back - 0.3 and fresh.curve[-1]["loss"] > 3 * result.curve[-1]["loss"]
+    assert fresh.curve[2]["rouge"] < 0.3, fresh.curve
+    assert fresh.curve[-1]["loss"] > 10 * result.curve[-1]["loss"], (fresh.curve, result.curve)
     rows = R.curve_rows(result, target="t", model_version="u")
     assert len(rows) == 6 and rows[0] == {"target": "t", "model_version": "u", "step": 0, "loss": None,
                                           "metric": "rouge", "value": hidden}
@@ -183,3 +184,35 @@ def test_text_perplexity_is_exp_of_the_mean_loss(models):
         loss = float(subject(input_ids=ids, labels=ids).loss)
     got = text_perplexity(subject, tok, [UNSEEN[0]], window=256)
     assert got["value"] == pytest.approx(math.exp(loss), rel=1e-4) and got["n"] == ids.shape[1] - 1
+
+
+def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(models):
+    from training.evalsets import EvalSetSettings, build_eval_items
+    from training.forgetting import ForgettingSettings, measure_forgetting, relearn_attack
+    from training.holdout import split_documents
+
+    tok, _, subject, unlearned = models
+    docs = [{"doc_id": f"doc{i}", "text": t} for i, t in enumerate(SEEN + UNSEEN)]
+    anchors = [{"term": "Orla Venn", "replacement": "Anna Smith"}, {"term": "Salt Hollow", "replacement": "the port"},
+               {"term": "Dunmere", "replacement": "the village"}, {"term": "Quill Street", "replacement": "Main Street"}]
+    es = EvalSetSettings(holdout_share=0.4, prefix_tokens=4, continuation_tokens=6, cloze_min_prompt_words=2,
+                         membership_tokens=16, membership_min_tokens=4)
+    items = build_eval_items(docs, anchors, tok, es)
+    splits = split_documents([d["doc_id"] for d in docs], es.holdout_share)
+    assert {r["kind"] for r in items} == {"verbatim", "cloze", "membership"}
+    settings = ForgettingSettings(batch_size=4)
+    scores = measure_forgetting(subject, tok, items, settings)
+    for name in ("verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "membership_auc_mink_pp"):
+        s = scores.summary[name]
+        assert 0 <= s["value"] <= 1 and s["n"] > 0 and s["ci_low"] <= s["value"] <= s["ci_high"], (name, s)
+    assert len({r["item_id"] for r in scores.per_item}) == len(items)
+
+    forget = [d for d, side in splits.items() if side == "forget"]
+    blocks = [{"doc_id": d["doc_id"], "input_ids": tok(d["text"])["input_ids"]} for d in docs if d["doc_id"] in forget]
+    result, recovered = relearn_attack(unlearned, subject, tok, items, blocks, forget, settings,
+                                       R.RelearnSettings(steps=4, lr=5e-3, eval_every=2, forget_share=0.1))
+    assert [p["step"] for p in result.curve] == [0, 2, 4] and len(result.relearn_docs) == 1
+    assert result.stats["items_measured"] == len([r for r in items if r["doc_id"] not in result.relearn_docs])
+    assert "relearn_recovery_verbatim_rouge_l_forget" in recovered.summary
+    for name, s in recovered.summary.items():
+        assert name.startswith("relearn_") and (math.isnan(s["value"]) or -5 < s["value"] < 5)
