@@ -197,3 +197,12 @@ def items_of(rows: Iterable[dict], kind: str) -> list[dict]:
     if kind not in KINDS:
         raise ObliviateError(f"evaluation item kind must be one of {', '.join(KINDS)}, got {kind!r}")
     return sorted((r for r in rows if r["kind"] == kind), key=lambda r: r["item_id"])
+
+
+def subset(rows: Iterable[dict], n: int, seed: int = 0) -> list[dict]:
+    """At most n rows per (kind, split), chosen by hash of item_id: a cheaper, still unbiased sample of the items."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["kind"], r["split"]), []).append(r)
+    return [r for key in sorted(groups)
+            for r in sorted(groups[key], key=lambda r: _priority(seed, "subset", r["item_id"]))[:n]]

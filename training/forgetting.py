@@ -9,12 +9,12 @@ entry points the evaluate stage needs (definitions in docs/evaluation.md).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from training.cloze import score_cloze
-from training.evalsets import items_of
+from training.evalsets import items_of, subset
 from training.membership import score_membership
 from training.relearn import RelearnResult, RelearnSettings, recovery, relearn, relearn_documents, without_docs
 from training.scoring import Scores
@@ -33,6 +33,7 @@ class ForgettingSettings(BaseModel):
     membership_k: float = Field(0.2, gt=0, le=1, description="Share of lowest-scoring tokens averaged by Min-K%++ (the paper's default 20%).")
     knowledge_new_tokens: int = Field(8, ge=1, description="Greedy tokens in which a cloze answer must come first (exact match).")
     recovery_min_gap: float = Field(0.02, ge=0, description="Below this |subject - unlearned| difference, recovery is undefined (nan).")
+    relearn_items: Optional[int] = Field(32, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point costs a full measurement.")
 
 
 def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSettings) -> Scores:
@@ -58,6 +59,7 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     """
     docs = relearn_documents(forget_doc_ids, attack.forget_share, attack.seed)
     kept = without_docs(items, docs)
+    kept = subset(kept, settings.relearn_items) if settings.relearn_items else kept
 
     def measure(model) -> dict[str, float]:
         summary = measure_forgetting(model, tok, kept, settings).summary

@@ -108,3 +108,13 @@ def test_errors_name_the_problem(smollm2_tokenizer):
         build_eval_items([{"doc_id": "x", "text": "  "}], ANCHORS, smollm2_tokenizer, EvalSetSettings())
     with pytest.raises(ObliviateError, match="kind"):
         items_of([], "quiz")
+
+
+def test_subset_caps_each_kind_and_split_by_hash(smollm2_tokenizer):
+    from training.evalsets import subset
+
+    rows = build_eval_items(corpus(), ANCHORS, smollm2_tokenizer, EvalSetSettings(**SMALL))
+    small = subset(rows, 2)
+    groups = {(r["kind"], r["split"]) for r in rows}
+    assert len(small) == sum(min(2, sum((r["kind"], r["split"]) == g for r in rows)) for g in groups)
+    assert subset(list(reversed(rows)), 2) == small and all(r in rows for r in small)
