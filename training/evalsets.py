@@ -35,14 +35,14 @@ class EvalSetSettings(BaseModel):
     holdout_share: float = Field(0.2, gt=0, lt=1, description="Share of documents kept out of unlearning (hash of doc_id).")
     split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the same documents as target_generic_perplexity).")
     sample_seed: int = Field(0, description="Seed of the item sampling hash.")
-    verbatim_items: int = Field(64, ge=0, description="Verbatim items per split (forget, holdout).")
+    verbatim_items: int = Field(32, ge=0, description="Verbatim items per split (forget, holdout); 32 gave a 95% interval of +-0.02 on SmolLM2.")
     prefix_tokens: int = Field(32, ge=1, description="Tokens of document shown as the verbatim prompt.")
     continuation_tokens: int = Field(32, ge=1, description="Tokens of true continuation the greedy output is scored against.")
     verbatim_per_doc: int = Field(4, ge=1, description="At most this many verbatim windows per document.")
-    cloze_items: int = Field(128, ge=0, description="Cloze items per split.")
+    cloze_items: int = Field(64, ge=0, description="Cloze items per split (Wilson interval at most +-0.12).")
     cloze_per_term: int = Field(3, ge=1, description="At most this many cloze items per anchored term and split.")
     cloze_min_prompt_words: int = Field(4, ge=1, description="Words of the sentence that must precede the term.")
-    membership_items: int = Field(64, ge=0, description="Membership excerpts per split.")
+    membership_items: int = Field(64, ge=0, description="Membership excerpts per split (AUC interval about +-0.12).")
     membership_tokens: int = Field(128, ge=8, description="Tokens per membership excerpt (consecutive, non-overlapping).")
     membership_min_tokens: int = Field(32, ge=2, description="A document's last excerpt is kept if it has at least this many tokens.")
     membership_per_doc: int = Field(8, ge=1, description="At most this many membership excerpts per document.")
@@ -139,7 +139,12 @@ def sentences(text: str) -> Iterable[tuple[int, int]]:
 
 
 def cloze_items(docs: Sequence[dict], splits: dict[str, str], anchors: Sequence[dict], s: EvalSetSettings) -> list[dict]:
-    """Sentences cut before their first anchored term; the answer is the term, the alternative its replacement."""
+    """Sentences cut before an anchored term; the answer is the term, the alternative its replacement.
+
+    Every occurrence of a term that the sentence has not already shown before it is a candidate, so the
+    prompt may hold other anchored terms (the context that makes it a question: "Harry's best friend was"
+    -> " Ron"), but never the answer itself.
+    """
     replacement = {}
     for a in anchors:
         term, rep = (a.get("term") or "").strip(), (a.get("replacement") or "").strip()
@@ -152,16 +157,15 @@ def cloze_items(docs: Sequence[dict], splits: dict[str, str], anchors: Sequence[
     for doc in docs:
         text = doc["text"]
         for start, end in sentences(text):
-            m = pattern.search(text, start, end)
-            if m is None:
-                continue
-            prompt = text[start:m.start()].rstrip()
-            if len(prompt.split()) < s.cloze_min_prompt_words:
-                continue
-            gap = text[start + len(prompt):m.start()]
-            row = _row("cloze", doc, splits[doc["doc_id"]], start, end, prompt=prompt, answer=gap + m.group(),
-                       alternative=gap + replacement[m.group()], term=m.group())
-            cands.append(row | {"_priority": _priority(s.sample_seed, "cloze", doc["doc_id"], start)})
+            for m in pattern.finditer(text, start, end):
+                prompt = text[start:m.start()].rstrip()
+                if len(prompt.split()) < s.cloze_min_prompt_words or M.term_pattern([m.group()]).search(prompt):
+                    continue
+                gap = text[start + len(prompt):m.start()]
+                row = _row("cloze", doc, splits[doc["doc_id"]], start, end, prompt=prompt, answer=gap + m.group(),
+                           alternative=gap + replacement[m.group()], term=m.group(),
+                           item_id=f"cloze:{doc['doc_id']}:{m.start()}")
+                cands.append(row | {"_priority": _priority(s.sample_seed, "cloze", doc["doc_id"], m.start())})
     return _pick(cands, s.cloze_items, "term", s.cloze_per_term)
 
 

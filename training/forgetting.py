@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from training.cloze import score_cloze
 from training.evalsets import items_of, subset
-from training.membership import score_membership
+from training.membership import auc, score_membership
 from training.relearn import RelearnResult, RelearnSettings, recovery, relearn, relearn_documents, without_docs
 from training.scoring import Scores
 from training.verbatim import score_verbatim
@@ -28,12 +29,12 @@ RELEARN_METRICS = ("verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "kn
 class ForgettingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    batch_size: int = Field(16, ge=1, description="Prompts per generation / forward pass (verbatim, cloze).")
+    batch_size: int = Field(32, ge=1, description="Prompts per generation / forward pass (verbatim, cloze); as the evaluate stage.")
     membership_batch_size: int = Field(4, ge=1, description="Excerpts per forward pass (Min-K%++ holds [batch, tokens, vocab] floats).")
     membership_k: float = Field(0.2, gt=0, le=1, description="Share of lowest-scoring tokens averaged by Min-K%++ (the paper's default 20%).")
     knowledge_new_tokens: int = Field(8, ge=1, description="Greedy tokens in which a cloze answer must come first (exact match).")
     recovery_min_gap: float = Field(0.02, ge=0, description="Below this |subject - unlearned| difference, recovery is undefined (nan).")
-    relearn_items: Optional[int] = Field(32, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point costs a full measurement.")
+    relearn_items: Optional[int] = Field(32, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point is a measurement of these.")
 
 
 def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSettings) -> Scores:
@@ -48,25 +49,54 @@ def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSe
     return out
 
 
+def followed(per_item: Sequence[dict], item_ids: set[str] | None = None) -> dict[str, float]:
+    """The RELEARN_METRICS recomputed from per-item score rows (optionally only those of `item_ids`).
+
+    Lets the relearning attack reuse the subject's and the unlearned model's rows from the main evaluation
+    instead of measuring them again on the attack's subset of items.
+    """
+    rows = [r for r in per_item if item_ids is None or r["item_id"] in item_ids]
+
+    def values(metric: str, split: str) -> list[float]:
+        return [r["value"] for r in rows if r["metric"] == metric and r["split"] == split]
+
+    out = {}
+    for name, metric in (("verbatim_rouge_l_forget", "verbatim_rouge_l"), ("knowledge_choice_acc_forget", "knowledge_choice"),
+                         ("knowledge_exact_forget", "knowledge_exact")):
+        if v := values(metric, "forget"):
+            out[name] = float(np.mean(v))
+    for name, metric, sign in (("membership_auc_mink_pp", "membership_mink_pp", 1.0), ("membership_auc_loss", "membership_loss", -1.0)):
+        pos, neg = values(metric, "forget"), values(metric, "holdout")
+        if pos and neg:
+            out[name] = auc(sign * np.array(pos), sign * np.array(neg))
+    return out
+
+
 def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: Sequence[dict],
-                   forget_doc_ids: Sequence[str], settings: ForgettingSettings,
-                   attack: RelearnSettings) -> tuple[RelearnResult, Scores]:
+                   forget_doc_ids: Sequence[str], settings: ForgettingSettings, attack: RelearnSettings, *,
+                   subject_scores: Scores | None = None, unlearned_scores: Scores | None = None
+                   ) -> tuple[RelearnResult, Scores]:
     """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
 
     Items from the documents the attacker trains on are left out of every measurement, so what comes back is
-    knowledge of text the attack never showed (the relearning literature's protocol). block_rows: the
-    target's `blocks` rows; forget_doc_ids: the forget side of the split.
+    knowledge of text the attack never showed (the relearning literature's protocol); of the rest, at most
+    `settings.relearn_items` per kind and split are measured, and only the sides the followed metrics read
+    (forget for verbatim and cloze, both for membership). block_rows: the target's `blocks` rows;
+    forget_doc_ids: the forget side of the split. subject_scores / unlearned_scores: the two models'
+    measure_forgetting results on `items`, if already computed (saves two measurements; `subject` may then be None).
     """
     docs = relearn_documents(forget_doc_ids, attack.forget_share, attack.seed)
-    kept = without_docs(items, docs)
+    kept = [it for it in without_docs(items, docs) if it["kind"] == "membership" or it["split"] == "forget"]
     kept = subset(kept, settings.relearn_items) if settings.relearn_items else kept
+    ids = {it["item_id"] for it in kept}
 
     def measure(model) -> dict[str, float]:
-        summary = measure_forgetting(model, tok, kept, settings).summary
-        return {m: summary[m]["value"] for m in RELEARN_METRICS if m in summary}
+        return followed(measure_forgetting(model, tok, kept, settings).per_item)
 
-    result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok))
-    before, after, reference = result.curve[0], result.curve[-1], measure(subject)
+    start = followed(unlearned_scores.per_item, ids) if unlearned_scores is not None else None
+    result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok), before=start)
+    before, after = result.curve[0], result.curve[-1]
+    reference = followed(subject_scores.per_item, ids) if subject_scores is not None else measure(subject)
     out = Scores()
     for metric, value in after.items():
         if metric in ("step", "loss"):

@@ -68,20 +68,21 @@ def block_data(blocks: Sequence[Sequence[int]], pad_id: int, rows_needed: int) -
 
 
 def relearn(model, block_rows: Sequence[dict], forget_doc_ids: Sequence[str], settings: RelearnSettings,
-            measure: Measure, pad_id: int = 0) -> RelearnResult:
+            measure: Measure, pad_id: int = 0, before: dict[str, float] | None = None) -> RelearnResult:
     """Train a copy of `model` on blocks of a few forget documents; `measure(copy)` before, every few steps, at the end.
 
     block_rows: `blocks` rows ({"doc_id", "input_ids"}) of the target; forget_doc_ids: the forget side of the split
-    (training/holdout.py). The model passed in is not changed.
+    (training/holdout.py). The model passed in is not changed. `before`: the model's measure, if known already.
     """
     docs = relearn_documents(forget_doc_ids, settings.forget_share, settings.seed)
-    chosen = [r["input_ids"] for r in block_rows if r["doc_id"] in set(docs) and len(r["input_ids"]) >= 2]
+    wanted = set(docs)
+    chosen = [r["input_ids"] for r in block_rows if r["doc_id"] in wanted and len(r["input_ids"]) >= 2]
     if not chosen:
         raise ObliviateError(f"relearning attack: the chosen forget documents {docs[:3]} have no blocks")
     attacked = copy.deepcopy(model)
     result = RelearnResult(relearn_docs=docs, stats={"blocks": len(chosen), "documents": len(docs)})
     attacked.eval()
-    result.curve.append({"step": 0, "loss": None, **measure(attacked)})
+    result.curve.append({"step": 0, "loss": None, **(before if before is not None else measure(attacked))})
 
     def on_step(step: int, loss: float) -> None:
         if step % settings.eval_every == 0 or step == settings.steps:

@@ -3,6 +3,8 @@ determinism and independence from document order, the Arrow schema."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from corpus_tools.tables import to_arrow
@@ -71,7 +73,7 @@ def test_cloze_items_blank_the_first_anchored_term(smollm2_tokenizer):
     assert rows
     for r in rows:
         assert r["text"].startswith(r["prompt"] + r["answer"])
-        assert r["answer"] == " " + r["term"] and r["term"] not in r["prompt"]
+        assert r["answer"] == " " + r["term"] and not re.search(rf"(?<!\w){re.escape(r['term'])}(?!\w)", r["prompt"])
         assert r["alternative"] == " " + {a["term"]: a["replacement"] for a in ANCHORS}[r["term"]]
         assert len(r["prompt"].split()) >= 4 and not r["prompt"].startswith("#")
     for split in ("forget", "holdout"):
@@ -82,6 +84,10 @@ def test_cloze_items_blank_the_first_anchored_term(smollm2_tokenizer):
     got = {(r["prompt"], r["term"]) for r in one}
     assert ("In the spring of 1900 the old keeper", "Orla Venn") in got
     assert ("When she landed, the members of the", "Tide Guild") in got
+    # a later term of a sentence is a question too, with the earlier terms as its context
+    assert ("In the spring of 1900 the old keeper Orla Venn sailed from", "Greyhaven") in got
+    # ...but never one the prompt already shows: "Venn" inside "Orla Venn" earlier, "Greyhaven" twice
+    assert not any(t == "Venn" and "Orla Venn" in p for p, t in got)
     assert all(r["term"] != "kept" for r in one)
 
 

@@ -188,7 +188,7 @@ def test_text_perplexity_is_exp_of_the_mean_loss(models):
 
 def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(models):
     from training.evalsets import EvalSetSettings, build_eval_items
-    from training.forgetting import ForgettingSettings, measure_forgetting, relearn_attack
+    from training.forgetting import ForgettingSettings, followed, measure_forgetting, relearn_attack
     from training.holdout import split_documents
 
     tok, _, subject, unlearned = models
@@ -207,12 +207,28 @@ def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(mode
         assert 0 <= s["value"] <= 1 and s["n"] > 0 and s["ci_low"] <= s["value"] <= s["ci_high"], (name, s)
     assert len({r["item_id"] for r in scores.per_item}) == len(items)
 
+    # the followed metrics recomputed from per-item rows are the summaries themselves
+    again = followed(scores.per_item)
+    assert set(again) == {"verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
+                          "membership_auc_mink_pp", "membership_auc_loss"}
+    for name, value in again.items():
+        assert value == pytest.approx(scores.summary[name]["value"]), name
+
     forget = [d for d, side in splits.items() if side == "forget"]
     blocks = [{"doc_id": d["doc_id"], "input_ids": tok(d["text"])["input_ids"]} for d in docs if d["doc_id"] in forget]
-    result, recovered = relearn_attack(unlearned, subject, tok, items, blocks, forget, settings,
-                                       R.RelearnSettings(steps=4, lr=5e-3, eval_every=2, forget_share=0.1))
+    attack = R.RelearnSettings(steps=4, lr=5e-3, eval_every=2, forget_share=0.1)
+    result, recovered = relearn_attack(unlearned, subject, tok, items, blocks, forget, settings, attack)
     assert [p["step"] for p in result.curve] == [0, 2, 4] and len(result.relearn_docs) == 1
-    assert result.stats["items_measured"] == len([r for r in items if r["doc_id"] not in result.relearn_docs])
+    measured = [r for r in items if r["doc_id"] not in result.relearn_docs
+                and (r["kind"] == "membership" or r["split"] == "forget")]
+    assert result.stats["items_measured"] == len(measured)
     assert "relearn_recovery_verbatim_rouge_l_forget" in recovered.summary
     for name, s in recovered.summary.items():
         assert name.startswith("relearn_") and (math.isnan(s["value"]) or -5 < s["value"] < 5)
+    # reusing the main evaluation's rows for the subject and the starting point gives the same attack
+    reused, recovered_again = relearn_attack(unlearned, None, tok, items, blocks, forget, settings, attack,
+                                             subject_scores=scores,
+                                             unlearned_scores=measure_forgetting(unlearned, tok, items, settings))
+    assert all(
+        a[k] == pytest.approx(b[k], abs=1e-6) for a, b in zip(reused.curve, result.curve) for k in a if a[k] is not None)
+    assert reused.stats["subject"] == pytest.approx(result.stats["subject"])
