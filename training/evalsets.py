@@ -75,6 +75,8 @@ def _row(kind: str, doc: dict, split: str, start: int, end: int, **fields) -> di
 
 
 def _offsets(tok, text: str) -> list[tuple[int, int]]:
+    if not getattr(tok, "is_fast", False):  # only fast tokenizers report character offsets
+        raise ObliviateError(f"evaluation items need a fast (Rust) tokenizer with offsets; got {type(tok).__name__}")
     enc = tok(text, add_special_tokens=False, return_offsets_mapping=True)
     return [tuple(o) for o in enc["offset_mapping"]]
 

@@ -232,3 +232,22 @@ def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(mode
     assert all(
         a[k] == pytest.approx(b[k], abs=1e-6) for a, b in zip(reused.curve, result.curve) for k in a if a[k] is not None)
     assert reused.stats["subject"] == pytest.approx(result.stats["subject"])
+
+
+def test_rows_fit_the_table_schemas(models):
+    from corpus_tools.tables import to_arrow
+    from training.scoring import score_rows
+
+    tok, _, subject, _ = models
+    items = [verbatim_item(tok, SEEN[0], doc_id="a"), verbatim_item(tok, UNSEEN[0], "holdout", doc_id="b")]
+    scores = score_verbatim(subject, tok, items)
+    ids = dict(target="t", model_role="subject", model_version="m1", evaluate_version="e1", method=None)
+    metrics = to_arrow("metrics", metric_rows(scores, **ids)).to_pylist()
+    assert {m["metric"] for m in metrics} == set(scores.summary) and all(m["ci_low"] <= m["value"] for m in metrics)
+    assert to_arrow("eval_scores", score_rows(scores, **ids)).num_rows == 4
+    curve = R.RelearnResult(curve=[{"step": 0, "loss": None, "rouge": 0.1}, {"step": 5, "loss": 2.0, "rouge": 0.5}])
+    table = to_arrow("relearn_curve", R.curve_rows(curve, **ids)).to_pylist()
+    assert [(r["step"], r["loss"], r["value"]) for r in table] == [(0, None, 0.1), (5, 2.0, 0.5)]
+    # the evaluate stage's rows, written without the new columns, still fit
+    old = to_arrow("metrics", [{k: v for k, v in metrics[0].items() if k not in ("ci_low", "ci_high", "below_chance")}])
+    assert old.to_pylist()[0]["ci_low"] is None
