@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from corpus_tools.errors import ObliviateError
 from training.cloze import score_cloze
 from training.evalsets import items_of, subset
 from training.membership import auc, score_membership
@@ -85,6 +86,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     forget_doc_ids: the forget side of the split. subject_scores / unlearned_scores: the two models'
     measure_forgetting results on `items`, if already computed (saves two measurements; `subject` may then be None).
     """
+    if subject is None and subject_scores is None:
+        raise ObliviateError("relearn_attack: give the subject model or its scores (recovery is measured against it)")
     docs = relearn_documents(forget_doc_ids, attack.forget_share, attack.seed)
     kept = [it for it in without_docs(items, docs) if it["kind"] == "membership" or it["split"] == "forget"]
     kept = subset(kept, settings.relearn_items) if settings.relearn_items else kept

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from corpus_tools.errors import ObliviateError
 from training import intervals
 from training.scoring import Scores, device_of, right_padded
 
@@ -127,7 +128,7 @@ def auc_gap(model_scores: Scores, reference_scores: Scores, prefix: str = "membe
     for name, metric in (("loss", f"{prefix}_loss"), ("mink_pp", f"{prefix}_mink_pp")):
         a, b = _by_item(model_scores, metric), _by_item(reference_scores, metric)
         if set(a) != set(b):
-            raise ValueError(f"auc_gap: the two models were scored on different {metric} items")
+            raise ObliviateError(f"auc_gap: the two models were scored on different {metric} items")
         keys = sorted(a)
         forget = np.array([a[key][0] == "forget" for key in keys])
         sign = -1.0 if name == "loss" else 1.0
