@@ -68,6 +68,25 @@ SCHEMAS: dict[str, pa.Schema] = {
     "metrics": _schema(
         ("target", S), ("model_role", S), ("model_version", S), ("metric", S), ("value", F64),
         ("n", I64), ("evaluate_version", S), ("method", S),
+        # 95% interval and below-chance flag of the forgetting metrics (null for the others); see docs/evaluation.md
+        ("ci_low", F64), ("ci_high", F64), ("below_chance", B),
+    ),
+    # evaluation items built from the corpus and dictionary (training/evalsets.py): kind is verbatim, cloze or
+    # membership; split is forget or holdout; answer / alternative carry their leading space (appended to prompt)
+    "eval_items": _schema(
+        ("target", S), ("eval_items_version", S), ("kind", S), ("item_id", S), ("split", S), ("doc_id", S),
+        ("start_char", I64), ("end_char", I64), ("prompt", S), ("answer", S), ("alternative", S), ("term", S),
+        ("text", S), ("n_prompt_tokens", I32), ("n_answer_tokens", I32),
+    ),
+    # one score per (model, item, metric), with the model's output text where there is one
+    "eval_scores": _schema(
+        ("target", S), ("evaluate_version", S), ("model_role", S), ("model_version", S), ("method", S),
+        ("item_id", S), ("split", S), ("metric", S), ("value", F64), ("output", S),
+    ),
+    # the relearning attack's curve (training/relearn.py): metric values after each measured step (0 = before)
+    "relearn_curve": _schema(
+        ("target", S), ("evaluate_version", S), ("model_role", S), ("model_version", S), ("method", S),
+        ("step", I32), ("loss", F64), ("metric", S), ("value", F64),
     ),
 }
 

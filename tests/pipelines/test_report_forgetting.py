@@ -1,0 +1,34 @@
+"""The report's forgetting pieces on hand-made rows."""
+
+from __future__ import annotations
+
+from pipelines import report_forgetting as RF
+
+PNG = b"\x89PNG"
+
+
+def test_summary_line_shows_intervals_flags_and_the_reference():
+    rows = [{"metric": "verbatim_rouge_l_forget", "value": 0.12, "ci_low": 0.08, "ci_high": 0.16},
+            {"metric": "knowledge_choice_acc_forget", "value": 0.2, "ci_low": 0.1, "ci_high": 0.3, "below_chance": True},
+            {"metric": "relearn_recovery_verbatim_rouge_l_forget", "value": float("nan")}]
+    ref = [{"metric": "verbatim_rouge_l_forget", "value": 0.1}]
+    line = RF.summary_line("unlearned", rows, ref)
+    assert line == ("unlearned: ROUGE-L forget 0.12 [0.08, 0.16] (ref 0.10); two-choice 0.20 [0.10, 0.30] BELOW CHANCE; "
+                    "relearn recovery ROUGE n/a")
+    assert RF.summary_line("base", []) == "base: no forgetting metrics"
+
+
+def test_before_after_pairs_outputs_of_the_same_items():
+    rows = [{"metric": "verbatim_rouge_l", "model_version": v, "item_id": i, "value": val, "output": f"{v}-{i}"}
+            for v, i, val in (("s", "a", 0.9), ("s", "b", 1.0), ("u", "a", 0.1), ("u", "b", 0.0), ("s", "c", 0.5))]
+    got = RF.before_after(rows, {"s": "subject", "u": "unlearned"}, n=5)
+    assert got == [{"item_id": "b", "subject": "s-b", "unlearned": "u-b"},
+                   {"item_id": "a", "subject": "s-a", "unlearned": "u-a"}]  # c lacks the unlearned output
+
+
+def test_plots_render_or_return_none():
+    assert RF.membership_histograms({"m": {"forget": [1.0, 2.0, 2.5], "holdout": [0.0, 0.5]}}).startswith(PNG)
+    assert RF.membership_histograms({"m": {"forget": [], "holdout": [1.0]}}) is None
+    curve = [{"model_version": "u", "step": s, "metric": "rouge", "value": v} for s, v in ((0, 0.1), (5, 0.6), (10, 0.9))]
+    assert RF.relearn_plot(curve, {"u": "unlearned"}).startswith(PNG)
+    assert RF.relearn_plot([], {}) is None

@@ -1,0 +1,138 @@
+"""Pure parts of the forgetting metrics on hand-worked cases: LCS / ROUGE-L, AUC with ties, Min-K%++ against a
+direct numpy computation, intervals, the below-chance flag, recovery, cloze answer matching."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from training import intervals as I
+from training.cloze import starts_with_answer
+from training.membership import auc, mean_nll, mink_pp, ranks, token_stats
+from training.relearn import recovery
+from training.verbatim import lcs_length, rouge_l, words
+
+
+def test_lcs_classic_cases():
+    assert lcs_length("ABCBDAB", "BDCABA") == 4
+    assert lcs_length("", "abc") == 0
+    assert lcs_length("abc", "abc") == 3
+    assert lcs_length(["a", "b", "c"], ["c", "b", "a"]) == 1
+
+
+@pytest.mark.parametrize("generated, reference, p, r", [
+    ("the cat sat on the mat", "the cat is on the mat", 5 / 6, 5 / 6),   # LCS: the cat on the mat
+    ("the cat", "the cat sat on the mat", 1.0, 2 / 6),
+    ("The CAT, sat.", "the cat sat", 1.0, 1.0),                         # case and punctuation ignored
+    ("mat the on", "on the mat", 1 / 3, 1 / 3),                        # order matters: LCS 1
+    ("", "anything", 0.0, 0.0),
+])
+def test_rouge_l_by_hand(generated, reference, p, r):
+    got = rouge_l(generated, reference)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    assert (got["precision"], got["recall"], got["f1"]) == pytest.approx((p, r, f1))
+
+
+def test_words_keep_accents_and_digits():
+    assert words("Café 1992, l'été!") == ["café", "1992", "l", "été"]
+
+
+def test_ranks_and_auc_known_values():
+    assert ranks(np.array([10.0, 20.0, 20.0, 5.0])).tolist() == [2.0, 3.5, 3.5, 1.0]
+    assert auc([3, 4, 5], [0, 1, 2]) == 1.0
+    assert auc([0, 1], [5, 6, 7]) == 0.0
+    assert auc([1, 1, 1], [1, 1]) == 0.5
+    # pairs: (1,2) lose, (1,0) win, (2,2) tie, (2,0) win, (3,2) win, (3,0) win -> 4.5 / 6
+    assert auc([1, 2, 3], [2, 0]) == 0.75
+    assert math.isnan(auc([], [1.0]))
+
+
+def test_auc_equals_pairwise_count_with_many_ties():
+    rng = np.random.default_rng(3)
+    pos, neg = rng.integers(0, 5, 40), rng.integers(0, 5, 30)
+    pairwise = np.mean([(p > q) + 0.5 * (p == q) for p in pos for q in neg])
+    assert auc(pos, neg) == pytest.approx(pairwise)
+
+
+def test_mink_pp_against_numpy_on_a_three_token_vocabulary():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 5, 3)) * 2
+    targets = rng.integers(0, 3, size=(2, 5))
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    k = 0.4
+    expected, expected_nll = [], []
+    for b in range(2):
+        z = []
+        for t in range(int(mask[b].sum())):
+            logp = logits[b, t] - np.log(np.exp(logits[b, t]).sum())
+            p = np.exp(logp)
+            mu = (p * logp).sum()
+            sigma = math.sqrt((p * (logp - mu) ** 2).sum())
+            z.append((logp[targets[b, t]] - mu) / sigma)
+        n_low = max(1, int(k * len(z)))  # 5 tokens -> 2 lowest, 3 tokens -> 1 lowest
+        expected.append(np.mean(sorted(z)[:n_low]))
+        expected_nll.append(-np.mean([logits[b, t, targets[b, t]] - np.log(np.exp(logits[b, t]).sum())
+                                      for t in range(int(mask[b].sum()))]))
+    lp, mu, sigma = token_stats(torch.tensor(logits), torch.tensor(targets))
+    got = mink_pp(lp, mu, sigma, torch.tensor(mask), k)
+    assert got.tolist() == pytest.approx(expected, abs=1e-5)
+    assert mean_nll(lp, torch.tensor(mask)).tolist() == pytest.approx(expected_nll, abs=1e-5)
+
+
+def test_mink_pp_sign_and_padding_only_is_nan():
+    logits = torch.tensor([[[10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]] * 2)
+    lp, mu, sigma = token_stats(logits, torch.tensor([[0, 1], [1, 1]]))
+    got = mink_pp(lp, mu, sigma, torch.tensor([[1, 0], [1, 0]]), 0.2)
+    # the likely token sits just above the mean log-prob; the unlikely one ~ (-10 - (-0.001)) / 0.095 standard deviations
+    assert 0 < float(got[0]) < 0.05 and float(got[1]) < -100
+    assert math.isnan(float(mink_pp(lp, mu, sigma, torch.tensor([[0, 0], [0, 0]]), 0.2)[0]))
+
+
+def test_wilson_known_values():
+    assert I.wilson(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
+    assert I.wilson(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert all(math.isnan(x) for x in I.wilson(0, 0))
+
+
+def test_bootstrap_intervals():
+    assert I.bootstrap_mean([0.3] * 20) == pytest.approx((0.3, 0.3))
+    low, high = I.bootstrap_mean([0.0, 1.0] * 50)
+    assert low < 0.5 < high and 0.1 < high - low < 0.3  # sd of the mean 0.05: width about 0.2
+    assert I.bootstrap_auc([3, 4, 5], [0, 1, 2]) == (1.0, 1.0)
+    rng = np.random.default_rng(1)
+    pos, neg = rng.normal(0.5, 1, 60), rng.normal(0, 1, 60)
+    low, high = I.bootstrap_auc(pos, neg)
+    assert low < auc(pos, neg) < high
+    assert I.bootstrap_auc_diff(pos, neg, pos, neg) == (0.0, 0.0)  # the same model twice: no difference at all
+
+
+def test_below_chance_flag():
+    wrong = I.proportion([False] * 30 + [True] * 5)  # 5/30, Wilson upper ~0.33 < 0.5: prefers the wrong answer
+    assert wrong["below_chance"] and wrong["ci_high"] < 0.5
+    assert not I.proportion([False] * 16 + [True] * 14)["below_chance"]  # 14/30 is chance-level
+    assert I.proportion([True, False], chance=None)["below_chance"] is None
+    assert I.mean([0.2, 0.25, 0.3, 0.22] * 10, chance=0.5)["below_chance"]
+    assert not I.mean([0.2, 0.9] * 10, chance=0.5)["below_chance"]
+
+
+def test_recovery_definition():
+    assert recovery(0.6, unlearned=0.2, subject=1.0) == pytest.approx(0.5)
+    assert recovery(1.2, unlearned=0.2, subject=1.0) == pytest.approx(1.25)   # relearning may overshoot
+    assert recovery(0.1, unlearned=0.2, subject=1.0) == pytest.approx(-0.125)
+    assert recovery(0.4, unlearned=0.60, subject=0.1) == pytest.approx(0.4)    # works for "lower is more" too
+    assert math.isnan(recovery(0.9, unlearned=0.5, subject=0.51))  # nothing measurable was removed
+    assert math.isnan(recovery(float("nan"), 0.1, 0.9))
+
+
+@pytest.mark.parametrize("completion, answer, ok", [
+    (" Hogwarts, the school", " Hogwarts", True),
+    ("Hogwarts", " Hogwarts", True),
+    (" Hogwartsian", " Hogwarts", False),
+    (" the Hogwarts", " Hogwarts", False),
+    (" Diagon Alley.", " Diagon Alley", True),
+])
+def test_exact_match_is_a_prefix_whole_word(completion, answer, ok):
+    assert starts_with_answer(completion, answer) is ok

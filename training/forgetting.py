@@ -1,0 +1,119 @@
+"""All forgetting metrics of one model in one call, and the relearning attack with its recovery: the two
+entry points the evaluate stage needs (definitions in docs/evaluation.md).
+
+    scores = measure_forgetting(model, tok, items, settings)            # any model: base, subject, unlearned...
+    result, recovered = relearn_attack(unlearned, subject, tok, items, forget_blocks, forget_doc_ids,
+                                       settings, RelearnSettings())       # unlearned models
+    gap = auc_gap(scores_unlearned, scores_reference)                     # training/membership.py
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from corpus_tools.errors import ObliviateError
+from training.cloze import score_cloze
+from training.evalsets import items_of, subset
+from training.membership import auc, score_membership
+from training.relearn import RelearnResult, RelearnSettings, recovery, relearn, relearn_documents, without_docs
+from training.scoring import Scores
+from training.verbatim import score_verbatim
+
+# Forget-side metrics followed along the relearning curve (membership AUC also reads the holdout items).
+RELEARN_METRICS = ("verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
+                   "membership_auc_mink_pp", "membership_auc_loss")
+
+
+class ForgettingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(32, ge=1, description="Prompts per generation / forward pass (verbatim, cloze); as the evaluate stage.")
+    membership_batch_size: int = Field(4, ge=1, description="Excerpts per forward pass (Min-K%++ holds [batch, tokens, vocab] floats).")
+    membership_k: float = Field(0.2, gt=0, le=1, description="Share of lowest-scoring tokens averaged by Min-K%++ (the paper's default 20%).")
+    knowledge_new_tokens: int = Field(8, ge=1, description="Greedy tokens in which a cloze answer must come first (exact match).")
+    recovery_min_gap: float = Field(0.02, ge=0, description="Below this |subject - unlearned| difference, recovery is undefined (nan).")
+    relearn_items: Optional[int] = Field(32, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point is a measurement of these.")
+
+
+def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSettings) -> Scores:
+    """Verbatim ROUGE-L, cloze two-choice / exact match and membership scores of one model on `eval_items` rows."""
+    out = Scores()
+    if verbatim := items_of(items, "verbatim"):
+        out.update(score_verbatim(model, tok, verbatim, settings.batch_size))
+    if cloze := items_of(items, "cloze"):
+        out.update(score_cloze(model, tok, cloze, settings.batch_size, settings.knowledge_new_tokens))
+    if membership := items_of(items, "membership"):
+        out.update(score_membership(model, tok, membership, settings.membership_batch_size, settings.membership_k))
+    return out
+
+
+def followed(per_item: Sequence[dict], item_ids: set[str] | None = None) -> dict[str, float]:
+    """The RELEARN_METRICS recomputed from per-item score rows (optionally only those of `item_ids`).
+
+    Lets the relearning attack reuse the subject's and the unlearned model's rows from the main evaluation
+    instead of measuring them again on the attack's subset of items.
+    """
+    rows = [r for r in per_item if item_ids is None or r["item_id"] in item_ids]
+
+    def values(metric: str, split: str) -> list[float]:
+        return [r["value"] for r in rows if r["metric"] == metric and r["split"] == split]
+
+    out = {}
+    for name, metric in (("verbatim_rouge_l_forget", "verbatim_rouge_l"), ("knowledge_choice_acc_forget", "knowledge_choice"),
+                         ("knowledge_exact_forget", "knowledge_exact")):
+        if v := values(metric, "forget"):
+            out[name] = float(np.mean(v))
+    for name, metric, sign in (("membership_auc_mink_pp", "membership_mink_pp", 1.0), ("membership_auc_loss", "membership_loss", -1.0)):
+        pos, neg = values(metric, "forget"), values(metric, "holdout")
+        if pos and neg:
+            out[name] = auc(sign * np.array(pos), sign * np.array(neg))
+    return out
+
+
+def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: Sequence[dict],
+                   forget_doc_ids: Sequence[str], settings: ForgettingSettings, attack: RelearnSettings, *,
+                   subject_scores: Scores | None = None, unlearned_scores: Scores | None = None
+                   ) -> tuple[RelearnResult, Scores]:
+    """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
+
+    Items from the documents the attacker trains on are left out of every measurement, so what comes back is
+    knowledge of text the attack never showed (the relearning literature's protocol); of the rest, at most
+    `settings.relearn_items` per kind and split are measured, and only the sides the followed metrics read
+    (forget for verbatim and cloze, both for membership). block_rows: the target's `blocks` rows;
+    forget_doc_ids: the forget side of the split. subject_scores / unlearned_scores: the two models'
+    measure_forgetting results on `items`, if already computed (saves two measurements; `subject` may then be None).
+    """
+    if subject is None and subject_scores is None:
+        raise ObliviateError("relearn_attack: give the subject model or its scores (recovery is measured against it)")
+    docs = relearn_documents(forget_doc_ids, attack.forget_share, attack.seed)
+    kept = [it for it in without_docs(items, docs) if it["kind"] == "membership" or it["split"] == "forget"]
+    kept = subset(kept, settings.relearn_items) if settings.relearn_items else kept
+    ids = {it["item_id"] for it in kept}
+
+    def measure(model) -> dict[str, float]:
+        return followed(measure_forgetting(model, tok, kept, settings).per_item)
+
+    start = followed(unlearned_scores.per_item, ids) if unlearned_scores is not None else None
+    result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok), before=start)
+    before, after = result.curve[0], result.curve[-1]
+    reference = followed(subject_scores.per_item, ids) if subject_scores is not None else measure(subject)
+    out = Scores()
+    for metric, value in after.items():
+        if metric in ("step", "loss"):
+            continue
+        out.summary[f"relearn_{metric}"] = _plain(value, len(kept))
+        out.summary[f"relearn_recovery_{metric}"] = _plain(
+            recovery(value, before[metric], reference[metric], settings.recovery_min_gap), len(kept))
+    result.stats |= {"subject": reference, "items_measured": len(kept)}
+    return result, out
+
+
+def _plain(value: float, n: int) -> dict:
+    return {"value": value, "n": n, "ci_low": None, "ci_high": None, "below_chance": None}
+
+
+def _pad(tok) -> int:
+    return tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id

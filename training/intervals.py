@@ -1,0 +1,101 @@
+"""Confidence intervals and the below-chance flag shared by every evaluation metric.
+
+Wilson intervals for proportions (two-choice accuracy, exact match); percentile bootstrap for means
+(ROUGE-L, probability scores) and for AUC (positives and negatives resampled separately). A result
+is flagged below chance when its whole interval lies under the chance level: a model that reliably
+prefers the wrong answer still tells the two apart, so it still holds the knowledge.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Sequence
+
+import numpy as np
+
+LEVEL = 0.95
+N_BOOT = 1000
+
+
+def _z(level: float) -> float:
+    return NormalDist().inv_cdf(0.5 + level / 2)
+
+
+def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of a proportion k / n ((nan, nan) when n = 0)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    z, p = _z(level), k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_mean(values: Sequence[float], level: float = LEVEL, n_boot: int = N_BOOT,
+                   seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of `values`."""
+    x = np.asarray(values, dtype=float)
+    if len(x) == 0:
+        return float("nan"), float("nan")
+    idx = np.random.default_rng(seed).integers(0, len(x), size=(n_boot, len(x)))
+    means = x[idx].mean(axis=1)
+    return _percentiles(means, level)
+
+
+def bootstrap_auc(pos: Sequence[float], neg: Sequence[float], level: float = LEVEL, n_boot: int = N_BOOT,
+                  seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the AUC, positives and negatives resampled separately.
+
+    Each resample's AUC is a weighted mean of the fixed pairwise win matrix (1 win, 0.5 tie), so no
+    ranking is redone per resample.
+    """
+    p, q = np.asarray(pos, dtype=float), np.asarray(neg, dtype=float)
+    if len(p) == 0 or len(q) == 0:
+        return float("nan"), float("nan")
+    wins = (p[:, None] > q[None, :]) + 0.5 * (p[:, None] == q[None, :])
+    rng = np.random.default_rng(seed)
+    cp = rng.multinomial(len(p), np.full(len(p), 1 / len(p)), size=n_boot)
+    cq = rng.multinomial(len(q), np.full(len(q), 1 / len(q)), size=n_boot)
+    aucs = np.einsum("bi,ij,bj->b", cp, wins, cq) / (len(p) * len(q))
+    return _percentiles(aucs, level)
+
+
+def _percentiles(samples: np.ndarray, level: float) -> tuple[float, float]:
+    low, high = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
+    return float(low), float(high)
+
+
+def below_chance(high: float, chance: float) -> bool:
+    """True when the interval's upper end is under the chance level (nan never flags)."""
+    return bool(high < chance) if not math.isnan(high) else False
+
+
+def proportion(flags: Sequence[bool], chance: float | None = 0.5, level: float = LEVEL) -> dict:
+    """{value, n, ci_low, ci_high, below_chance} of a share of successes (Wilson interval)."""
+    n, k = len(flags), sum(bool(f) for f in flags)
+    low, high = wilson(k, n, level)
+    return {"value": k / n if n else float("nan"), "n": n, "ci_low": low, "ci_high": high,
+            "below_chance": below_chance(high, chance) if chance is not None else None}
+
+
+def mean(values: Sequence[float], chance: float | None = None, level: float = LEVEL, seed: int = 0) -> dict:
+    """{value, n, ci_low, ci_high, below_chance} of a mean (bootstrap interval)."""
+    low, high = bootstrap_mean(values, level, seed=seed)
+    value = float(np.mean(values)) if len(values) else float("nan")
+    return {"value": value, "n": len(values), "ci_low": low, "ci_high": high,
+            "below_chance": below_chance(high, chance) if chance is not None else None}
+
+
+def bootstrap_auc_diff(pos_a, neg_a, pos_b, neg_b, level: float = LEVEL, n_boot: int = N_BOOT,
+                       seed: int = 0) -> tuple[float, float]:
+    """Interval of AUC_a - AUC_b for two models scored on the same items (paired: one resample serves both)."""
+    pa_, na_, pb_, nb_ = (np.asarray(x, dtype=float) for x in (pos_a, neg_a, pos_b, neg_b))
+    if len(pa_) == 0 or len(na_) == 0:
+        return float("nan"), float("nan")
+    wins = [(p[:, None] > q[None, :]) + 0.5 * (p[:, None] == q[None, :]) for p, q in ((pa_, na_), (pb_, nb_))]
+    rng = np.random.default_rng(seed)
+    cp = rng.multinomial(len(pa_), np.full(len(pa_), 1 / len(pa_)), size=n_boot)
+    cq = rng.multinomial(len(na_), np.full(len(na_), 1 / len(na_)), size=n_boot)
+    diff = (np.einsum("bi,ij,bj->b", cp, wins[0], cq) - np.einsum("bi,ij,bj->b", cp, wins[1], cq))
+    return _percentiles(diff / (len(pa_) * len(na_)), level)
