@@ -41,7 +41,7 @@ def _fmt(s: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from training.generation import load_model
+    from training.models import load_model, load_tokenizer
     from training.models import resolve_model
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-w", "--workspace", type=Path, default=None, help="where a GGUF model is converted and cached")
     args = ap.parse_args(argv)
     docs, anchors = demo_inputs()
-    model, tok = load_model(resolve_model(args.model, Store(args.workspace or default_workspace())))
+    folder = resolve_model(args.model, Store(args.workspace or default_workspace()))
+    model, tok = load_model(folder), load_tokenizer(folder)
     settings, fs = EvalSetSettings(), ForgettingSettings()
     items = build_eval_items(docs, anchors, tok, settings)
     for kind in ("verbatim", "cloze", "membership"):

@@ -3,7 +3,7 @@ forget documents and measure how much of what unlearning removed comes back.
 
 Knowledge that was only hidden returns after a handful of steps on a little related text (Lynch et al. 2024;
 Deeb & Roger 2024); knowledge that was removed has to be learnt again and comes back no faster than in a model
-that never had it. The training loop is the project's own (training.finetune.train): one call site below.
+that never had it. The training loop is the project's own (training.loop.train): one call site below.
 
 recovery = (m_relearned - m_unlearned) / (m_subject - m_unlearned) for a metric m: 0 nothing came back, 1 all of
 what unlearning removed came back (it may exceed 1 or go below 0). When |m_subject - m_unlearned| < min_gap,
@@ -24,7 +24,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
-from training import finetune as training_loop  # the lead repoints this import when the loop moves
+from training import loop as training_loop
+from training.distributed import accelerator
 from training.data import IGNORE, TrainData
 from training.scoring import right_padded
 
@@ -90,12 +91,12 @@ def relearn(model, block_rows: Sequence[dict], forget_doc_ids: Sequence[str], se
             result.curve.append({"step": step, "loss": loss, **measure(attacked)})
             attacked.train()
 
-    loop = training_loop.FinetuneSettings(lr=settings.lr, epochs=1, batch_size=settings.batch_size, grad_accum=1,
+    loop = training_loop.TrainSettings(lr=settings.lr, epochs=1, batch_size=settings.batch_size, grad_accum=1,
                                           warmup_ratio=0.0, schedule="constant", seed=settings.seed,
                                           max_steps=settings.steps)
     data = block_data(chosen, pad_id, settings.steps * settings.batch_size)
     with tempfile.TemporaryDirectory(prefix="relearn-") as tmp:  # one epoch: the loop writes no checkpoint
-        stats = training_loop.train(attacked, data, loop, acc=training_loop.accelerator(),
+        stats = training_loop.train(attacked, data, loop, acc=accelerator(),
                                     checkpoints=Path(tmp), label="relearn", on_step=on_step)
     result.stats |= {k: stats[k] for k in ("steps", "first_loss", "last_loss", "train_seconds")}
     attacked.eval()

@@ -45,10 +45,10 @@ def fit(model, tok, texts, steps, lr):
 
 @pytest.fixture(scope="module")
 def models(tiny_model_dir):
-    from training.generation import load_model
+    from training.models import load_model, load_tokenizer
 
     torch.manual_seed(0)
-    base, tok = load_model(tiny_model_dir)
+    base, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     tok.padding_side = "right"
     subject = fit(copy.deepcopy(base), tok, SEEN, steps=80, lr=1e-2)
     unlearned = fit(copy.deepcopy(subject), tok, [OTHER], steps=8, lr=1e-2)
