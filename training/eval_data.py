@@ -7,12 +7,12 @@ retention); malformed lines are errors naming the file and line.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Artifact, Store
+from training.jsonl import numbered_rows
 
 FAMILIARITY_FILE = "familiarity_prompts.jsonl"
 PROBABILITY_FILE = "probability_prompts.jsonl"
@@ -40,19 +40,7 @@ class EvalData:
 
 
 def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ObliviateError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
-        missing = [k for k in required if k not in row]
-        if missing:
-            raise ObliviateError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
-        rows.append(row)
-    return rows
+    return [row for _, row in numbered_rows(path, required)]
 
 
 def heldout(doc_id: str, share: float) -> bool:

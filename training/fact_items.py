@@ -18,6 +18,7 @@ from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
 from training import metrics as M
+from training.jsonl import numbered_rows
 
 DEV_SHARE = 0.3
 REQUIRED = ("prompt", "answers", "topic")
@@ -26,16 +27,7 @@ REQUIRED = ("prompt", "answers", "topic")
 def read_items(path: Path) -> list[dict]:
     """The items of one file, checked: every answer must be absent from its prompt (else echoing it would count)."""
     items = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ObliviateError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
-        missing = [k for k in REQUIRED if k not in item]
-        if missing:
-            raise ObliviateError(f"{path}:{number}: missing field(s) {', '.join(missing)}")
+    for number, item in numbered_rows(path, REQUIRED):
         if not item["answers"] or not all(isinstance(a, str) and a.strip() for a in item["answers"]):
             raise ObliviateError(f"{path}:{number}: 'answers' must be a non-empty list of non-empty strings")
         echoed = [a for a in item["answers"] if M.answer_found(item["prompt"], a)]

@@ -26,12 +26,12 @@ docs/lexicon.md):
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
+from training.jsonl import numbered_rows
 
 LEXICON_FILE = "lexicon.jsonl"
 TYPES = frozenset({"person", "family", "place", "organisation", "object", "title", "creature", "event", "other"})
@@ -119,13 +119,7 @@ class Lexicon:
     def load(cls, path: Path, ambiguous_zipf: float = AMBIGUOUS_ZIPF) -> "Lexicon":
         path = Path(path)
         entries = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ObliviateError(f"{path}:{number}: invalid JSON: {exc.msg}") from None
+        for number, entry in numbered_rows(path):
             if not isinstance(entry.get("term"), str) or not entry["term"].strip():
                 raise ObliviateError(f"{path}:{number}: 'term' must be a non-empty string")
             if entry.get("type") == "organization":  # the US spelling of the same type
