@@ -169,8 +169,11 @@ def score(dictionary: list[dict], candidates: list[dict], gold: list[GoldTerm], 
     for g in must:
         if g.type != "person" or g.gender not in ("male", "female"):
             continue
-        first = g.term.split()[0]
-        if " " not in g.term and (texts is None or not _given_name_use(first, texts)):
+        from anchors.terms import is_title
+
+        parts = [w for w in g.term.split() if not is_title(w)]  # "Lord Voldemort": the name is Voldemort
+        first = parts[0] if parts else g.term
+        if len(parts) < 2 and (texts is None or not _given_name_use(first, texts)):
             continue  # "Darcy" after "Mr.": a surname, which carries no gender
         if texts is not None and pronoun_evidence(first, texts) < 2:
             continue

@@ -42,9 +42,10 @@ def sources(corpus: str) -> list[str]:
 def evaluate(store, corpus: str, settings: dict | None = None, overrides: Path | None = None,
              n_process: int = 1) -> dict:
     """Ingest, extract (reused when stored), build the dictionary with `settings` and score it."""
-    from anchors.build import AnchorSettings, build_anchors
+    from anchors.build import AnchorSettings, make_dictionary
     from anchors.extract import ExtractSettings, extract
     from anchors.gold import load_gold, score
+    from anchors.overrides import load_overrides
     from corpus_tools.ingest import IngestSettings, ingest
     from corpus_tools.translate import Matcher, translate_text
 
@@ -52,16 +53,18 @@ def evaluate(store, corpus: str, settings: dict | None = None, overrides: Path |
     started = time.perf_counter()
     mentions, _ = extract(store, corpus, ExtractSettings(n_process=n_process), documents=docs)
     mid = time.perf_counter()
-    art, _ = build_anchors(store, corpus, AnchorSettings(**(settings or {})), documents=docs, mentions=mentions,
-                           overrides_path=overrides)
+    # The dictionary is built in memory, not stored: code under development keeps its artifact version.
+    by_id = {r["doc_id"]: r["text"] for r in store.read("documents", docs, ["doc_id", "text"]).to_pylist()}
+    rows = store.read("mentions", mentions, ["doc_id", "end_char", "text", "label"]).to_pylist()
+    cands, _ = make_dictionary(rows, by_id, AnchorSettings(**(settings or {})), load_overrides(overrides))
     done = time.perf_counter()
-    dictionary = store.read("anchors", art).to_pylist()
-    candidates = store.read("anchor_candidates", art).to_pylist()
-    texts = [r["text"] for r in store.read("documents", docs, ["text"]).to_pylist()]
+    candidates = [c.row(corpus, "") for c in cands.values()]
+    dictionary = [r for r in candidates if r["decision"] == "accepted"]
+    texts = list(by_id.values())
     matcher = Matcher([(r["term"], r["replacement"], r["label"]) for r in dictionary if r["replacement"] != r["term"]])
     translated = [translate_text(t, matcher)[0] for t in texts]
     found = score(dictionary, candidates, load_gold(GOLD[corpus]), texts, translated)
-    return {"corpus": corpus, "anchors_version": art.version, "extract_s": round(mid - started, 1),
+    return {"corpus": corpus, "settings": settings or {}, "overrides": str(overrides) if overrides else None, "extract_s": round(mid - started, 1),
             "anchors_s": round(done - mid, 1)} | found
 
 
