@@ -25,6 +25,8 @@ from anchors.terms import WORD, strip_possessive, words
 LABEL_OF_TYPE = {"person": "PERSON", "family": "PERSON", "place": "GPE", "organisation": "ORG", "object": "PRODUCT",
                  "creature": "PRODUCT", "event": "EVENT", "title": "TITLE"}
 KIND_RANK = {"PERSON": 0, "GPE": 1, "ORG": 1}
+NER_TYPE = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
+            "PRODUCT": "object", "WORK_OF_ART": "object", "EVENT": "event"}
 FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "not a proper name")
 
 
@@ -114,7 +116,11 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
     for t in keys:
-        cands[t].label = LABEL_OF_TYPE[types.get(t) or _type(t, cands[t], contexts, counts, titles)]
+        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles)
+        ner = cands[t].label
+        cands[t].label = LABEL_OF_TYPE[typ]
+        if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
+            cands[t].reason += f"; typed {typ} from context (NER said {ner})"
     people = {t for t in keys if cands[t].label == "PERSON"}
     surnamed = {t for t in people if " " not in t and contexts.get(t) and contexts[t].surname_titled >= max(1, 0.3 * contexts[t].seen)}
     roles = _roles(people, cands, surnamed)
@@ -126,7 +132,8 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     plan: dict[str, tuple[str, str]] = {}
     # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
     # people's roles first ("Harry" of "Great Hall Harry" stays a given name).
-    for t in sorted(keys, key=lambda k: (" " in k, KIND_RANK.get(cands[k].label, 2), k)):
+    order = lambda k: (" " in k, base_form(k, keys) is not None, KIND_RANK.get(cands[k].label, 2), k)  # noqa: E731
+    for t in sorted(keys, key=order):
         typ = {"PERSON": "person", "GPE": "place", "ORG": "organisation"}.get(cands[t].label, "object")
         for w in _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
             w = base_form(w, keys) or w
@@ -239,7 +246,8 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
         if len(ws) > 1:
             kin = 1 if len(firsts.get(ws[-1], ())) >= 2 and len(ws) == len(_name_words(t)) else 0
         else:
-            kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and t in (words(k)[0], words(k)[-1]))
+            kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
+                      and t in (words(k)[0], words(k)[-1]))
         out[t] = _type(t, cands[t], contexts, counts, titles, kin)
     return out
 

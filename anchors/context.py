@@ -210,7 +210,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         votes["person"] += 1.5
     # Co-occurring family names: "Draco Malfoy" beside "Lucius Malfoy" and "Narcissa Malfoy", or a
     # single word that starts or ends a name typed person.
-    votes["person"] += 1.5 * min(kin, 2)
+    votes["person"] += (1.0 if len(parts) == 1 else 1.5) * min(kin, 2)
     return votes
 
 
@@ -231,3 +231,13 @@ def pronoun_gender(votes: Counter, min_votes: int = 2, share: float = 0.75) -> s
     if female >= share * (male + female):
         return "female"
     return "unknown"
+
+
+def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset()) -> dict:
+    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes, pronouns."""
+    ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
+    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles)
+    return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
+            "'in/at X'": ctx.place_prep, "titled": ctx.titled, "person verbs": ctx.speech,
+            "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
+            "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

@@ -17,7 +17,7 @@ from corpus_tools.errors import ObliviateError
 from pipelines.app import STATE, app, err_console
 from pipelines import cli_core  # noqa: F401  (registers verbs)
 
-for _module in ("cli_anchors", "cli_corpus", "cli_training", "cli_labels", "cli_evaluate", "cli_run", "cli_bench"):
+for _module in ("cli_anchors", "cli_corpus", "cli_training", "cli_labels", "cli_evaluate", "cli_run", "cli_bench", "cli_review"):
     try:
         __import__(f"pipelines.{_module}")
     except ModuleNotFoundError as exc:  # an area not built yet

@@ -51,3 +51,6 @@ def anchors_cmd(
     verb = "built" if created else "up to date:"
     info(f"{verb} {s.get('anchors', 0)} anchors in {s.get('clusters', 0)} clusters from {s.get('candidates', 0)} candidates "
          f"(anchors {art.version}); review: obliviate sql \"select * from anchor_candidates where decision = 'rejected'\"")
+    from anchors.review import summary_text  # the review summary (issue 17): what a user should look at
+
+    info(summary_text(ws.read("anchor_candidates", art).to_pylist()))
