@@ -49,6 +49,8 @@ def match_overrides(overrides: dict[str, str], terms) -> dict[str, str]:
             key, value = hit
             if value != KEEP and t.lower() != key.lower():  # an inflected form: inflect the replacement too
                 value = value + t[len(key):] if t.lower().startswith(key.lower()) else value
+            if value != KEEP and t[:1].isupper() and value[:1].islower():
+                value = value[:1].upper() + value[1:]  # "skyglass = moonstone" gives "Skyglass" -> "Moonstone"
             out[t] = value
     return out
 
