@@ -40,10 +40,12 @@ class AnchorSettings(BaseModel):
     label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
     general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
     specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
-    decision: str = Field("decide_v2", description="Registered heuristic: accept or reject a candidate, with a reason "
-                          "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py).")
-    names: str = Field("names_v2", description="Registered heuristic: who is a person, given name or surname "
-                       "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames).")
+    decision: str = Field("decide_v3", description="Registered heuristic: accept or reject a candidate, with a reason "
+                          "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py; "
+                          "decide_v3: also corpus titles and invented words in any case, with names_v3).")
+    names: str = Field("names_v3", description="Registered heuristic: who is a person, given name or surname "
+                       "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
+                       "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py).")
     derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
     lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")

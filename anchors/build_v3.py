@@ -98,6 +98,11 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if c.accepted and len(sides) > 1 and t not in forced and all(side in cands and cands[side].accepted for side in sides):
             c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
     types = _types(cands, contexts, counts, titles)
+    for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
+        region = real_region(t) if typ != "person" and t not in forced else None
+        if region:
+            cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
+            del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, total_words, settings)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
@@ -280,7 +285,9 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, total_words,
             continue  # rejected for a reason a family does not undo (a real place, a date, a title)
         ctx = contexts.get(w)
         rare = general_zipf_v1(w) < s.common_word_zipf
-        alone = ctx is not None and ctx.alone >= 2
+        # A common word ("Black", "Arthur") only for a character the corpus names often ("Sirius Black" 62 times),
+        # not for a phrase typed person once ("Disarming Charms").
+        alone = ctx is not None and ctx.alone >= 2 and sum(cands[n].n_mentions for n in names) >= 5
         if not (rare or alone):
             continue
         if cand is None:

@@ -188,7 +188,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
         for group, typ in ((PLACE_WORDS, "place"), (ORG_WORDS, "organisation"), (OBJECT_WORDS, "object"),
                            (EVENT_WORDS, "event")):
-            if head in group:
+            if head in group or (head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
                 votes[typ] += 4
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
             votes["person"] += 2

@@ -115,3 +115,13 @@ def test_context_counts_and_corpus_titles():
     assert ctx["Corrow"].place_prep == 1
     assert "Magister" in corpus_titles(word_counts(texts.values()), ctx)
     assert pronoun_gender(Counter(male=3, female=1)) == "male" and pronoun_gender(Counter(male=1)) == "unknown"
+
+
+def test_v3_replacements_never_collide_and_are_deterministic():
+    cands, _ = build()
+    reps = [c.replacement for c in cands.values() if c.accepted]
+    corpus = {w.lower() for w in TEXT.replace(".", " ").replace(",", " ").split()}
+    assert len(reps) == len(set(reps))
+    assert not {w.lower() for r in reps for w in r.split()} & (corpus - {"council"})
+    again, _ = build()
+    assert {t: c.replacement for t, c in again.items()} == {t: c.replacement for t, c in cands.items()}
