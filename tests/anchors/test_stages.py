@@ -91,3 +91,20 @@ def test_cli_extract_anchors_and_sql(store, corpus, capsys):
     assert lines[0] == "decision,count_star()" and lines[1].startswith("accepted,") and lines[2].startswith("rejected,")
     assert main(["-w", ws, "anchors", "-t", "t", "--overrides", "/nonexistent.toml"]) == 2
     assert "overrides file /nonexistent.toml does not exist" in capsys.readouterr().err
+
+
+def test_cli_review_summary_explain_and_diff(store, corpus, capsys):
+    ws = str(store.root)
+    assert main(["-w", ws, "extract", "-t", "t"]) == 0
+    assert main(["-w", ws, "anchors", "-t", "t"]) == 0
+    err = capsys.readouterr().err
+    assert "top 8 anchors by mentions:" in err and "Mirabel" in err and "rejections by rule:" in err
+    assert main(["-w", ws, "anchors", "-t", "t", "--seed", "1"]) == 0
+    capsys.readouterr()
+    assert main(["-w", ws, "explain", "mirabel", "-t", "t"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("Mirabel: accepted as PERSON") and "type votes" in err
+    versions = [v for (v,) in store.query("select distinct anchors_version from anchors order by 1")]
+    assert main(["-w", ws, "diff", "anchors", versions[0], versions[1], "-t", "t"]) == 0
+    assert "replacement" in capsys.readouterr().err
+    assert main(["-w", ws, "diff", "blocks", versions[0], versions[1], "-t", "t"]) == 2
