@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, name_roles, subkey_rejections, _name_words
+from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
+from anchors.candidates_v3 import add_invented, match_overrides, rescue_phrases, strip_titles
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, type_votes
 from anchors.evidence import mention_evidence, real_region, word_counts
 from anchors.gender import is_known_name
@@ -30,31 +31,6 @@ NER_TYPE = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", 
 FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "not a proper name")
 
 
-def _variants(term: str) -> set[str]:
-    low = term.lower()
-    return {low, low + "s", low + "es", low + "'s", low + "’s", low + "s'"}
-
-
-def match_overrides(overrides: dict[str, str], terms) -> dict[str, str]:
-    """term -> override value, matching case-insensitively and through plurals and possessives
-    ("skyglass" covers "Skyglass", "skyglasses"; "Weasley" covers "Weasleys'")."""
-    table = {}
-    for key, value in overrides.items():
-        for v in _variants(key):
-            table.setdefault(v, (key, value))
-    out = {}
-    for t in terms:
-        hit = table.get(t.lower())
-        if hit:
-            key, value = hit
-            if value != KEEP and t.lower() != key.lower():  # an inflected form: inflect the replacement too
-                value = value + t[len(key):] if t.lower().startswith(key.lower()) else value
-            if value != KEEP and t[:1].isupper() and value[:1].islower():
-                value = value[:1].upper() + value[1:]  # "skyglass = moonstone" gives "Skyglass" -> "Moonstone"
-            out[t] = value
-    return out
-
-
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
                        advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
@@ -64,13 +40,13 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     total_words = sum(counts.values())
     cands = gather(mention_rows)
     fold_sentence_case(cands)
-    _add_invented(cands, counts, settings)
+    add_invented(cands, counts, settings)
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
     singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
     title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set())
     titles = corpus_titles(counts, title_ctx)
-    _strip_titles(cands, titles)
+    strip_titles(cands, titles)
 
     names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
     contexts = read_contexts(find_occurrences(names, texts), texts, titles)
@@ -81,7 +57,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         evidence.setdefault(t, {})["title"] = t in titles
     score(cands, total_words, settings, evidence)
     advance(1)
-    _rescue_phrases(cands, contexts, texts)
+    rescue_phrases(cands, contexts, texts)
 
     # Overrides win over every rule, matched case-insensitively and through inflections.
     matched = match_overrides(overrides, set(cands) | set(overrides))
@@ -103,7 +79,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
-    _add_family_words(cands, types, contexts, counts, titles, kept, total_words, settings)
+    _add_family_words(cands, types, contexts, counts, titles, kept, settings)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
@@ -194,50 +170,6 @@ def _roles(people: set[str], cands: dict[str, Candidate], surnamed: set[str]) ->
     return {w: max(sorted(c), key=lambda k: c[k]) for w, c in votes.items()}
 
 
-def _add_invented(cands: dict[str, Candidate], counts: Counter, s) -> None:
-    """Words general English does not know (Zipf < invented_max_zipf) that recur, in any case, as candidates."""
-    folded: Counter = Counter()
-    for w, n in counts.items():
-        folded[w.lower()] += n
-    for w, n in counts.items():
-        if w in cands or len(w) < 4 or folded[w.lower()] < 2 or not w.isalpha():
-            continue
-        if general_zipf_v1(w.lower()) < s.invented_max_zipf and (w.islower() or w.lower() in cands):
-            cand = cands[w] = Candidate(w, n_mentions=n)
-            cand.labels["NOUN" if w.islower() else "PROPN"] += n
-
-
-def _strip_titles(cands: dict[str, Candidate], titles: set[str]) -> None:
-    """"Magister Oake" counts as "Oake"; a title alone stays a candidate, to be rejected as a title."""
-    for term in [t for t in cands if " " in t and words(t)[0].rstrip(".") in titles]:
-        rest = " ".join(words(term)[1:])
-        if not rest[:1].isupper():
-            continue
-        cand = cands.pop(term)
-        into = cands.setdefault(rest, Candidate(rest))
-        into.labels.update(cand.labels)
-        into.n_mentions += cand.n_mentions
-        into.docs |= cand.docs
-        into.spots += cand.spots[: max(0, 40 - len(into.spots))]
-
-
-def _rescue_phrases(cands: dict[str, Candidate], contexts, texts: dict[str, str]) -> None:
-    """A capitalised name of common words the corpus uses again and again, mid-sentence, and hardly ever
-    in lower case, is the target's own ("the Great Hall", "the Dark Mark", "the Knight Bus")."""
-    for t, c in cands.items():
-        if c.accepted or " " not in t or not c.reason.startswith(("not specific", "rejected label LAW")):
-            continue
-        parts = words(t)
-        if not all(p[:1].isupper() or p in CONNECTORS for p in parts) or len(parts) > 6:
-            continue
-        ctx = contexts.get(t)
-        if not ctx or ctx.mid_sentence < 2 or c.n_mentions < 3:
-            continue
-        lower = sum(text.count(" " + t.lower() + " ") for text in texts.values())
-        if lower <= 0.2 * ctx.seen:
-            c.accepted, c.reason = True, f"a name of common words used {ctx.mid_sentence} times mid-sentence, {lower} in lower case"
-
-
 def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str]) -> dict[str, str]:
     """Types of the accepted candidates: multi-word names first (their family names co-occur), then single
     words, which learn from the person names they start or end."""
@@ -269,7 +201,7 @@ def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str
     return typ
 
 
-def _add_family_words(cands, types, contexts, counts, titles, kept, total_words, s) -> None:
+def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
     """Each word of an anchored person's full name is anchored alone when general English hardly knows it
     ("Potter", "Granger") or when the corpus uses it alone as a name, mid-sentence ("Arthur", "Black")."""
     full = [t for t, typ in types.items() if typ == "person" and len(_name_words(t)) > 1]

@@ -117,7 +117,3 @@ def draw_all(words: dict[str, tuple[str, str]], replacer: StableReplacer, fixed:
         kind, gender = words[w]
         out[w] = replacer.draw(w, kind, gender)
     return out
-
-
-def plural_of(word: str) -> str:
-    return pluralize(word)
