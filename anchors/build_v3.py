@@ -116,25 +116,32 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
     # people's roles first ("Harry" of "Great Hall Harry" stays a given name).
     order = lambda k: (" " in k, base_form(k, keys) is not None, KIND_RANK.get(cands[k].label, 2), k)  # noqa: E731
+    firsts_of: dict[str, set] = {}  # surname -> the first names it follows
+    fulls_of: dict[str, list] = {}  # first name -> its full names
+    for k in people:
+        if " " in k:
+            firsts_of.setdefault(words(k)[-1], set()).add(words(k)[0])
+            fulls_of.setdefault(words(k)[0], []).append(k)
     for t in sorted(keys, key=order):
         typ = {"PERSON": "person", "GPE": "place", "ORG": "organisation"}.get(cands[t].label, "object")
         for w in _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
             w = base_form(w, keys) or w
+            if w in plan:
+                continue
             role = roles.get(w) if typ == "person" else None
             kind = kind_of(typ, role)
             gender = "unknown"
             if kind == GIVEN:
                 votes, weak = Counter(), Counter()
-                full = [k for k in people if k.startswith(w + " ")]
+                full = fulls_of.get(w, [])
                 # "Dumbledore ... he" speaks for Albus when every full name ending in Dumbledore is Albus's.
-                own = [words(k)[-1] for k in full if {words(j)[0] for j in people if j.endswith(" " + words(k)[-1])} == {w}]
+                own = [words(k)[-1] for k in full if firsts_of.get(words(k)[-1]) == {w}]
                 for term in (w, *full, *own):
                     if contexts.get(term):
                         votes.update(contexts[term].pronouns)
                         weak.update(contexts[term].any_pronouns)
                 gender = given_gender(w, votes, weak)
-            if w not in plan:
-                plan[w] = (kind, gender)
+            plan[w] = (kind, gender)
     taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
     replacer = StableReplacer(settings.seed, taken, settings.name_max_zipf)
     for value in matched.values():
