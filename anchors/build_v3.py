@@ -227,8 +227,8 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
         # A common word ("Black", "Arthur") only for a character the corpus names often ("Sirius Black" 62 times),
         # not for a phrase typed person once ("Disarming Charms").
         alone = ctx is not None and ctx.alone >= 2 and sum(cands[n].n_mentions for n in names) >= 5
-        if not (rare or alone):
-            continue
+        if not (rare or alone) or (ctx is not None and ctx.seen and ctx.the >= 0.3 * ctx.seen):
+            continue  # people are not "the X": "the Yard" of "Scotland Yard" is a place's short form
         if cand is None:
             cand = cands[w] = Candidate(w, n_mentions=counts[w])
             cand.labels["PROPN"] += counts[w]

@@ -125,3 +125,12 @@ def test_v3_replacements_never_collide_and_are_deterministic():
     assert not {w.lower() for r in reps for w in r.split()} & (corpus - {"council"})
     again, _ = build()
     assert {t: c.replacement for t, c in again.items()} == {t: c.replacement for t, c in cands.items()}
+
+
+def test_a_word_said_the_x_is_no_family_name():
+    text = ("Inspector Hale Mercer came from Carrow Yard. Hale Mercer said the Yard was busy. He went back to Carrow Yard. "
+            "The Yard sent for him. Hale Mercer laughed. Mercer knew the Yard. ") * 3
+    cands, _ = make_dictionary(mention_rows(text, {"Hale Mercer": "PERSON", "Carrow Yard": "PERSON", "Mercer": "PERSON"}),
+                               {"d": text}, V3)
+    assert cands["Mercer"].accepted and cands["Hale"].accepted
+    assert "Yard" not in cands or not cands["Yard"].accepted
