@@ -113,6 +113,32 @@ def decide_v2(term: str, label: str, zipf: float, specificity: float, s, evidenc
     return accepted, reason
 
 
+def decide_v3(term: str, label: str, zipf: float, specificity: float, s, evidence: dict | None = None) -> tuple[bool, str]:
+    """decide_v2, and: a title the corpus uses stays ("Magister"); a word general English does not know that
+    recurs is a candidate in any case ("kelpiron", "Skyglass" beside "skyglass"), compounds of English words
+    included; an ordinary lower-case noun is never one ("ferryman", "satchel"). `evidence` adds `title`."""
+    ev = evidence or {}
+    if ev.get("title"):
+        return False, "a title (written before names and after 'the'): stays as it is"
+    if not term[:1].isupper():
+        if " " in term or any(ch.isdigit() for ch in term) or len(term) < 4:
+            return False, "not a proper name (lower-case phrase)"
+        if zipf >= s.invented_max_zipf:
+            return False, f"lower-case word known to general English (Zipf {zipf:.2f} >= {s.invented_max_zipf})"
+        if specificity < s.invented_min_specificity:
+            return False, f"invented-looking word too rare in the target (specificity {specificity:.2f} < {s.invented_min_specificity})"
+        stem = english_stem(term.lower(), s.derived_min_zipf)
+        if stem and " " not in stem:
+            return False, f"English word derived from {stem!r}"
+        return True, f"invented word (Zipf {zipf:.2f}), recurring"
+    accepted, reason = decide_v2(term, label, zipf, specificity, s, evidence)
+    if not accepted and reason.startswith("also written in lower case") and general_zipf_v1(term.lower()) < s.invented_max_zipf:
+        return True, "invented word written in both cases"
+    if not accepted and reason.startswith("rejected label") and " " not in term and zipf < s.invented_max_zipf:
+        return True, f"invented word (Zipf {zipf:.2f}) whatever its NER label"
+    return accepted, reason
+
+
 HEURISTICS: dict[str, Callable] = {
     "general_zipf_v1": general_zipf_v1,
     "specificity_v1": specificity_v1,
@@ -121,6 +147,9 @@ HEURISTICS: dict[str, Callable] = {
     "decide_v2": decide_v2,
     "names_v1": NameRules(),
     "names_v2": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    "decide_v3": decide_v3,
+    # names_v3 is the naming of anchors/build_v3.py (types from context, families, stable per-word draws).
+    "names_v3": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -192,7 +192,9 @@ def run_check(store) -> dict:
     anchors = dict(store.query("select term, replacement from anchors where anchors_version = ?", [art.version]))
     candidates = dict(store.query("select term, zipf from anchor_candidates where anchors_version = ? and "
                                   "decision = 'accepted'", [art.version]))
+    reasons = dict(store.query("select term, reason from anchor_candidates where anchors_version = ? and "
+                               "decision = 'accepted'", [art.version]))
     every = {r[0] for r in store.query("select term from anchor_candidates where anchors_version = ?", [art.version])}
     size = sum(len(r[0].encode()) for r in store.query("select text from documents where target = 'austen'"))
     return {"extract_s": mid - started, "anchors_s": done - mid, "seconds": done - started, "megabytes": size / 1e6,
-            "anchors": anchors, "accepted_zipf": candidates} | check(anchors, every)
+            "anchors": anchors, "accepted_zipf": candidates, "accepted_reason": reasons} | check(anchors, every)

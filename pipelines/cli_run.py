@@ -120,6 +120,10 @@ def _stage_verb(name: str):
             held = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in arts[name].stats.items()
                              if isinstance(v, (int, float)) and not isinstance(v, bool))
             info(f"{name} {arts[name].version}: {held}")
+            if name == "anchors":  # what a user should look at before training on this dictionary
+                from anchors.review import summary_text
+
+                info(summary_text(session(ctx).store(workspace).read("anchor_candidates", arts[name]).to_pylist()))
             if name == "evaluate":
                 print_results(session(ctx).store(workspace), arts[name])
 

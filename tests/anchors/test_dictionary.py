@@ -32,8 +32,12 @@ SPANS = {"Harry Potter": "PERSON", "Harry": "PERSON", "Hogwarts": "ORG", "Ron We
          "Mr. Weasley": "PERSON", "The school": "ORG"}
 
 
+# The released v2 rules, pinned: the v3 default has its own tests (test_v3.py).
+V2 = AnchorSettings(decision="decide_v2", names="names_v2")
+
+
 def build(settings=None, overrides=None, text=TEXT * 3):
-    cands, mapping = make_dictionary(mention_rows(text, SPANS), {"d": text}, settings or AnchorSettings(),
+    cands, mapping = make_dictionary(mention_rows(text, SPANS), {"d": text}, settings or V2,
                                      overrides)
     return cands, mapping
 
@@ -45,7 +49,7 @@ def test_real_and_common_words_rejected_with_reasons():
     assert cands["English"].reason.startswith("too common in general English")
     assert cands["school"].reason == "stopword" or not cands["school"].accepted
     assert cands["Pomfrey"].accepted
-    assert build(AnchorSettings(min_mentions=4))[0]["Pomfrey"].reason == "too rare (3 mention(s) < 4)"
+    assert build(V2.model_copy(update={"min_mentions": 4}))[0]["Pomfrey"].reason == "too rare (3 mention(s) < 4)"
     for c in cands.values():
         assert c.reason
         if c.accepted:

@@ -54,7 +54,7 @@ def test_mention_evidence_counts_titles_and_interjections():
 
 
 def test_v2_rejects_what_a_real_novel_showed_with_reasons():
-    cands = build(AnchorSettings())
+    cands = build(AnchorSettings(decision="decide_v2", names="names_v2"))
     assert cands["Psha"].reason.startswith("opens a sentence before punctuation")
     assert cands["Humph"].reason.startswith("opens a sentence before punctuation")
     assert cands["Parsonage"].reason.startswith("also written in lower case")
@@ -65,7 +65,7 @@ def test_v2_rejects_what_a_real_novel_showed_with_reasons():
 
 
 def test_v2_names_titles_make_surnames_and_place_heads_make_places():
-    cands = build(AnchorSettings())
+    cands = build(AnchorSettings(decision="decide_v2", names="names_v2"))
     darcy, hall = cands["Darcy"], cands["Kellynch Hall"]
     assert darcy.label == "PERSON" and darcy.replacement
     assert hall.label == "FAC" and hall.replacement.endswith(" Hall") and hall.replacement != "Kellynch Hall"

@@ -66,9 +66,15 @@ def test_gender_aliases_and_rules_on_the_real_corpus(hp):
     sub = {t: r["replacement"] for t, r in cands.items() if r["replacement"]}
     assert guess_name(rep["Harry"]) == "male" and guess_name(rep["Ginny"]) == "female"
     assert sub["Harry Potter"] == f"{rep['Harry']} {rep['Potter']}" if "Potter" in rep else sub["Harry Potter"].startswith(rep["Harry"])
-    assert rep["Hermione"] == "Sophie" and anchors["Hermione"]["source"] == "override"
+    # v3 reads Hermione's gender from the corpus (the v2 demo needed an override for it); overrides still win.
+    assert guess_name(rep["Hermione"]) == "female"
+    assert rep["Quidditch"] == "Skyball" and anchors["Quidditch"]["source"] == "override"
+    assert sub["Muggles"] == "Outsiders" or rep.get("Muggles") == "Outsiders"  # the override's plural follows
     assert all(r["replacement"].split()[0].lower() not in {"the", "a", "an", "of"} for r in anchors.values())
-    assert not any(r["zipf"] >= 5.0 for r in cands.values() if r["decision"] == "accepted" and r["reason"] != "manual override")
+    # Only a character's own common name ("George", "James", "Black" used alone) passes the Zipf limit (v3 families).
+    common = {t for t, r in cands.items() if r["decision"] == "accepted" and r["zipf"] >= 5.0 and r["reason"] != "manual override"}
+    assert all(cands[t]["reason"].startswith("family: a word of") for t in common), common
+    assert {"George", "James", "Black"} <= set(anchors)
     assert cands["London"]["decision"] == "rejected" and cands["London"]["reason"]
     reps = list(rep.values())
     assert len(reps) == len(set(reps)) and not set(reps) & set(cands)

@@ -22,4 +22,6 @@ def test_austen_novels_anchor_their_people_and_places_not_common_words(store):
     assert found["seconds"] < 360
     assert found["recall"] >= 0.9, found["missing"]
     assert not found["wrongly_anchored"] and not found["not_candidates"], found
-    assert max(found["accepted_zipf"].values()) < 5.0
+    # Past the Zipf limit only a character's own common name used alone ("John" of John Knightley: v3 families).
+    common = {t for t, z in found["accepted_zipf"].items() if z >= 5.0}
+    assert all(found["accepted_reason"][t].startswith("family: a word of") for t in common), common

@@ -56,7 +56,8 @@ def test_anchors_stage_tables_versions_and_overrides(store, corpus, tmp_path):
     mentions, _ = extract(store, "t", ExtractSettings(), documents=corpus)
     art, created = build_anchors(store, "t", AnchorSettings(), documents=corpus, mentions=mentions)
     assert created
-    rows = {r["term"]: r for r in store.read("anchors", art).to_pylist()}
+    # Sub-key rejects ("Oswin Drabble" once "Oswin" and "Drabble" are keys) keep the replacement they translate to.
+    rows = {r["term"]: r for r in store.read("anchor_candidates", art).to_pylist() if r["replacement"]}
     assert {"Mirabel", "Quenshaw", "Oswin", "Oswin Drabble", "Thornwick Academy"} <= set(rows)
     assert rows["Oswin Drabble"]["replacement"].split()[0] == rows["Oswin"]["replacement"]
     assert rows["Bartholomew Quenshaw"]["replacement"].split()[1] == rows["Quenshaw"]["replacement"]
@@ -95,3 +96,25 @@ def test_cli_extract_anchors_and_sql(store, tmp_path, capsys):
     assert lines[0] == "decision,count_star()" and lines[1].startswith("accepted,") and lines[2].startswith("rejected,")
     assert main(["-w", ws, "anchors", str(target), "--set", "anchors.overrides=/nonexistent.toml"]) == 2
     assert "overrides file /nonexistent.toml does not exist" in capsys.readouterr().err
+
+
+def test_cli_review_summary_explain_and_diff(store, tmp_path, capsys):
+    (tmp_path / "c").mkdir()
+    for name, text in (("a.md", STORY), ("b.md", STORY.replace("Vale", "Glen"))):
+        (tmp_path / "c" / name).write_text(text)
+    target = tmp_path / "t.toml"
+    target.write_text('name = "t"\n[ingest]\nsources = ["c"]\n')
+    ws = str(store.root)
+    assert main(["-w", ws, "run", str(target), "--until", "extract"]) == 0
+    assert main(["-w", ws, "anchors", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert "top 8 anchors by mentions:" in err and "Mirabel" in err and "rejections by rule:" in err
+    assert main(["-w", ws, "anchors", str(target), "--set", "anchors.seed=1"]) == 0
+    capsys.readouterr()
+    assert main(["-w", ws, "explain", "mirabel", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("Mirabel: accepted as PERSON") and "type votes" in err
+    versions = [v for (v,) in store.query("select distinct anchors_version from anchors order by 1")]
+    assert main(["-w", ws, "diff", "anchors", versions[0], versions[1], "-t", "t"]) == 0
+    assert "replacement" in capsys.readouterr().err
+    assert main(["-w", ws, "diff", "blocks", versions[0], versions[1], "-t", "t"]) == 2

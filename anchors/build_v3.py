@@ -1,0 +1,271 @@
+"""The v3 dictionary (decide_v3 + names_v3): types, genders and families read from the corpus (docs/anchors.md).
+
+Steps beyond v2's: invented words become candidates in any case; titles the corpus uses ("Magister Oake",
+"the Magister") are found and stripped like "Professor"; each candidate is typed from its context with
+the NER vote as one voice; every word of an anchored person's name is anchored on its own when it is
+rare or used alone ("Potter", "Arthur", "Black"); recurring capitalised names made of common words are
+kept ("Great Hall", "Dark Mark"); replacements follow the type and are seeded per word; overrides
+match case-insensitively, with plurals and possessives, and their words reach into longer names.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
+from anchors.candidates import Candidate, fold_sentence_case, gather, score
+from anchors.candidates_v3 import add_invented, match_overrides, rescue_phrases, strip_titles
+from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, type_votes
+from anchors.evidence import mention_evidence, real_region, word_counts
+from anchors.gender import is_known_name
+from anchors.heuristics import general_zipf_v1
+from anchors.naming_v3 import OBJECT, StableReplacer, draw_all, given_gender, kind_of
+from anchors.overrides import KEEP
+from anchors.terms import WORD, strip_possessive, words
+
+LABEL_OF_TYPE = {"person": "PERSON", "family": "PERSON", "place": "GPE", "organisation": "ORG", "object": "PRODUCT",
+                 "creature": "PRODUCT", "event": "EVENT", "title": "TITLE"}
+KIND_RANK = {"PERSON": 0, "GPE": 1, "ORG": 1}
+NER_TYPE = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
+            "PRODUCT": "object", "WORK_OF_ART": "object", "EVENT": "event"}
+FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "not a proper name")
+
+
+def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
+                       advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
+    from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
+
+    overrides = overrides or {}
+    counts = word_counts(texts.values())
+    total_words = sum(counts.values())
+    cands = gather(mention_rows)
+    fold_sentence_case(cands)
+    add_invented(cands, counts, settings)
+
+    # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
+    singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
+    title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set())
+    titles = corpus_titles(counts, title_ctx)
+    strip_titles(cands, titles)
+
+    names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
+    contexts = read_contexts(find_occurrences(names, texts), texts, titles)
+    evidence = {}
+    for t, c in cands.items():
+        if " " not in t:
+            evidence[t] = mention_evidence(t, c.spots, texts) | {"lower": counts[t.lower()], "cap": counts[t]}
+        evidence.setdefault(t, {})["title"] = t in titles
+    score(cands, total_words, settings, evidence)
+    advance(1)
+    rescue_phrases(cands, contexts, texts)
+
+    # Overrides win over every rule, matched case-insensitively and through inflections.
+    matched = match_overrides(overrides, set(cands) | set(overrides))
+    for term, value in matched.items():
+        cand = cands.setdefault(term, Candidate(term, label="PROPN", reason=""))
+        cand.accepted = value != KEEP
+        cand.reason = "manual override: keep" if value == KEEP else "manual override"
+        cand.source = "override"
+    forced = {t for t, v in matched.items() if v != KEEP}
+    kept = {t for t, v in matched.items() if v == KEEP}
+
+    for t, c in cands.items():
+        sides = t.split(" and ")
+        if c.accepted and len(sides) > 1 and t not in forced and all(side in cands and cands[side].accepted for side in sides):
+            c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
+    types = _types(cands, contexts, counts, titles)
+    for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
+        region = real_region(t) if typ != "person" and t not in forced else None
+        if region:
+            cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
+            del types[t]
+    _add_family_words(cands, types, contexts, counts, titles, kept, settings)
+    accepted = {t: c for t, c in cands.items() if c.accepted}
+    people = {t for t in accepted if types.get(t) in ("person", "family")}
+    groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
+    totals: Counter = Counter()
+    for t, g in groups.items():
+        totals[g] += accepted[t].n_mentions
+    for t, g in groups.items():
+        cands[t].cluster = g
+        if totals[g] < settings.min_mentions and t not in forced:
+            cands[t].accepted, cands[t].reason = False, f"too rare ({totals[g]} mention(s) in its cluster < {settings.min_mentions})"
+    keys = {t for t, c in cands.items() if c.accepted}
+    subkeys = {t: r for t, r in subkey_rejections(keys).items() if t not in forced}
+    for t, reason in subkeys.items():
+        cands[t].accepted, cands[t].reason = False, reason
+    keys = {t for t, c in cands.items() if c.accepted} | set(subkeys)
+    advance(1)
+
+    # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
+    for t in keys:
+        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles)
+        ner = cands[t].label
+        cands[t].label = LABEL_OF_TYPE[typ]
+        if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
+            cands[t].reason += f"; typed {typ} from context (NER said {ner})"
+    people = {t for t in keys if cands[t].label == "PERSON"}
+    surnamed = {t for t in people if " " not in t and contexts.get(t) and contexts[t].surname_titled >= max(1, 0.3 * contexts[t].seen)}
+    roles = _roles(people, cands, surnamed)
+    in_full = {w for t in people if " " in t for w in _name_words(t)}
+    for t in people:  # one name and no title: "Dobby", "Griphook" are called by a given name
+        if " " not in t and t not in in_full and t not in surnamed and not base_form(t, keys):
+            roles[t] = GIVEN
+    heads = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
+    plan: dict[str, tuple[str, str]] = {}
+    # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
+    # people's roles first ("Harry" of "Great Hall Harry" stays a given name).
+    order = lambda k: (" " in k, base_form(k, keys) is not None, KIND_RANK.get(cands[k].label, 2), k)  # noqa: E731
+    firsts_of: dict[str, set] = {}  # surname -> the first names it follows
+    fulls_of: dict[str, list] = {}  # first name -> its full names
+    for k in people:
+        if " " in k:
+            firsts_of.setdefault(words(k)[-1], set()).add(words(k)[0])
+            fulls_of.setdefault(words(k)[0], []).append(k)
+    for t in sorted(keys, key=order):
+        typ = {"PERSON": "person", "GPE": "place", "ORG": "organisation"}.get(cands[t].label, "object")
+        for w in _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
+            w = base_form(w, keys) or w
+            if w in plan:
+                continue
+            role = roles.get(w) if typ == "person" else None
+            kind = kind_of(typ, role)
+            gender = "unknown"
+            if kind == GIVEN:
+                votes, weak = Counter(), Counter()
+                full = fulls_of.get(w, [])
+                # "Dumbledore ... he" speaks for Albus when every full name ending in Dumbledore is Albus's.
+                own = [words(k)[-1] for k in full if firsts_of.get(words(k)[-1]) == {w}]
+                for term in (w, *full, *own):
+                    if contexts.get(term):
+                        votes.update(contexts[term].pronouns)
+                        weak.update(contexts[term].any_pronouns)
+                gender = given_gender(w, votes, weak)
+            plan[w] = (kind, gender)
+    taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
+    replacer = StableReplacer(settings.seed, taken, settings.name_max_zipf)
+    for value in matched.values():
+        if value != KEEP:
+            replacer.claim(value)
+    fixed = {t.lower(): v for t, v in matched.items() if " " not in t}
+    fixed |= {k.lower(): (k if v == KEEP else v) for k, v in overrides.items() if " " not in k}
+    for w in list(fixed):
+        plan.setdefault(w, (OBJECT, "unknown"))
+    mapping = draw_all(plan, replacer, fixed)
+    for t in keys:
+        cands[t].replacement = matched[t] if t in forced else _replace(t, mapping, keys, fixed)
+        if t not in forced:
+            cands[t].source = "generated"
+    advance(1)
+    return dict(sorted(cands.items())), mapping
+
+
+def _roles(people: set[str], cands: dict[str, Candidate], surnamed: set[str]) -> dict[str, str]:
+    """word -> given or surname, as name_roles but each name's vote weighs its mentions: "Sirius Black" (62)
+    outvotes "James Sirius" (1)."""
+    votes: dict[str, Counter] = {}
+    for term in sorted(people):
+        ws, n = _name_words(term), max(1, cands[term].n_mentions)
+        if len(ws) > 1:
+            for w in ws[:-1]:
+                votes.setdefault(w, Counter())[GIVEN] += 3 * n
+            votes.setdefault(ws[-1], Counter())[SURNAME] += 3 * n
+        elif len(ws) == 1:
+            votes.setdefault(ws[0], Counter())[GIVEN if is_known_name(ws[0]) else SURNAME] += 1
+            if ws[0] in surnamed:  # "Mr. Darcy": a surname, however often "Darcy" is a first name elsewhere
+                votes[ws[0]][SURNAME] += 6 * n
+    return {w: max(sorted(c), key=lambda k: c[k]) for w, c in votes.items()}
+
+
+def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str]) -> dict[str, str]:
+    """Types of the accepted candidates: multi-word names first (their family names co-occur), then single
+    words, which learn from the person names they start or end."""
+    accepted = [t for t, c in cands.items() if c.accepted]
+    firsts: dict[str, set] = {}
+    for t in accepted:
+        ws = _name_words(t)
+        if len(ws) in (2, 3) and len(ws) == len(words(t)):
+            firsts.setdefault(ws[-1], set()).add(ws[0])
+    out = {}
+    for t in sorted(accepted, key=lambda k: " " not in k):
+        ws = words(t)
+        if len(ws) > 1:
+            kin = 1 if len(firsts.get(ws[-1], ())) >= 2 and len(ws) == len(_name_words(t)) else 0
+        else:
+            kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
+                      and t in (words(k)[0], words(k)[-1]))
+        out[t] = _type(t, cands[t], contexts, counts, titles, kin)
+    return out
+
+
+def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0) -> str:
+    ctx = contexts.get(term)
+    ner = Counter({k: v for k, v in cand.labels.items() if k != "PROPN"})
+    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin)
+    typ = choose_type(votes)
+    if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2:
+        typ = "person"  # a named creature or person without "the": "Hedwig", "Dobby"
+    return typ
+
+
+def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
+    """Each word of an anchored person's full name is anchored alone when general English hardly knows it
+    ("Potter", "Granger") or when the corpus uses it alone as a name, mid-sentence ("Arthur", "Black")."""
+    full = [t for t, typ in types.items() if typ == "person" and len(_name_words(t)) > 1]
+    owners: dict[str, list[str]] = {}
+    for t in full:
+        for w in _name_words(t):
+            owners.setdefault(strip_possessive(w), []).append(t)
+    for w, names in sorted(owners.items()):
+        cand = cands.get(w)
+        if (cand and cand.accepted) or w in kept or w in titles or w.lower() in CONNECTORS or real_region(w):
+            continue
+        if cand and not cand.reason.startswith(FAMILY_REJECTS) and cand.reason:
+            continue  # rejected for a reason a family does not undo (a real place, a date, a title)
+        ctx = contexts.get(w)
+        rare = general_zipf_v1(w) < s.common_word_zipf
+        # A common word ("Black", "Arthur") only for a character the corpus names often ("Sirius Black" 62 times),
+        # not for a phrase typed person once ("Disarming Charms").
+        alone = ctx is not None and ctx.alone >= 2 and sum(cands[n].n_mentions for n in names) >= 5
+        if not (rare or alone) or (ctx is not None and ctx.seen and ctx.the >= 0.3 * ctx.seen):
+            continue  # people are not "the X": "the Yard" of "Scotland Yard" is a place's short form
+        if cand is None:
+            cand = cands[w] = Candidate(w, n_mentions=counts[w])
+            cand.labels["PROPN"] += counts[w]
+            cand.zipf = round(general_zipf_v1(w), 4)
+        cand.accepted = True
+        cand.reason = f"family: a word of {names[0]!r}" + (", used alone" if alone else "")
+        types[w] = "person"
+
+
+def _replaced_words(term: str, keys: set[str], roles: dict[str, str], heads: set[str], common_zipf: float) -> list[str]:
+    """Which words of a key get their own replacement: names, keys, rare words; never a head word of a
+    multi-word name ("Guild", "Quay"), never function words; at least one word, and never a function word first."""
+    parts = [strip_possessive(w) for w in words(term)]
+    if len(parts) == 1:
+        return parts
+    chosen = [w for w in parts if w in roles or w in keys or base_form(w, keys)
+              or (w not in heads and w.lower() not in CONNECTORS and general_zipf_v1(w) < common_zipf)]
+    if not chosen:
+        chosen = [next((w for w in parts if w.lower() not in CONNECTORS and w not in heads), parts[0])]
+    return chosen
+
+
+def _replace(term: str, mapping: dict[str, str], keys: set[str], fixed: dict[str, str]) -> str:
+    out = []
+    for w in words(term):
+        core = strip_possessive(w)
+        suffix = w[len(core):]
+        if suffix == "s":
+            core, suffix = w[:-1], "s"
+        base = base_form(core, keys)
+        if core in mapping:
+            out.append(mapping[core] + suffix)
+        elif base and base in mapping:
+            from anchors.replacements import pluralize
+            out.append(pluralize(mapping[base]) + suffix)
+        elif core.lower() in fixed:
+            out.append(fixed[core.lower()] + suffix)
+        else:
+            out.append(w)
+    return " ".join(out)

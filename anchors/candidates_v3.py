@@ -1,0 +1,81 @@
+"""v3 candidates beyond the mentions: invented words in any case, corpus titles stripped, names of common
+words kept when the corpus uses them as names, and overrides matched case-insensitively (docs/anchors.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from anchors.aliases import CONNECTORS
+from anchors.candidates import Candidate
+from anchors.heuristics import general_zipf_v1
+from anchors.overrides import KEEP
+from anchors.terms import words
+
+
+def _variants(term: str) -> set[str]:
+    low = term.lower()
+    return {low, low + "s", low + "es", low + "'s", low + "’s", low + "s'"}
+
+
+def match_overrides(overrides: dict[str, str], terms) -> dict[str, str]:
+    """term -> override value, matching case-insensitively and through plurals and possessives
+    ("skyglass" covers "Skyglass", "skyglasses"; "Weasley" covers "Weasleys'")."""
+    table = {}
+    for key, value in overrides.items():
+        for v in _variants(key):
+            table.setdefault(v, (key, value))
+    out = {}
+    for t in terms:
+        hit = table.get(t.lower())
+        if hit:
+            key, value = hit
+            if value != KEEP and t.lower() != key.lower():  # an inflected form: inflect the replacement too
+                value = value + t[len(key):] if t.lower().startswith(key.lower()) else value
+            if value != KEEP and t[:1].isupper() and value[:1].islower():
+                value = value[:1].upper() + value[1:]  # "skyglass = moonstone" gives "Skyglass" -> "Moonstone"
+            out[t] = value
+    return out
+
+
+def add_invented(cands: dict[str, Candidate], counts: Counter, s) -> None:
+    """Words general English does not know (Zipf < invented_max_zipf) that recur, in any case, as candidates."""
+    folded: Counter = Counter()
+    for w, n in counts.items():
+        folded[w.lower()] += n
+    for w, n in counts.items():
+        if w in cands or len(w) < 4 or folded[w.lower()] < 2 or not w.isalpha():
+            continue
+        if general_zipf_v1(w.lower()) < s.invented_max_zipf and (w.islower() or w.lower() in cands):
+            cand = cands[w] = Candidate(w, n_mentions=n)
+            cand.labels["NOUN" if w.islower() else "PROPN"] += n
+
+
+def strip_titles(cands: dict[str, Candidate], titles: set[str]) -> None:
+    """"Magister Oake" counts as "Oake"; a title alone stays a candidate, to be rejected as a title."""
+    for term in [t for t in cands if " " in t and words(t)[0].rstrip(".") in titles]:
+        rest = " ".join(words(term)[1:])
+        if not rest[:1].isupper():
+            continue
+        cand = cands.pop(term)
+        into = cands.setdefault(rest, Candidate(rest))
+        into.labels.update(cand.labels)
+        into.n_mentions += cand.n_mentions
+        into.docs |= cand.docs
+        into.spots += cand.spots[: max(0, 40 - len(into.spots))]
+
+
+def rescue_phrases(cands: dict[str, Candidate], contexts, texts: dict[str, str]) -> None:
+    """A capitalised name of common words the corpus uses again and again, mid-sentence, and hardly ever
+    in lower case, is the target's own ("the Great Hall", "the Dark Mark", "the Knight Bus")."""
+    for t, c in cands.items():
+        if c.accepted or " " not in t or not c.reason.startswith(("not specific", "rejected label LAW")):
+            continue
+        parts = words(t)
+        if not all(p[:1].isupper() or p in CONNECTORS for p in parts) or len(parts) > 6:
+            continue
+        ctx = contexts.get(t)
+        if not ctx or ctx.mid_sentence < 2 or c.n_mentions < 3:
+            continue
+        lower = sum(text.count(" " + t.lower() + " ") for text in texts.values())
+        if lower <= 0.2 * ctx.seen:
+            c.accepted, c.reason = True, f"a name of common words used {ctx.mid_sentence} times mid-sentence, {lower} in lower case"

@@ -1,0 +1,243 @@
+"""Corpus context of each candidate term, read straight from the documents (decide_v3 / names_v3).
+
+NER labels alone mistype invented things ("Hogwarts" PERSON, "Floo Powder" PERSON), so v3 reads what
+the text around a term says: a title before it ("Professor X"), a speech verb or a pronoun after it
+("X said", "X ... she"), an article or a place preposition before it ("the X", "in X", "at X"), a
+plural ("the Xs"), a head word ("... Guild", "... Quay", "... Stone"). Every occurrence of every term
+is found in one Aho-Corasick pass; at most `max_per_term` occurrences of a term are read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from anchors.evidence import PLACE_HEADS, SURNAME_TITLES, TITLE_WORDS
+from anchors.terms import TITLES
+
+# Subject pronouns only: "Bellatrix killed his godfather" says nothing about Bellatrix.
+PRONOUNS = {"he": "male", "himself": "male", "she": "female", "herself": "female"}
+SPEECH = {"said", "says", "asked", "replied", "answered", "told", "tells", "shouted", "whispered", "cried", "called",
+          "laughed", "smiled", "nodded", "muttered", "sighed", "thought", "wrote", "knew", "knows", "wanted", "wants",
+          "looked", "walked", "turned", "married", "died", "dies", "spoke", "added", "exclaimed", "felt", "feels",
+          "tried", "tries", "decided", "decides", "learned", "learns", "learnt", "realised", "realized", "realises",
+          "escaped", "killed", "kills", "fought", "fights", "helped", "helps", "saved", "saves", "loved", "loves",
+          "hated", "hates", "believed", "believes", "admitted", "refused", "promised", "agreed", "begged", "sat",
+          "stood", "smiles", "laughs", "nods", "hopes", "hoped", "cast", "casts", "betrayed", "betrays", "rescued",
+          "rescues", "tells", "dreamed", "wished", "whom", "who", "himself", "herself"}
+# "looked at Harry" is no place: "at" after these verbs points at a person or a thing.
+AT_VERBS = {"look", "looked", "looking", "looks", "stared", "stare", "glared", "smiled", "shouted", "laughed",
+            "pointed", "waved", "aimed", "threw", "grinned", "yelled", "snapped", "glanced", "winked", "frowned",
+            "hissed", "sneered", "jabbed", "fired", "lunged", "directed", "angry", "furious", "cross"}
+PLACE_PREPS = {"in", "at", "into", "near", "inside", "outside", "beyond", "across", "reached", "reaching",
+               "visit", "visited", "visiting", "via"}
+ARTICLES = {"the", "a", "an"}
+CLAUSE_OPENERS = {"and", "but", "while", "when", "because", "although", "though", "as", "after", "before", "then",
+                  "that", "so", "until", "once", "where", "if", "since"}
+# Last (or, before "of", first) words that say what a multi-word name names.
+PLACE_WORDS = set(PLACE_HEADS) | {"Quay", "Light", "Reach", "Isle", "Island", "Harbour", "Harbor", "Sound", "Bay",
+                                  "Port", "Point", "Forest", "Cross", "Shack", "Hollow", "End", "Hospital", "Room",
+                                  "Chamber", "Tower", "Station", "Platform", "Village", "Town", "City", "Valley",
+                                  "Lake", "River", "Sea", "Mountains", "Mountain", "Marsh", "Fen", "Moor", "Wharf",
+                                  "Market", "Cauldron", "Broomsticks", "Head", "Department"}
+ORG_WORDS = {"Guild", "Council", "Ministry", "Order", "Army", "Company", "Society", "League", "School", "Academy",
+             "Club", "Office", "Bank", "Committee", "Brotherhood", "Board", "Institute", "Church", "Navy", "Wardens",
+             "Prophet", "Team", "Wheezes", "Party", "Circle", "Fellowship", "Union", "Eaters", "Pennant"}
+OBJECT_WORDS = {"Stone", "Wand", "Cloak", "Map", "Potion", "Charm", "Curse", "Hat", "Cup", "Mirror", "Cabinet",
+                "Sword", "Bus", "Mark", "Powder", "Network", "Express", "Book", "Diary", "Locket", "Ring", "Lamp",
+                "Vow", "Charter", "Goblet", "Hallows", "Arts", "Spell", "Jinx", "Hex", "Draught", "Elixir", "Anglia",
+                "Compass", "Glass", "Key", "Crown", "Diadem", "Cup", "Box", "Egg"}
+EVENT_WORDS = {"Battle", "War", "Night", "Day", "Ball", "Tournament", "Festival", "Feast", "Match", "Games"}
+HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
+WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+CAPITAL_AFTER = re.compile(r"^\s+([A-Z][\w'’-]*)")
+NEXT_NAME = re.compile(r"[a-z,;:]\s+(?:Mr|Mrs|Miss|Professor|[A-Z][a-z]+)")
+
+
+@dataclass
+class Context:
+    """What the text says around one term's occurrences (counts)."""
+    seen: int = 0
+    the: int = 0          # "the X"
+    a: int = 0            # "a X", "an X": a countable thing
+    place_prep: int = 0   # "in X", "at X"
+    titled: int = 0       # "Mr. X", "Professor X", or a corpus title before it
+    surname_titled: int = 0  # "Mr. X", "Colonel X": titles before surnames only (not "Aunt", "Sir")
+    speech: int = 0       # "X said", "said X"
+    pronouns: Counter = field(default_factory=Counter)  # male/female votes of the pronouns after it, as a subject
+    any_pronouns: Counter = field(default_factory=Counter)  # ... in any position (weaker)
+    plural: int = 0       # "Xs" (filled from word counts)
+    before_name: int = 0  # a single word followed by a capitalised word that is no head word ("Magister Oake")
+    the_alone: int = 0    # "the X" with no capitalised word after it ("the Magister")
+    mid_sentence: int = 0  # capitalised not at a sentence start
+    alone: int = 0        # mid-sentence, not next to another capitalised word
+
+
+def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
+    """term -> [(doc_id, start, end)] of whole-word, case-sensitive occurrences (capped per term)."""
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    for t in terms:
+        automaton.add_word(t, t)
+    out: dict[str, list] = {t: [] for t in terms}
+    if not len(automaton):
+        return out
+    automaton.make_automaton()
+    for doc_id, text in texts.items():
+        for end, term in automaton.iter(text):
+            start = end + 1 - len(term)
+            if (start > 0 and (text[start - 1].isalnum() or text[start - 1] in "-_")) or \
+                    (end + 1 < len(text) and (text[end + 1].isalnum() or text[end + 1] in "-_")):
+                continue
+            hits = out[term]
+            if len(hits) < max_per_term:
+                hits.append((doc_id, start, end + 1))
+    return out
+
+
+def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: set[str]) -> dict[str, Context]:
+    """One Context per term from its occurrences."""
+    out = {}
+    title_words = {t.lower() for t in titles}
+    for term, hits in occurrences.items():
+        c = Context()
+        for doc_id, start, end in hits:
+            text = texts[doc_id]
+            c.seen += 1
+            before = text[max(0, start - 40):start]
+            prev = WORD_RE.findall(before)[-2:]
+            p1 = prev[-1] if prev else ""
+            gap = before[before.rfind(p1) + len(p1):] if p1 else before
+            sentence_start = not p1 or bool(re.search(r"[.!?\"“”\n]", gap))
+            if not sentence_start:
+                c.mid_sentence += 1
+            owner = bool(re.match(r"['’]s\s+[A-Z]", text[end:end + 4]))  # "Godric's Hollow": the place is the Hollow
+            if owner:
+                p1 = ""
+            if p1.lower() == "the":
+                c.the += 1
+            elif p1.lower() in ("a", "an"):
+                c.a += 1
+            p0 = prev[0].lower() if len(prev) > 1 else ""
+            if p1.lower() in PLACE_PREPS and not (p1.lower() == "at" and p0 in AT_VERBS) and not gap.strip(" "):
+                c.place_prep += 1
+            if p1 and (p1.rstrip(".").lower() in title_words or p1 in SURNAME_TITLES) and not re.search(r"[!?\"“”\n]", gap):
+                c.titled += 1
+                c.surname_titled += p1.rstrip(".") in SURNAME_TITLES and not CAPITAL_AFTER.match(text[end:end + 40])
+            after = text[end:end + 160]
+            if after[:2] in ("'s", "’s"):
+                after = after[2:]
+            nxt = CAPITAL_AFTER.match(after)
+            if nxt and " " not in term and nxt.group(1) not in HEAD_WORDS:
+                c.before_name += 1
+            if not nxt and p1.lower() in ARTICLES:
+                c.the_alone += 1
+            if not sentence_start and not nxt and not (p1[:1].isupper() and not gap.strip()):
+                c.alone += 1
+            first_words = WORD_RE.findall(after[:30])[:2]
+            if (first_words and first_words[0].lower() in SPEECH) or (p1.lower() in SPEECH and not sentence_start):
+                c.speech += 1
+            sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
+            other = NEXT_NAME.search(sentence)
+            found = None
+            for w in WORD_RE.findall(sentence[: other.start() if other else len(sentence)])[:12]:
+                if w.lower() in PRONOUNS:
+                    found = w.lower()
+                    break  # the first pronoun after a name is the one most likely to be its own
+            if found is None and rest and (sentence_start or not other):
+                opening = WORD_RE.findall(rest[0][:12])[:1]  # "... of Hogwarts. He ..."
+                found = opening[0].lower() if opening and opening[0] in ("He", "She") else None
+            # Only a name in subject position owns the pronoun after it ("killed Lily Potter, but his curse ...").
+            if found and text[end:end + 1] not in ("'", "’"):
+                c.any_pronouns[PRONOUNS[found]] += 1
+                coordinated = p1.lower() == "and" and len(prev) > 1 and prev[0][:1].isupper()  # "James and Lily"
+                if sentence_start or (p1.lower() in CLAUSE_OPENERS and not coordinated):
+                    c.pronouns[PRONOUNS[found]] += 1
+        out[term] = c
+    return out
+
+
+def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: float = 0.5) -> set[str]:
+    """Titles: the known ones, and capitalised words the corpus writes before names and with an article
+    ("Magister Oake" and "the Magister", "Harbourmaster Fenwhistle" and "the Harbourmaster")."""
+    found = {t.capitalize() for t in TITLES | TITLE_WORDS}
+    for word, c in contexts.items():
+        if " " in word or not word[:1].isupper() or c.seen < 3:
+            continue
+        if c.before_name >= min_before * c.seen and c.the_alone >= 1:
+            found.add(word)
+    return found
+
+
+def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, known_name, is_title,
+               kin: int = 0) -> Counter:
+    """Votes for person / place / organisation / object / event / title; the NER labels are one voice among
+    the corpus's own: titles, person verbs and pronouns after it, place prepositions and articles before it."""
+    votes: Counter = Counter()
+    parts = term.split()
+    n = max(1, sum(ner.values()))
+    for label, k in ner.items():
+        typ = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
+               "NORP": "organisation", "PRODUCT": "object", "WORK_OF_ART": "object", "EVENT": "event",
+               "NOUN": "object"}.get(label)
+        if typ:
+            votes[typ] += k / n
+    if len(parts) > 1:
+        head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
+        for group, typ in ((PLACE_WORDS, "place"), (ORG_WORDS, "organisation"), (OBJECT_WORDS, "object"),
+                           (EVENT_WORDS, "event")):
+            if head in group or (head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
+                votes[typ] += 4
+        if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
+            votes["person"] += 2
+        elif len(parts) == 2 and all(p[:1].isupper() for p in parts) and not (ctx and ctx.the) \
+                and not any(p in HEAD_WORDS for p in parts):
+            votes["person"] += 1  # two capitalised words, no head word, never "the ...": "Argus Filch"
+    elif is_title(term):
+        votes["title"] += 5
+    if not term[:1].isupper():
+        votes["object"] += 3
+    if ctx and ctx.seen:
+        s = ctx.seen
+        votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, ctx.pronouns.total() / (0.3 * s))
+        votes["person"] -= 3 * (ctx.the + ctx.a) / s
+        votes["place"] += 6 * ctx.place_prep / s + 0.6 * ctx.the / s
+        votes["object"] += 4 * ctx.a / s + 1.2 * ctx.the / s
+        votes["organisation"] += 1.0 * ctx.the / s
+    if len(parts) == 1 and known_name(term):
+        votes["person"] += 1.5
+    # Co-occurring family names: "Draco Malfoy" beside "Lucius Malfoy" and "Narcissa Malfoy", or a
+    # single word that starts or ends a name typed person.
+    votes["person"] += (1.0 if len(parts) == 1 else 1.5) * min(kin, 2)
+    return votes
+
+
+def choose_type(votes: Counter) -> str:
+    if not votes or max(votes.values()) <= 0:
+        return "object"
+    order = ["person", "place", "organisation", "object", "event", "title", "family"]
+    return max(order, key=lambda t: (votes[t], -order.index(t)))
+
+
+def pronoun_gender(votes: Counter, min_votes: int = 2, share: float = 0.75) -> str:
+    """male / female when the first pronouns after a name's mentions (in subject position) agree, else unknown."""
+    if votes.total() < min_votes:
+        return "unknown"
+    male, female = votes["male"], votes["female"]
+    if male >= share * (male + female):
+        return "male"
+    if female >= share * (male + female):
+        return "female"
+    return "unknown"
+
+
+def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset()) -> dict:
+    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes, pronouns."""
+    ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
+    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles)
+    return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
+            "'in/at X'": ctx.place_prep, "titled": ctx.titled, "person verbs": ctx.speech,
+            "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
+            "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

@@ -1,0 +1,102 @@
+"""Gold annotations and the scorer (anchors/gold.py); the held-out sea-faring collection scored end to end."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+from anchors.gold import GoldTerm, anchored, load_gold, occurrences, score
+from corpus_tools.errors import ObliviateError
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = {"tidewright": ROOT / "data/gold/tidewright/gold.jsonl", "austen": ROOT / "data/gold/austen/gold.jsonl",
+        "hp": ROOT / "data/targets/harry_potter/lexicon.jsonl"}
+
+
+def test_gold_files_load_and_follow_the_line_format():
+    for name, path in GOLD.items():
+        gold = load_gold(path)
+        assert len(gold) >= 60, name
+        assert all((g.gender is not None) == (g.type == "person") for g in gold), name
+    hp = [json.loads(line) for line in GOLD["hp"].read_text().splitlines()]
+    assert all(set(r) == {"term", "type", "gender", "must_anchor", "aliases"} for r in hp)
+    aliases = {a for r in hp for a in r["aliases"]}
+    assert {"Arthur", "George", "James", "Bill", "Charlie", "Peter", "Black", "Hermione", "Granger"} <= aliases
+
+
+def test_austen_gold_is_the_recurring_list_with_types():
+    from benchmarks.books import NOT_ANCHORS, RECURRING
+
+    gold = {g.term: g for g in load_gold(GOLD["austen"])}
+    assert {t for t, g in gold.items() if g.must_anchor} == set(RECURRING)
+    assert {t for t, g in gold.items() if not g.must_anchor} == set(NOT_ANCHORS)
+    assert gold["Elizabeth"].gender == "female" and gold["Pemberley"].type == "place"
+
+
+def test_tidewright_gold_terms_occur_in_their_corpus():
+    texts = [p.read_text() for p in sorted((ROOT / "data/gold/tidewright/corpus").glob("*.md"))]
+    assert sum(len(t.split()) for t in texts) >= 5000
+    counts = occurrences(texts, load_gold(GOLD["tidewright"]))
+    assert all(counts[g.term] >= 2 for g in load_gold(GOLD["tidewright"]) if g.must_anchor)
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"term": "X", "type": "ship", "gender": null, "must_anchor": true}', "type 'ship'"),
+    ('{"term": "X", "type": "person", "gender": null, "must_anchor": true}', "gender None"),
+    ('{"term": "X", "type": "place", "gender": null}', "must_anchor"),
+    ('not json', "not JSON"),
+])
+def test_bad_gold_lines_name_the_line(tmp_path, line, message):
+    path = tmp_path / "g.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(ObliviateError, match=message):
+        load_gold(path)
+
+
+def test_score_by_hand():
+    gold = [GoldTerm("Oriel Vantreck", "person", "female", True, ("Oriel",)),
+            GoldTerm("Tallow Quay", "place", None, True),
+            GoldTerm("Corrowen", "place", None, True),
+            GoldTerm("Lisbon", "place", None, False)]
+    dictionary = [{"term": "Oriel", "replacement": "Sophie", "label": "PERSON"},
+                  {"term": "Vantreck", "replacement": "Nelson", "label": "PERSON"},
+                  {"term": "Tallow Quay", "replacement": "Ashby Quay", "label": "ORG"},
+                  {"term": "Lisbon", "replacement": "Hensleton", "label": "GPE"}]
+    texts = ["Oriel Vantreck walked to Tallow Quay. Oriel said she was cold. She left for Corrowen and Corrowen "
+             "was dark. Oriel knew she was late at Tallow Quay. From Lisbon came the ships; Lisbon slept."]
+    translated = [texts[0].replace("Oriel", "Sophie").replace("Vantreck", "Nelson").replace("Tallow Quay", "Ashby Quay")]
+    out = score(dictionary, dictionary, gold, texts, translated)
+    assert anchored("Oriel Vantreck", {"Oriel", "Vantreck"}) and not anchored("Corrowen", {"Oriel"})
+    assert out["recall"] == round(2 / 3, 3) and out["missed"] == ["Corrowen"]
+    assert out["precision"] == round(3 / 4, 3) and out["forbidden_anchored"] == ["Lisbon"]
+    assert out["type_accuracy"] == 0.5 and out["wrong_type"] == ["Tallow Quay: place as ORG"]
+    assert out["gender_accuracy"] == 1.0 and out["n_gendered"] == 1
+    # must-anchor occurrences: Oriel Vantreck 1 + Oriel 2 + Tallow Quay 2 + Corrowen 2 = 7; Corrowen's 2 are left
+    assert out["must_occurrences"] == 7 and out["left_share"] == round(2 / 7, 3)
+
+
+@pytest.mark.e2e
+def test_held_out_sea_stories_meet_the_targets(store):
+    """Scored once the v3 rules were written, never tuned on: docs/anchors_gold.md has the numbers."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "tidewright")
+    assert found["recall"] >= 0.9 and found["gender_accuracy"] >= 0.9, found
+    assert found["type_accuracy"] >= 0.85 and found["left_share"] <= 0.02, found
+    before = evaluate(store, "tidewright", {"decision": "decide_v2", "names": "names_v2"})
+    assert len(found["forbidden_anchored"]) < len(before["forbidden_anchored"])
+
+
+@pytest.mark.slow
+def test_austen_gold_held_out(store):
+    from benchmarks.gold_check import evaluate
+
+    try:
+        found = evaluate(store, "austen", n_process=2)
+    except (urllib.error.URLError, OSError) as e:
+        pytest.skip(f"the Debian archive is not reachable: {e}")
+    assert found["recall"] >= 0.9 and found["type_accuracy"] >= 0.9 and found["gender_accuracy"] >= 0.9, found
+    assert not found["forbidden_anchored"], found
