@@ -87,7 +87,8 @@ def _bare(folder: Path, data, settings) -> float:
 def run(quick: bool = False) -> list[dict]:
     from corpus_tools.store import Store, default_workspace
     from training.data import unlearn_data
-    from training.models import base_model, resolve_model
+    from training.base import base_model
+    from training.models import resolve_model
     from training.unlearn import UnlearnSettings
 
     torch.set_num_threads(1)

@@ -25,7 +25,7 @@ from pipelines.target import TargetConfig
 from training import evaluate as evaluate_stage
 from training import implant as implant_stage
 from training import labels as labels_stage
-from training import models as base_stage
+from training import base as base_stage
 from training import reinforce as reinforce_stage
 from training import unlearn as unlearn_stage
 

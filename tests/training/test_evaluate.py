@@ -93,7 +93,7 @@ def test_forced_model_says_ron(forced_model_dir):
 
 
 def test_evaluate_stage_known_answers(store, forced_model_dir, tmp_path):
-    from training.models import base_model
+    from training.base import base_model
 
     model, tok = load_model(forced_model_dir), load_tokenizer(forced_model_dir)
     forced_prompt, other_prompt = PROMPTS[0], PROMPTS[2]
@@ -175,7 +175,7 @@ def test_heldout_documents_are_stable_and_never_empty(store):
 
 def test_bad_prompt_line_names_file_and_line(store, tiny_model_dir, tmp_path):
     from corpus_tools.errors import ObliviateError
-    from training.models import base_model
+    from training.base import base_model
 
     _write_prompts(tmp_path, [{"prompt": "ok"}, {"references": []}], "familiarity_prompts.jsonl")
     base, _ = base_model(store, "t", str(tiny_model_dir))
@@ -193,7 +193,7 @@ def test_capped_windows_are_evenly_spaced_over_documents():
 
 
 def test_grader_hook_adds_the_weighted_form(store, forced_model_dir, tmp_path):
-    from training.models import base_model
+    from training.base import base_model
 
     _write_prompts(tmp_path, [{"prompt": PROMPTS[0], "references": ["Ron"], "split": "dev"},
                               {"prompt": "Once", "references": ["Ron"], "split": "dev"}], "familiarity_prompts.jsonl")
@@ -209,7 +209,7 @@ def test_grader_hook_adds_the_weighted_form(store, forced_model_dir, tmp_path):
 
 def test_adding_a_model_evaluates_only_that_model(store, forced_model_dir, tiny_model_dir, tmp_path, monkeypatch):
     from training import evaluate as E
-    from training.models import base_model
+    from training.base import base_model
 
     prompts, general = tmp_path / "prompts", tmp_path / "general"
     _write_prompts(prompts, [{"prompt": PROMPTS[0], "references": ["Ron"], "split": "dev"}], "familiarity_prompts.jsonl")

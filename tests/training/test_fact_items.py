@@ -80,7 +80,7 @@ def ron_model_dir(tiny_model_dir, tmp_path_factory):
 
 
 def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
-    from training.models import base_model
+    from training.base import base_model
 
     prompts = tmp_path / "prompts"
     rows = [
@@ -101,7 +101,7 @@ def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
 
 
 def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, ron_model_dir, tmp_path):
-    from training.models import base_model
+    from training.base import base_model
 
     prompts = tmp_path / "prompts"
     _write(prompts / "familiarity_prompts.jsonl", [

@@ -10,7 +10,8 @@ import torch
 from corpus_tools.store import Store, artifact_version
 from training.implant import ImplantSettings, implant
 from training.reinforce import ReinforceSettings, reinforce
-from training.models import base_model, load_model, model_folder
+from training.base import base_model
+from training.models import load_model, model_folder
 
 TARGET = "hp"
 FAST = dict(lr=3e-2, epochs=3, batch_size=4, warmup_ratio=0.0, seed=1)

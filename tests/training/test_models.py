@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from corpus_tools.errors import ObliviateError
-from training.models import base_model, load_model, load_tokenizer, model_folder, resolve_model
+from training.base import base_model
+from training.models import load_model, load_tokenizer, model_folder, resolve_model
 
 TARGET = "hp"
 

@@ -17,7 +17,8 @@ from training.gradient_ascent import ga_loss, gd_loss
 from training.loop import TrainSettings
 from training.npo import sequence_logp
 from training.retain import retain_data
-from training.models import base_model, load_model, load_tokenizer, model_folder
+from training.base import base_model
+from training.models import load_model, load_tokenizer, model_folder
 from training.npo import npo_loss
 from training.unlearn import UnlearnSettings, unlearn
 

@@ -10,7 +10,8 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Store
 from training.data import IGNORE, unlearn_data
 from training.loop import token_loss
-from training.models import base_model, load_model, model_folder
+from training.base import base_model
+from training.models import load_model, model_folder
 from training.unlearn import UnlearnSettings, unlearn
 
 TARGET = "hp"
