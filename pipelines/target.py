@@ -135,7 +135,7 @@ enabled = {str(implant).lower()}
 alpha = 5.0
 
 [unlearn]
-# the next-token loss on a general retain corpus (default: the bundled data/retain) beside the generic
+# the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
 # labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
 retain_term = true
 
