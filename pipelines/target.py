@@ -121,6 +121,7 @@ name = "{name}"
 
 [ingest]
 sources = [{quoted}]
+# input_field = "text"   # the text field of .jsonl rows, Parquet columns and saved `datasets` folders
 
 [model]
 base = "{model}"
