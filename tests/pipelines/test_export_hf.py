@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -141,7 +140,7 @@ def test_ensemble_exports_its_two_members(tiny_run, tmp_path):
     from huggingface_hub import ModelCard
     from transformers import AutoModelForCausalLM
 
-    from pipelines.export_hf import write_model
+    from pipelines.export_model import write_model
     from training.ensemble import load_ensemble
 
     ws, target = tiny_run
