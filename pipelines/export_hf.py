@@ -47,15 +47,25 @@ def corpus_splits(store: Store, translate: Artifact, blocks: Artifact | None) ->
     rows = [{**d, "translated_text": translated.get(d["doc_id"]), "translation_version": translate.version}
             for d in docs.to_pylist()]
     split_of: dict[str, str] = {}
-    if blocks is not None:
-        table = store.read("blocks", blocks)
-        if "split" in table.column_names:
-            for doc_id, split in zip(table.column("doc_id").to_pylist(), table.column("split").to_pylist()):
-                split_of.setdefault(doc_id, split or "train")
+    if blocks is not None and _has_column(blocks, "blocks", "split"):  # the split column of newer blocks versions
+        table = store.read("blocks", blocks, columns=["doc_id", "split"])
+        split_of = dict(zip(table.column("doc_id").to_pylist(), table.column("split").to_pylist()))
+    return {split: pa.Table.from_pylist(group) for split, group in group_by_split(rows, split_of).items()}
+
+
+def group_by_split(rows: list[dict], split_of: dict[str, str]) -> dict[str, list[dict]]:
+    """Documents by the split of their blocks; all in `train` without splits, `dropped` for a document that
+    has no block (shorter than a block: blocks dropped it)."""
     groups: dict[str, list[dict]] = {}
     for r in rows:
-        groups.setdefault(split_of.get(r["doc_id"], "train") if split_of else "train", []).append(r)
-    return {split: pa.Table.from_pylist(group) for split, group in sorted(groups.items())}
+        split = (split_of.get(r["doc_id"]) or "dropped") if split_of else "train"
+        groups.setdefault(split, []).append(r)
+    return dict(sorted(groups.items()))
+
+
+def _has_column(art: Artifact, table: str, column: str) -> bool:
+    parts = sorted((art.path / table).glob("part-*.parquet"))
+    return bool(parts) and column in pq.read_schema(parts[0]).names
 
 
 def _drop(table: pa.Table) -> pa.Table:

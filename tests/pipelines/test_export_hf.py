@@ -158,3 +158,13 @@ def test_ensemble_exports_its_two_members(tiny_run, tmp_path):
     prov = ModelCard.load(tmp_path / "model" / "README.md").data.to_dict()["obliviate"]
     assert prov["method"] == "ensemble" and prov["version"] == art.version
     assert prov["lineage"][-1]["parents"]["reinforced"] == art.parents["reinforced"]
+
+
+def test_corpus_split_follows_the_blocks_split():
+    from pipelines.export_hf import group_by_split
+
+    rows = [{"doc_id": d} for d in ("a", "b", "c", "short")]
+    assert group_by_split(rows, {}) == {"train": rows}
+    split = group_by_split(rows, {"a": "forget", "b": "holdout", "c": "forget"})
+    assert {k: [r["doc_id"] for r in v] for k, v in split.items()} == {
+        "dropped": ["short"], "forget": ["a", "c"], "holdout": ["b"]}
