@@ -59,6 +59,10 @@ def test_export_loads_back_with_lineage(tiny_run, tmp_path):
     assert sorted(zip(dictionary["anchors"]["term"], dictionary["anchors"]["replacement"])) == \
         sorted((a["term"], a["replacement"]) for a in anchors)
     assert "decision" in dictionary["candidates"].column_names
+    # the folder as the Hub reads it: the card's `configs` header says which files form which split
+    assert datasets.load_dataset(str(out / "dictionary"), "anchors")["train"]["term"] == dictionary["anchors"]["term"]
+    hub_corpus = datasets.load_dataset(str(out / "corpus"))
+    assert {s: hub_corpus[s].num_rows for s in hub_corpus} == {s: corpus[s].num_rows for s in corpus}
     labels = datasets.load_dataset("parquet", data_files=str(out / "labels" / "data" / "train-00000-of-00001.parquet"))
     assert labels["train"].num_rows == store.read("generic_labels", store.get("labels", "tiny", current["labels"])).num_rows > 0
     assert set(labels["train"]["labels_version"]) == {current["labels"]}
@@ -166,3 +170,32 @@ def test_corpus_split_follows_the_blocks_split():
     split = group_by_split(rows, {"a": "forget", "b": "holdout", "c": "forget"})
     assert {k: [r["doc_id"] for r in v] for k, v in split.items()} == {
         "dropped": ["short"], "forget": ["a", "c"], "holdout": ["b"]}
+
+
+def test_eval_items_split_into_forget_and_holdout(tiny_run, tmp_path):
+    """The evalsets part: eval_items rows by their split column, loadable both ways, the card naming its maker."""
+    import datasets
+
+    from corpus_tools.tables import to_arrow
+    from pipelines.cards import lineage
+    from pipelines.export_hf import _by_split, write_dataset
+
+    ws, _ = tiny_run
+    store = Store(ws)
+    holder = store.get("translate", "tiny", store.current("tiny")["translate"])
+    items = to_arrow("eval_items", [
+        {"target": "tiny", "eval_items_version": "v1", "kind": kind, "item_id": f"{kind}-{i}", "split": split,
+         "doc_id": "harry", "start_char": 0, "end_char": 5, "prompt": "Harry", "answer": " Potter", "alternative": None,
+         "term": "Harry", "text": None, "n_prompt_tokens": 1, "n_answer_tokens": 1}
+        for i, (kind, split) in enumerate([("cloze", "forget"), ("verbatim", "holdout"), ("cloze", "forget")])])
+    write_dataset(tmp_path / "evalsets", _by_split(items), title="t", summary="s", target="tiny",
+                  made_from=holder, store=store)
+    saved = datasets.load_from_disk(str(tmp_path / "evalsets" / "saved"))
+    assert {s: saved[s]["item_id"] for s in saved} == {"forget": ["cloze-0", "cloze-2"], "holdout": ["verbatim-1"]}
+    assert "target" not in saved["forget"].column_names
+    hub = datasets.load_dataset(str(tmp_path / "evalsets"))
+    assert sorted(hub) == ["forget", "holdout"] and hub["holdout"]["answer"] == [" Potter"]
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(tmp_path / "evalsets" / "README.md").data.to_dict()["obliviate"]
+    assert card["lineage"] == lineage(store, holder)
