@@ -14,38 +14,26 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import click
 
 from corpus_tools.errors import ObliviateError
-
-import typer
-
-try:  # typer 0.2x runs on its own copy of click, whose exceptions are not click's
-    from typer._click import exceptions as _typer_click
-
-    _CLICKS = (click.exceptions, _typer_click)
-except ImportError:  # an older typer: plain click
-    _CLICKS = (click.exceptions,)
-EXIT = (click.exceptions.Exit, typer.Exit)
-ABORT = (click.exceptions.Abort, typer.Abort)
-CLICK_ERROR = tuple(m.ClickException for m in _CLICKS)
-MISSING = tuple(m.MissingParameter for m in _CLICKS)
 from pipelines.app import app, err_console
 # Each module registers its verbs on `app`, in the order `obliviate --help` lists them.
-from pipelines import cli_run, cli_evaluate, cli_core, cli_verify, cli_export, cli_export_hf, cli_bench  # noqa: F401,E402
+from pipelines import cli_run, cli_evaluate, cli_core, cli_verify, cli_export, cli_bench  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.cli_errors import ABORT, CLICK_ERROR, EXIT, MISSING, missing_target_file
+
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result = app(args=argv, standalone_mode=False)
     except EXIT as exc:
         return exc.exit_code
     except MISSING as exc:
-        if exc.param is not None and exc.param.name == "target_file":  # `obliviate run` alone must not guess one
-            verb = exc.ctx.info_name if exc.ctx is not None else "this verb"
-            print(f"error: `obliviate {verb}` needs a TARGET_FILE, e.g. `obliviate {verb} "
-                  "data/targets/harry_potter/target.toml`; `obliviate init NAME --from FOLDER` writes one", file=sys.stderr)
-            return 2
-        exc.show()
-        return exc.exit_code
+        line = missing_target_file(exc)
+        if line is None:
+            exc.show()
+            return exc.exit_code
+        print(line, file=sys.stderr)
+        return 2
     except CLICK_ERROR as exc:
         exc.show()
         return exc.exit_code
