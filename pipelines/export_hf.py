@@ -94,14 +94,14 @@ def write_dataset(folder: Path, splits: dict[str, pa.Table], *, title: str, summ
         pq.write_table(table, folder / "data" / f"{split}-00000-of-00001.parquet")
         saved[split] = datasets.Dataset(table)
     datasets.DatasetDict(saved).save_to_disk(str(folder / SAVED))
+    meta = {"pretty_name": title, "tags": ["obliviate", "unlearning"]}
     if one_config_per_split:  # different columns: one config each, as the Hub viewer expects
-        configs = [{"config_name": s, "data_files": [{"split": "train", "path": f"data/{s}-*.parquet"}]} for s in splits]
-    else:
-        configs = [{"config_name": "default",
-                    "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]
+        meta["configs"] = [{"config_name": s, "data_files": [{"split": "train", "path": f"data/{s}-*.parquet"}]}
+                           for s in splits]
+    # else no `configs`: the Hub and load_dataset find the splits from data/<split>-*.parquet themselves, and
+    # (datasets 5.2) a folder with `configs` is cached by its card, not its files (docs/export.md)
+    meta["obliviate"] = provenance(store, made_from, target)
     rows = {s: t.num_rows for s, t in splits.items()}
-    meta = {"pretty_name": title, "tags": ["obliviate", "unlearning"], "configs": configs,
-            "obliviate": provenance(store, made_from, target)}
     columns = ", ".join(f"`{c}`" for c in _drop(next(iter(splits.values()))).column_names)
     body = [f"# {title}", "", summary, "",
             f"Made by obliviate from target `{target}`, {made_from.kind} artifact "

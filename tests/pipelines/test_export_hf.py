@@ -60,7 +60,10 @@ def test_export_loads_back_with_lineage(tiny_run, tmp_path):
         sorted((a["term"], a["replacement"]) for a in anchors)
     assert "decision" in dictionary["candidates"].column_names
     # the folder as the Hub reads it: the card's `configs` header says which files form which split
-    assert datasets.load_dataset(str(out / "dictionary"), "anchors")["train"]["term"] == dictionary["anchors"]["term"]
+    # (datasets caches a folder whose card has `configs` by the card, not its files: a fresh cache_dir, docs/export.md)
+    cache = str(tmp_path / "hf_cache")
+    assert datasets.load_dataset(str(out / "dictionary"), "anchors", cache_dir=cache)["train"]["term"] == \
+        dictionary["anchors"]["term"]
     hub_corpus = datasets.load_dataset(str(out / "corpus"))
     assert {s: hub_corpus[s].num_rows for s in hub_corpus} == {s: corpus[s].num_rows for s in corpus}
     labels = datasets.load_dataset("parquet", data_files=str(out / "labels" / "data" / "train-00000-of-00001.parquet"))
