@@ -97,3 +97,5 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path, tiny_model_dir):
     status = subprocess.run([obliviate, "-w", "ws", "sql", "-f", "csv", "select count(*) as n from blocks_current"],
                             cwd=home, env=env, capture_output=True, text=True, timeout=120)
     assert status.returncode == 0 and int(status.stdout.split()[-1]) > 0, status.stdout + status.stderr
+    bench = subprocess.run([obliviate, "bench", "--quick"], cwd=home, env=env, capture_output=True, text=True, timeout=120)
+    assert bench.returncode != 0 and "bench needs the source tree" in bench.stderr, bench.stderr[-2000:]
