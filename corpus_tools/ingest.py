@@ -37,6 +37,7 @@ class IngestSettings(BaseModel):
     sources: list[str] = Field(description="Files, folders (recursive) or globs of .txt, .md, .jsonl, .parquet or saved `datasets` folders.")
     max_line_chars: int = Field(100_000, description="A file with a longer line is rejected as not prose.")
     min_chars: int = Field(1, description="Documents shorter than this (after cleaning) are rejected.")
+    input_field: str = Field("text", min_length=1, description="The text field of .jsonl rows, Parquet columns and `datasets` folders.")
 
 
 # v3: NUL anywhere, damaged UTF-8 and non-Latin-1 text are rejected, UTF-16/32 with a byte-order mark
@@ -145,9 +146,10 @@ def _from_rows(rows: list[dict], stem: str, name: str, settings: IngestSettings,
                default_key: str | None = None) -> Iterator[Record | tuple[str, str]]:
     for i, row in enumerate(rows):
         key = str(row.get("id") if row.get("id") is not None else (default_key or i))
-        text = row.get("text")
+        text = row.get(settings.input_field)
         if not isinstance(text, str):
-            yield (f"{name}#{key}", "no string field 'text'")
+            hint = "" if settings.input_field != "text" else " (set [ingest] input_field to the field that holds it)"
+            yield (f"{name}#{key}", f"no string field {settings.input_field!r}{hint}")
             continue
         try:
             check_lines(text, settings.max_line_chars)
@@ -165,7 +167,9 @@ def ingest(store: Store, target: str, settings: IngestSettings, base: Path | Non
     if not files:
         raise ObliviateError(f"sources {settings.sources} contain no files")
     prints = fingerprint(files)
-    key = settings.model_dump(exclude={"sources"}) | {"files": prints}
+    # input_field joins the version only when it is not the default, so versions built before it existed hold
+    key = settings.model_dump(exclude={"sources"} | ({"input_field"} if settings.input_field == "text" else set()))
+    key |= {"files": prints}
 
     def build(st, version: str) -> None:
         docs, rejected = read_documents(files, prints, target, version, settings, progress)

@@ -30,7 +30,7 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # log lines stay whole in pipes and logs
 
 WORKSPACE_HELP = f"Workspace directory (env {WORKSPACE_ENV}; default ./workspace)."
-WORKSPACE = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
+WORKSPACE = typer.Option(None, "--workspace", "-w", metavar="DIR", help=WORKSPACE_HELP)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Session:
 @app.callback()
 def _global(
     ctx: typer.Context,
-    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP),
+    workspace: Optional[Path] = typer.Option(None, "--workspace", "-w", metavar="DIR", help=WORKSPACE_HELP),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     no_progress: bool = typer.Option(False, "--no-progress", help="Hide progress bars."),
 ) -> None:

@@ -20,15 +20,24 @@ from pipelines import cli_run, cli_review, cli_evaluate, cli_core, cli_verify, c
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipelines.cli_errors import ABORT, CLICK_ERROR, EXIT, MISSING, missing_target_file
+
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         result = app(args=argv, standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except EXIT as exc:
         return exc.exit_code
-    except click.exceptions.ClickException as exc:
+    except MISSING as exc:
+        line = missing_target_file(exc)
+        if line is None:
+            exc.show()
+            return exc.exit_code
+        print(line, file=sys.stderr)
+        return 2
+    except CLICK_ERROR as exc:
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
+    except ABORT:
         err_console.print("aborted")
         return 130
     except KeyboardInterrupt:

@@ -29,7 +29,7 @@ def suite_module():
 @app.command("bench")
 def bench_cmd(
     quick: bool = typer.Option(False, "--quick", help="Small inputs and the tiny random model (a few minutes)."),
-    only: Optional[List[str]] = typer.Option(None, "--only", help="Run only this benchmark (repeatable): "
+    only: Optional[List[str]] = typer.Option(None, "--only", metavar="NAME", help="Run only this benchmark (repeatable): "
                                              "translate, blocks, extract, labels, unlearn, e2e, scaling."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for results.json and results.md "
                                        "(default: benchmarks/ of the source tree)."),

@@ -54,3 +54,6 @@ def export_query_cmd(
                 f.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
     os.replace(tmp, target)
     info(f"wrote {table.num_rows} rows to {out}")
+
+# `obliviate export` (Hugging Face datasets and models) registers here, right after export-query in --help.
+from pipelines import cli_export_hf  # noqa: F401,E402  (imported for its verb)

@@ -121,6 +121,7 @@ name = "{name}"
 
 [ingest]
 sources = [{quoted}]
+# input_field = "text"   # the text field of .jsonl rows, Parquet columns and saved `datasets` folders
 
 [model]
 base = "{model}"
@@ -135,7 +136,7 @@ enabled = {str(implant).lower()}
 alpha = 5.0
 
 [unlearn]
-# the next-token loss on a general retain corpus (default: the bundled data/retain) beside the generic
+# the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
 # labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
 retain_term = true
 

@@ -18,7 +18,8 @@ FAMILIARITY_FILE = "familiarity_prompts.jsonl"
 PROBABILITY_FILE = "probability_prompts.jsonl"
 KNOWLEDGE_FILE = "knowledge_prompts.jsonl"
 GENERAL_SUFFIXES = {".md", ".txt"}
-DEFAULT_GENERAL = Path(__file__).resolve().parents[1] / "data" / "general"
+# Package data (training/resources/): found the same way in a checkout and in an installed wheel (docs/install.md).
+DEFAULT_GENERAL = Path(__file__).resolve().parent / "resources" / "general"
 
 
 @dataclass

@@ -25,7 +25,7 @@ def run_lm_eval(model, tok, tasks: list[str], *, include_path: str | None = None
     unknown = [t for t in tasks if t not in manager.all_tasks]
     if unknown:
         raise ObliviateError(f"unknown lm-eval task(s) {', '.join(unknown)}"
-                             + ("" if include_path else "; pass --lm-eval-include DIR for local task files"))
+                             + ("" if include_path else "; set [evaluate] lm_eval_include = DIR for local task files"))
     lm = HFLM(pretrained=model, tokenizer=tok, batch_size=batch_size, device=str(model.device))
     results = lm_eval.simple_evaluate(model=lm, tasks=list(tasks), limit=limit, task_manager=manager,
                                       log_samples=False, bootstrap_iters=0)

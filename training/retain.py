@@ -1,6 +1,6 @@
 """The retain corpus: general text a method trains on so the model keeps what it knows.
 
-By default `data/retain/corpus/*.md`, written for this project and kept disjoint from the
+By default `training/resources/retain/corpus/*.md` (package data), written for this project and kept disjoint from the
 evaluation's general corpus, so a method with a retain term is never trained on what retention is
 measured on. Its content hash (never its path) enters a model's version.
 """
@@ -16,7 +16,8 @@ from corpus_tools.errors import ObliviateError
 from training.data import IGNORE, TrainData
 from training.models import load_tokenizer
 
-DEFAULT_RETAIN = Path(__file__).resolve().parents[1] / "data" / "retain" / "corpus"
+# Package data (training/resources/), so an installed obliviate finds it without the source tree.
+DEFAULT_RETAIN = Path(__file__).resolve().parent / "resources" / "retain" / "corpus"
 
 
 def retain_files(folder: str | Path | None) -> list[Path]:

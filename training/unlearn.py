@@ -41,7 +41,7 @@ class UnlearnSettings(TrainSettings):
     retain_weight: float = Field(1.0, ge=0, description="Weight of the retain loss of gd, of npo with npo_retain and of whp with retain_term.")
     npo_retain: bool = Field(False, description="Add the retain loss to NPO (NPO+RT).")
     retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd, npo_retain and retain_term "
-                                                           "(default: data/retain/corpus, disjoint from the evaluation texts).")
+                                                           "(default: the bundled retain corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
 
 

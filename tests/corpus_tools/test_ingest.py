@@ -116,3 +116,32 @@ def test_four_megabytes_under_fifteen_seconds(store, tmp_path):
     elapsed = time.perf_counter() - start
     assert art.stats["chars"] > 4_000_000
     assert elapsed < 15, elapsed
+
+
+def test_input_field_names_the_text_column(store, tmp_path):
+    """`[ingest] input_field = "body"` reads .jsonl and Parquet rows whose text is not under `text`."""
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "rows.jsonl").write_text(json.dumps({"id": "a", "body": "Body of a."}) + "\n"
+                                  + json.dumps({"id": "b", "text": "only text"}) + "\n")
+    pq.write_table(pa.table({"body": ["Body of p."], "title": ["P"]}), d / "p.parquet")
+    art, _ = _ingest(store, d, input_field="body")
+    docs = _docs(store, art)
+    assert {k: v["text"] for k, v in docs.items()} == {"rows#a": "Body of a.", "p#0": "Body of p."}
+    assert _rejected(store, art) == {"rows.jsonl#b": "no string field 'body'"}
+    default, _ = _ingest(store, d)  # the default field: the same files give other documents and another version
+    assert set(_docs(store, default)) == {"rows#b"} and default.version != art.version
+    assert "set [ingest] input_field" in _rejected(store, default)["rows.jsonl#a"]
+
+
+def test_default_input_field_keeps_the_version_key(store, tmp_path):
+    """Versions built before input_field existed stay valid: the default does not enter the version."""
+    from corpus_tools.ingest import STAGE, fingerprint
+    from corpus_tools.inputs import resolve_sources
+    from corpus_tools.store import artifact_version
+
+    (tmp_path / "a.txt").write_text("alpha")
+    art, _ = _ingest(store, tmp_path / "a.txt")
+    files = fingerprint(resolve_sources([str(tmp_path / "a.txt")]))
+    old_key = {"max_line_chars": 100_000, "min_chars": 1, "files": files}  # the key's fields before input_field
+    assert art.version == artifact_version("ingest", old_key, {}, STAGE.code_version)

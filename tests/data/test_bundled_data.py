@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HP = ROOT / "data" / "targets" / "harry_potter"
-GENERAL = ROOT / "data" / "general"
+GENERAL = ROOT / "training" / "resources" / "general"
 
 
 def _jsonl(path: Path) -> list[dict]:

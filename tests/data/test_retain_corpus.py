@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-RETAIN = ROOT / "data" / "retain" / "corpus"
-GENERAL = ROOT / "data" / "general"
+RETAIN = ROOT / "training" / "resources" / "retain" / "corpus"
+GENERAL = ROOT / "training" / "resources" / "general"
 HP = ROOT / "data" / "targets" / "harry_potter"
 
 SHINGLE = 8
