@@ -54,6 +54,7 @@ base = "{tiny_model_dir}"
 min_mentions = 2
 [blocks]
 block_size = 32
+holdout_share = 0.0  # every document trained on, as before the split: test_results_unchanged's golden hashes
 [implant]
 epochs = 2
 lr = 1e-3
