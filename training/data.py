@@ -77,11 +77,11 @@ def has_split(blocks: Artifact) -> bool:
 
 
 def split_filter(table: pa.Table, split: str | None) -> pa.Table:
-    """The rows of a blocks table on side `split` ("forget" / "holdout"; None: all). A table without a split
-    column (blocks made before the split existed) counts as all forget."""
+    """The rows of a blocks table on side `split` ("forget" / "holdout"; None: all). Blocks made before the split
+    existed (no split column, or null) were all trained on: they count as forget."""
     if split is None or "split" not in table.column_names:
         return table if split in (None, "forget") else table.slice(0, 0)
-    return table.filter(pa.compute.equal(table.column("split"), split))
+    return table.filter(pa.compute.equal(pa.compute.fill_null(table.column("split"), "forget"), split))
 
 
 def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget"):

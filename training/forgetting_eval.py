@@ -36,7 +36,7 @@ def forget_blocks(store: Store, target: str, evalsets: Artifact) -> tuple[list[d
     what a relearning attacker may train on."""
     blocks = store.require("blocks", target, evalsets.parents["blocks"])
     columns = ["doc_id", "input_ids"] + (["split"] if has_split(blocks) else [])
-    rows = [r for r in store.read("blocks", blocks, columns=columns).to_pylist() if r.get("split", "forget") == "forget"]
+    rows = [r for r in store.read("blocks", blocks, columns=columns).to_pylist() if (r.get("split") or "forget") == "forget"]
     return rows, sorted({r["doc_id"] for r in rows})
 
 
