@@ -99,3 +99,12 @@ def test_init_target_gets_every_forgetting_metric_without_prompts(tmp_path, tiny
     assert steps == [0, 10]  # before (the unlearned model's own scores) and after the last step
     n_items = store.query("select count(distinct item_id) from eval_scores where target = 'venn' and model_role = 'base'")[0][0]
     assert n_items == store.query("select count(*) from eval_items_current where target = 'venn'")[0][0]
+
+    from pipelines.report import build_report
+
+    folder = build_report(store, "venn")
+    md = (folder / "report.md").read_text()
+    assert "## Forgetting: verbatim, knowledge, membership, relearning" in md
+    assert "- unlearned: ROUGE-L forget" in md and "(ref " in md  # a line per model against the base model
+    assert "The subject is the base model itself" in md
+    assert "true continuation" in md and (folder / "membership.png").exists() and (folder / "relearn.png").exists()
