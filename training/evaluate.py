@@ -145,7 +145,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             timings[art.version] = seconds | ({"relearn": result.stats} if result is not None else {})
         st.stats = {"models": len(distinct), "seconds": round(time.perf_counter() - started, 1),
                     "prompts": {k: len(v) for k, v in data.counts().items()}, "samples": samples,
-                    "eval_items": len(FE.eval_items(store, evalsets)) if evalsets is not None else 0,
+                    "eval_items": len(items),
                     "forgetting": timings}
 
     return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)

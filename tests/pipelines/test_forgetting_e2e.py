@@ -54,9 +54,14 @@ def test_init_target_gets_every_forgetting_metric_without_prompts(tmp_path, tiny
     made = _cli(ws, "init", "venn", "--from", str(book), "--model", str(tiny_model_dir), "--out", str(target),
                 cwd=tmp_path)
     assert made.returncode == 0, made.stderr[-2000:]
-    # keep the tiny run quick; the evaluation settings stay the defaults a user gets
+    # keep the tiny run quick: a one-document general set for the retention metrics; the forgetting settings
+    # ([evalsets], [evaluate] forgetting / relearn) stay the defaults a user gets
+    general = tmp_path / "general"
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "water.md").write_text("Water boils at one hundred degrees Celsius at sea level. " * 8)
+    (general / "knowledge_prompts.jsonl").write_text('{"prompt": "Water boils at one hundred", "answer": "degrees"}\n')
     text = target.read_text().replace("[labels]", "[labels]\nbatch_size = 4").replace(
-        "[unlearn]", "[unlearn]\nepochs = 1")
+        "[unlearn]", "[unlearn]\nepochs = 1").replace("[evaluate]", f'[evaluate]\ngeneral_dir = "{general}"')
     target.write_text(text)
     assert not (target.parent / "familiarity_prompts.jsonl").exists()
     done = _cli(ws, "run", str(target), cwd=tmp_path)
