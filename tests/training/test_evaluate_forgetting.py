@@ -31,7 +31,9 @@ def _inputs(store, tok):
     return store.require("evalsets", "t", "e1")
 
 
-def test_forgetting_rows_per_model_and_their_reuse(store, forced_model_dir, tiny_model_dir, tmp_path, monkeypatch):
+def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_path, monkeypatch):
+    import shutil
+
     from training.models import base_model, load_tokenizer
 
     general = tmp_path / "general"
@@ -44,9 +46,10 @@ def test_forgetting_rows_per_model_and_their_reuse(store, forced_model_dir, tiny
                             general_dir=str(general), other_register_texts=str(other),
                             relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
     evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
-    base, _ = base_model(store, "t", str(forced_model_dir))
-    unlearned, _ = base_model(store, "u", str(tiny_model_dir))
-    extra, _ = base_model(store, "w", str(tiny_model_dir))
+    # three model artifacts (the version follows the folder named): the base doubles as the subject
+    base, _ = base_model(store, "t", str(tiny_model_dir))
+    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "m2")))
+    extra, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "m3")))
     calls = []
     real = E.evaluate_model
     monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
