@@ -50,3 +50,9 @@ def test_unlearn_data_reads_forget_blocks_and_their_labels(tmp_path):
     data = unlearn_data(store, blocks, store.require("labels", "t", "l"), pad_id=0)
     assert data.input_ids[:, 0].tolist() == [11, 12]
     assert data.labels.tolist() == [[-100, 99, -100, -100]] * 2
+
+
+def test_a_one_document_corpus_is_trained_on():
+    from training.holdout import split_documents
+
+    assert all(split_documents([d], 0.99) == {d: "forget"} for d in ("book", "a", "b", "c"))
