@@ -30,6 +30,8 @@ class BlockSettings(BaseModel):
     stride: int | None = Field(None, ge=1, description="Tokens between block starts; default block_size (no overlap).")
     min_block_tokens: int = Field(16, ge=2, description="A document's last block shorter than this is dropped.")
     part_chars: int = Field(4_000_000, gt=0, description="Blocks are written in parts covering about this many document characters.")
+    holdout_share: float = Field(0.2, ge=0, lt=1, description="Share of documents (by doc_id hash) kept out of implant, reinforce, labels and unlearn: the holdout side every forgetting metric compares with (docs/evaluation.md); 0 = every document is trained on.")
+    split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the documents target_generic_perplexity holds back).")
 
     @model_validator(mode="after")
     def _check(self) -> "BlockSettings":
@@ -39,7 +41,7 @@ class BlockSettings(BaseModel):
 
 
 STAGE = Stage("blocks", inputs={"documents": "ingest", "translation": "translate"}, outputs=("blocks", "tokens"),
-              settings=BlockSettings, code_version="blocks_v3",  # v3: first tokens forbidden whatever their length (docs/alignment.md)
+              settings=BlockSettings, code_version="blocks_v4",  # v4: a forget / holdout `split` per block (docs/evaluation.md)
               summary="Cut documents and their translation into aligned token blocks with the model's tokenizer.")
 
 
@@ -138,7 +140,9 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
         subs_by_doc = _subs_by_doc(store.read("substitutions", translation))
         translated = _translated(store, translation)
         advance = task(progress, "blocks", documents.stats.get("documents"), "docs")
-        stats = {"blocks": 0, "documents": 0, "tokens": 0, "trained_positions": 0, "dropped_documents": 0}
+        splits = document_splits(store, documents, settings)
+        stats = {"blocks": 0, "documents": 0, "tokens": 0, "trained_positions": 0, "dropped_documents": 0,
+                 "holdout_documents": sum(s == "holdout" for s in splits.values()), "holdout_blocks": 0}
         done = st.done_parts("blocks")
         for part, docs in enumerate(store.iter_documents(documents, settings.part_chars)):
             if part in done:  # resumed after a crash: count its blocks so ids stay the same
@@ -153,8 +157,10 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
                 blocks = doc_blocks(text, translated[doc_id], subs_by_doc.get(doc_id) or align.Subs.empty(),
                                     enc, backend, settings, first_tokens)
                 for row in blocks:
-                    row.update(target=target, blocks_version=version, block_id=stats["blocks"] + len(rows), doc_id=doc_id)
+                    row.update(target=target, blocks_version=version, block_id=stats["blocks"] + len(rows), doc_id=doc_id,
+                               split=splits[doc_id])
                     rows.append(row)
+                    stats["holdout_blocks"] += splits[doc_id] == "holdout"
                 stats["documents"] += 1
                 stats["dropped_documents"] += not blocks
                 stats["tokens"] += sum(len(r["input_ids"]) for r in blocks)
@@ -168,6 +174,18 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
 
     return produce(store, STAGE, target, key=settings.model_dump() | {"tokenizer": tokenizer_id},
                    inputs={"documents": documents, "translation": translation}, build=build)
+
+
+def document_splits(store: Store, documents: Artifact, settings: BlockSettings) -> dict[str, str]:
+    """{doc_id: "forget" | "holdout"} of every document (training/holdout.py); all "forget" when the share is 0.
+
+    Decided over all documents at once (a tiny corpus always gets both sides), so the evalsets stage, which
+    calls this with the blocks artifact's settings, puts every document on the side its blocks are on.
+    """
+    from training.holdout import split_documents  # the rule lives with the other forgetting code
+
+    ids = store.read("documents", documents, columns=["doc_id"]).column("doc_id").to_pylist()
+    return split_documents(ids, settings.holdout_share, settings.split_seed)
 
 
 def vocabulary_rows(backend, target: str, version: str) -> pa.Table:

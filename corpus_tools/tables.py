@@ -52,6 +52,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("input_ids", pa.list_(I32)), ("translated_ids", pa.list_(I32)),
         ("position_map", pa.list_(I32)), ("forbidden_tokens", pa.list_(I32)),
         ("forbidden_from", pa.list_(I32)), ("n_trained", I32), ("text", S), ("translated_text", S),
+        ("split", S),  # "forget" (trained on) or "holdout" (kept out of training; docs/evaluation.md)
     ),
     # the tokenizer's vocabulary, written with each blocks version: join on token ids to read them
     "tokens": _schema(("target", S), ("blocks_version", S), ("token_id", I32), ("token", S)),

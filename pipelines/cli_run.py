@@ -24,7 +24,10 @@ from pipelines.target import TargetConfig, load_target
 from training.models import ROLES
 
 RESULT_METRICS = ["familiarity_completion_test", "familiarity_completion_dev", "familiarity_probability",
-                  "general_perplexity", "knowledge_accuracy"]
+                  "general_perplexity", "knowledge_accuracy",
+                  # the forgetting metrics of docs/evaluation.md (intervals in the metrics table and the report)
+                  "verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "membership_auc_mink_pp",
+                  "relearn_recovery_knowledge_choice_acc_forget"]
 TARGET_FILE = typer.Argument(..., metavar="TARGET_FILE", show_default=False, help="Target TOML file (e.g. data/targets/harry_potter/target.toml; `obliviate init` writes one).")
 SET = typer.Option([], "--set", metavar="SECTION.KEY=VALUE", help="Override a setting of the target file, e.g. --set labels.alpha=2.5 (repeatable). "
                                      "A run with --set is a trial: the target's current versions stay as the file says.")

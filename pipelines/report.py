@@ -16,6 +16,7 @@ from string import Template
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Artifact, Store
+from pipelines import report_forgetting as RF
 from pipelines import report_plots as plots
 from pipelines.report_viewer import label_changes, sample_blocks
 
@@ -92,7 +93,8 @@ def build_report(store: Store, target: str, *, evaluate_version: str | None = No
     rows = store.read("metrics", ev).to_pylist() if ev else []
     arts = lineage(store, target, ev)
     decode = _decoder(arts.get("base"))
-    sections = [_metrics_section(store, target, ev, rows, out_dir), _alpha_section(store, target, rows, out_dir),
+    sections = [_metrics_section(store, target, ev, rows, out_dir), _forgetting_section(store, ev, rows, out_dir),
+                _alpha_section(store, target, rows, out_dir),
                 _labels_section(store, arts.get("labels"), decode, out_dir),
                 _viewer_section(store, arts.get("blocks"), arts.get("translation"), arts.get("labels"), decode),
                 _samples_section(ev), _lineage_section(store, target)]
@@ -154,6 +156,88 @@ def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Secti
     by_model = {label: {m: table[m][label] for m in metrics if label in table[m]} for label in labels.values()}
     s.image(plots.tradeoff_plot(by_model), "tradeoff.png", out_dir, "familiarity against retention, one point per model and method")
     return s
+
+
+ROLE_ORDER = {"subject": 0, "base": 1, "reinforced": 2, "unlearned": 3}
+
+
+def _forgetting_section(store, ev: Artifact | None, rows, out_dir) -> Section:
+    """The forgetting metrics of docs/evaluation.md: a line per model against the base model, what each model
+    continues the same forget prompts with, the relearning curve and the membership histograms."""
+    s = Section("Forgetting: verbatim, knowledge, membership, relearning")
+    tables = set(ev.tables) if ev is not None else set()
+    if ev is None or "eval_scores" not in tables:
+        s.note("No forgetting measurements in this evaluate artifact (it predates the evalsets stage): "
+               "re-run `obliviate evaluate TARGET_FILE`.")
+        return s
+    labels = model_labels(rows)
+    by_model: dict[str, list[dict]] = {}
+    for r in rows:
+        by_model.setdefault(r["model_version"], []).append(r)
+    roles = {v: ms[0]["model_role"] for v, ms in by_model.items()}
+    base = next((v for v, role in roles.items() if role == "base"), None)
+    if "subject" not in roles.values():
+        s.note("The subject is the base model itself (implant disabled, the realistic case): the reference below "
+               "is the model before unlearning, not a model that never saw the corpus.")
+    else:
+        s.note("Reference: the base model, which never saw the implanted corpus (what a model that was never "
+               "taught the forget documents scores). ROUGE-L and two-choice accuracy on forget items; AUC of "
+               "forget against holdout excerpts; recovery: share of what unlearning removed that ten steps of "
+               "fine-tuning on other forget documents bring back (docs/evaluation.md).")
+    order = sorted(labels, key=lambda v: (ROLE_ORDER.get(roles[v], 9), labels[v]))
+    lines = [RF.summary_line(labels[v], by_model[v], by_model.get(base) if v != base else None) for v in order]
+    s.md.append("\n".join(f"- {line}" for line in lines))
+    s.html.append("<ul>" + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>")
+    for v in order:
+        if (reading := _hidden_or_removed(labels[v], {r["metric"]: r for r in by_model[v]})) is not None:
+            s.text(reading)
+    scores = store.read("eval_scores", ev).to_pylist()
+    items = _items_of(store, ev)
+    pairs = RF.before_after(scores, {v: labels[v] for v in order})
+    if pairs:
+        s.text(f"Greedy continuations of the same forget prompts (the items {labels[order[0]]} reproduces best; "
+               "verbatim items of the eval_items table):")
+        names = [labels[v] for v in order]
+        s.table(["prompt (end)", "true continuation", *names],
+                [["…" + (items.get(p["item_id"], {}).get("prompt") or "")[-80:],
+                  items.get(p["item_id"], {}).get("answer") or "", *[p[n] or "" for n in names]] for p in pairs])
+    hist = {labels[v]: {side: [r["value"] for r in scores if r["model_version"] == v and r["metric"] == "membership_mink_pp"
+                               and r["split"] == side] for side in ("forget", "holdout")} for v in order}
+    s.image(RF.membership_histograms(hist), "membership.png", out_dir,
+            "membership: Min-K%++ scores of forget and holdout excerpts per model")
+    curve = store.read("relearn_curve", ev).to_pylist() if "relearn_curve" in tables else []
+    if curve:
+        s.image(RF.relearn_plot(curve, {v: labels[v] for v in order}), "relearn.png", out_dir,
+                "relearning attack: forget-side metrics against fine-tuning step")
+    else:
+        s.note("No relearning attack in this evaluation (evaluate.relearn_roles is empty or no unlearned model).")
+    return s
+
+
+def _hidden_or_removed(label: str, metrics: dict[str, dict]) -> str | None:
+    """One plain sentence on whether the membership signal of a model still differs from the base model's."""
+    gap = metrics.get("membership_auc_gap_mink_pp")
+    if gap is None or gap.get("ci_low") is None or gap["value"] != gap["value"]:
+        return None
+    if gap["ci_low"] > 0:
+        verdict = "still recognises the forget documents more than the base model does (hidden, not removed)"
+    elif gap["ci_high"] < 0:
+        verdict = "finds the forget documents less likely than the base model does (over-unlearned: a trace too)"
+    else:
+        verdict = "is not distinguishable from the base model on membership at this sample size"
+    text = f"{label}: membership AUC gap to the base model {gap['value']:+.2f} [{gap['ci_low']:+.2f}, {gap['ci_high']:+.2f}]: {verdict}"
+    rec = metrics.get("relearn_recovery_knowledge_choice_acc_forget")
+    if rec is not None and rec["value"] == rec["value"]:
+        text += f"; relearning brings back {rec['value']:.0%} of the two-choice accuracy unlearning removed"
+    return text + "."
+
+
+def _items_of(store, ev: Artifact) -> dict[str, dict]:
+    version = ev.parents.get("evalsets")
+    art = store.get("evalsets", ev.target, version) if version else None
+    if art is None:
+        return {}
+    return {r["item_id"]: r for r in store.read("eval_items", art, columns=["item_id", "prompt", "answer"]).to_pylist()}
 
 
 def _alpha_section(store, target, rows, out_dir) -> Section:

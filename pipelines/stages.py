@@ -23,6 +23,7 @@ from corpus_tools.stage import NotBuilt, Stage, forcing, lookup_only
 from corpus_tools.store import Artifact, Store
 from pipelines.target import TargetConfig
 from training import evaluate as evaluate_stage
+from training import evalsets as evalsets_stage
 from training import implant as implant_stage
 from training import labels as labels_stage
 from training import base as base_stage
@@ -53,12 +54,22 @@ def _blocks(store: Store, config: TargetConfig, arts: Arts, progress):
                                     tokenizer_id=blocks_stage.tokenizer_fingerprint(tokenizer), progress=progress)
 
 
+def _evalsets(store: Store, config: TargetConfig, arts: Arts, progress):
+    from training.models import load_tokenizer
+
+    tokenizer = load_tokenizer(config.model.base, store)
+    return evalsets_stage.make_evalsets(store, config.name, config.evalsets, documents=arts["ingest"],
+                                        dictionary=arts["anchors"], blocks=arts["blocks"], tokenizer=tokenizer,
+                                        tokenizer_id=blocks_stage.tokenizer_fingerprint(tokenizer), progress=progress)
+
+
 def _evaluate(store: Store, config: TargetConfig, arts: Arts, progress):
     models = {"base": arts["base"], "subject": arts["implant"], "unlearned": arts["unlearn"]}
     if "reinforce" in arts:
         models["reinforced"] = arts["reinforce"]
     return evaluate_stage.evaluate(store, config.name, config.evaluate, models=models,
-                                   anchors=arts.get("anchors"), translation=arts.get("translate"), progress=progress)
+                                   anchors=arts.get("anchors"), translation=arts.get("translate"),
+                                   evalsets=arts.get("evalsets"), progress=progress)
 
 
 STEPS: list[Step] = [
@@ -73,6 +84,7 @@ STEPS: list[Step] = [
                                                       anchors=a["anchors"], progress=p)),
     Step(base_stage.STAGE, "model", lambda s, c, a, p: base_stage.base_model(s, c.name, c.model.base)),
     Step(blocks_stage.STAGE, "blocks", _blocks),
+    Step(evalsets_stage.STAGE, "evalsets", _evalsets),
     Step(implant_stage.STAGE, "implant",
          lambda s, c, a, p: implant_stage.implant(s, c.name, c.implant, blocks=a["blocks"], base=a["base"], progress=p)),
     Step(reinforce_stage.STAGE, "reinforce",

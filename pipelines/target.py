@@ -20,6 +20,7 @@ from corpus_tools.ingest import IngestSettings
 from corpus_tools.names import target_name
 from corpus_tools.translate import TranslateSettings
 from training.evaluate import EvalSettings
+from training.evalsets import EvalSetSettings
 from training.implant import ImplantSettings
 from training.labels import LabelSettings
 from training.base import ModelSettings
@@ -42,6 +43,7 @@ class TargetConfig(BaseModel):
     anchors: AnchorSettings = AnchorSettings()
     translate: TranslateSettings = TranslateSettings()
     blocks: BlockSettings = BlockSettings()
+    evalsets: EvalSetSettings = EvalSetSettings()
     implant: ImplantSettings = ImplantSettings()
     reinforce: ReinforceSettings = ReinforceSettings()
     labels: LabelSettings = LabelSettings()
@@ -70,6 +72,8 @@ class TargetConfig(BaseModel):
         self.evaluate.prompts_dir = str(self.path(self.evaluate.prompts_dir))
         if self.evaluate.general_dir:
             self.evaluate.general_dir = str(self.path(self.evaluate.general_dir))
+        if self.evaluate.other_register_texts:
+            self.evaluate.other_register_texts = str(self.path(self.evaluate.other_register_texts))
         if self.unlearn.retain_corpus:
             self.unlearn.retain_corpus = str(self.path(self.unlearn.retain_corpus))
 
@@ -129,6 +133,11 @@ base = "{model}"
 [anchors]
 # overrides = "overrides.toml"   # term = "replacement" or term = "keep"
 
+[blocks]
+# a share of the documents (by doc_id hash) is never trained on: the holdout side every forgetting metric
+# (docs/evaluation.md) compares the forget side with
+holdout_share = 0.2
+
 [implant]
 enabled = {str(implant).lower()}
 
@@ -141,6 +150,8 @@ alpha = 5.0
 retain_term = true
 
 [evaluate]
-# familiarity_prompts.jsonl / probability_prompts.jsonl live here; without them only retention is measured
+# familiarity_prompts.jsonl / probability_prompts.jsonl live here (optional: the forgetting metrics of
+# docs/evaluation.md are built from the corpus itself, see [evalsets])
 prompts_dir = "."
+# other_register_texts = "austen"   # a folder of .txt/.md prose in another register: other_register_perplexity
 '''

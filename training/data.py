@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import torch
 
 from corpus_tools.errors import ObliviateError
@@ -67,9 +68,28 @@ def _padded(column: pa.ChunkedArray, pad_id: int) -> tuple[torch.Tensor, torch.T
     return torch.from_numpy(out), torch.from_numpy(lengths)
 
 
-def _blocks(store: Store, blocks: Artifact, pad_id: int):
-    ds = parquet_dataset(store, blocks, "blocks", ["block_id", "input_ids"])
-    data = ds.data.table if hasattr(ds.data, "table") else ds.data
+def has_split(blocks: Artifact) -> bool:
+    """Whether the blocks table records a forget / holdout split (blocks_v4 and later)."""
+    import pyarrow.parquet as pq
+
+    first = next(iter(sorted((blocks.path / "blocks").glob("part-*.parquet"))), None)
+    return first is not None and "split" in pq.read_schema(first).names
+
+
+def split_filter(table: pa.Table, split: str | None) -> pa.Table:
+    """The rows of a blocks table on side `split` ("forget" / "holdout"; None: all). Blocks made before the split
+    existed (no split column, or null) were all trained on: they count as forget."""
+    if split is None or "split" not in table.column_names:
+        return table if split in (None, "forget") else table.slice(0, 0)
+    return table.filter(pa.compute.equal(pa.compute.fill_null(table.column("split"), "forget"), split))
+
+
+def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget"):
+    columns = ["block_id", "input_ids"] + (["split"] if has_split(blocks) else [])
+    ds = parquet_dataset(store, blocks, "blocks", columns)
+    data = split_filter(ds.data.table if hasattr(ds.data, "table") else ds.data, split)
+    if data.num_rows == 0:
+        raise ObliviateError(f"blocks {blocks.version}: no {split} blocks to train on (holdout_share too high?)")
     ids, lengths = _padded(data.column("input_ids"), pad_id)
     if len(lengths) == 0 or int(lengths.min()) < 2:
         raise ObliviateError(f"blocks {blocks.version}: every block needs at least 2 tokens")
@@ -77,9 +97,12 @@ def _blocks(store: Store, blocks: Artifact, pad_id: int):
     return data.column("block_id").to_numpy(), ids, mask, lengths
 
 
-def next_token_data(store: Store, blocks: Artifact, pad_id: int) -> TrainData:
-    """Plain causal-LM data: position i is trained to predict token i+1 of the same block."""
-    _, ids, mask, lengths = _blocks(store, blocks, pad_id)
+def next_token_data(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget") -> TrainData:
+    """Plain causal-LM data: position i is trained to predict token i+1 of the same block.
+
+    Only the blocks on side `split` (default: forget; holdout blocks are never trained on, docs/evaluation.md).
+    """
+    _, ids, mask, lengths = _blocks(store, blocks, pad_id, split)
     labels = torch.full_like(ids, IGNORE)
     labels[:, :-1] = ids[:, 1:]
     labels[torch.arange(ids.shape[1])[None, :] >= (lengths[:, None] - 1)] = IGNORE
@@ -87,8 +110,10 @@ def next_token_data(store: Store, blocks: Artifact, pad_id: int) -> TrainData:
 
 
 def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False) -> TrainData:
-    """Original input ids with generic labels as targets (hard: label_token; soft: top-k distribution)."""
-    block_ids, ids, mask, lengths = _blocks(store, blocks, pad_id)
+    """Original input ids with generic labels as targets (hard: label_token; soft: top-k distribution).
+
+    Forget blocks only; labels exist only for forget blocks (training/labels.py)."""
+    block_ids, ids, mask, lengths = _blocks(store, blocks, pad_id, "forget")
     columns = ["block_id", "position", "label_token"] + (["alpha", "topk_ids", "topk_g", "topk_r"] if soft else [])
     ds = parquet_dataset(store, labels, "generic_labels", columns)
     data = ds.data.table if hasattr(ds.data, "table") else ds.data

@@ -14,13 +14,17 @@ Sampling is deterministic and independent of document order: every candidate get
 from __future__ import annotations
 
 import hashlib
-from bisect import bisect_left
 import re
+import time
+from bisect import bisect_left
 from typing import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter, task
+from corpus_tools.stage import Stage, produce
+from corpus_tools.store import Artifact, Store
 from training import metrics as M
 from training.holdout import split_documents
 
@@ -32,17 +36,15 @@ SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-
 class EvalSetSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    holdout_share: float = Field(0.2, gt=0, lt=1, description="Share of documents kept out of unlearning (hash of doc_id).")
-    split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the same documents as target_generic_perplexity).")
     sample_seed: int = Field(0, description="Seed of the item sampling hash.")
-    verbatim_items: int = Field(32, ge=0, description="Verbatim items per split (forget, holdout); 32 gave a 95% interval of +-0.02 on SmolLM2.")
+    verbatim_items: int = Field(16, ge=0, description="Verbatim items per split (forget, holdout); 16 gave a 95% interval of about +-0.03 on SmolLM2 (docs/evaluation.md).")
     prefix_tokens: int = Field(32, ge=1, description="Tokens of document shown as the verbatim prompt.")
     continuation_tokens: int = Field(32, ge=1, description="Tokens of true continuation the greedy output is scored against.")
     verbatim_per_doc: int = Field(4, ge=1, description="At most this many verbatim windows per document.")
-    cloze_items: int = Field(64, ge=0, description="Cloze items per split (Wilson interval at most +-0.12).")
+    cloze_items: int = Field(32, ge=0, description="Cloze items per split (Wilson interval at most +-0.17, about +-0.08 near 0.95).")
     cloze_per_term: int = Field(3, ge=1, description="At most this many cloze items per anchored term and split.")
     cloze_min_prompt_words: int = Field(4, ge=1, description="Words of the sentence that must precede the term.")
-    membership_items: int = Field(64, ge=0, description="Membership excerpts per split (AUC interval about +-0.12).")
+    membership_items: int = Field(32, ge=0, description="Membership excerpts per split (AUC interval about +-0.14).")
     membership_tokens: int = Field(128, ge=8, description="Tokens per membership excerpt (consecutive, non-overlapping).")
     membership_min_tokens: int = Field(32, ge=2, description="A document's last excerpt is kept if it has at least this many tokens.")
     membership_per_doc: int = Field(8, ge=1, description="At most this many membership excerpts per document.")
@@ -187,12 +189,20 @@ def membership_items(docs: Sequence[dict], splits: dict[str, str], tok, s: EvalS
 
 
 def build_eval_items(documents: Sequence[dict], anchors: Sequence[dict], tok, settings: EvalSetSettings,
-                     *, target: str | None = None, version: str | None = None) -> list[dict]:
-    """Every `eval_items` row of a target: documents rows (doc_id, text) and anchors rows (term, replacement)."""
+                     *, splits: dict[str, str] | None = None, target: str | None = None,
+                     version: str | None = None) -> list[dict]:
+    """Every `eval_items` row of a target: documents rows (doc_id, text) and anchors rows (term, replacement).
+
+    splits: {doc_id: "forget" | "holdout"} (the blocks stage's, so items sit on the side their blocks are on);
+    default: training.holdout.split_documents with share 0.2, seed 0.
+    """
     docs = sorted((d for d in documents if (d.get("text") or "").strip()), key=lambda d: d["doc_id"])
     if not docs:
         raise ObliviateError("evaluation items: the target has no documents with text")
-    splits = split_documents([d["doc_id"] for d in docs], settings.holdout_share, settings.split_seed)
+    splits = splits if splits is not None else split_documents([d["doc_id"] for d in docs])
+    missing = [d["doc_id"] for d in docs if d["doc_id"] not in splits]
+    if missing:
+        raise ObliviateError(f"evaluation items: document {missing[0]!r} has no forget/holdout side")
     rows = (verbatim_items(docs, splits, tok, settings) + cloze_items(docs, splits, anchors, settings)
             + membership_items(docs, splits, tok, settings))
     return [{"target": target, "eval_items_version": version, **r} for r in rows]
@@ -212,3 +222,40 @@ def subset(rows: Iterable[dict], n: int, seed: int = 0) -> list[dict]:
         groups.setdefault((r["kind"], r["split"]), []).append(r)
     return [r for key in sorted(groups)
             for r in sorted(groups[key], key=lambda r: _priority(seed, "subset", r["item_id"]))[:n]]
+
+
+# The `evalsets` stage: the items of a target, stored as a versioned table (docs/evaluation.md).
+STAGE = Stage("evalsets", inputs={"documents": "ingest", "dictionary": "anchors", "blocks": "blocks"},
+              outputs=("eval_items",), settings=EvalSetSettings, code_version="evalsets_v1",
+              summary="Build the forgetting evaluation items (verbatim, cloze, membership) from the corpus and dictionary.")
+
+
+def make_evalsets(store: Store, target: str, settings: EvalSetSettings, *, documents: Artifact, dictionary: Artifact,
+                  blocks: Artifact, tokenizer, tokenizer_id: str, progress: Reporter | None = None) -> tuple[Artifact, bool]:
+    """The `evalsets` artifact: eval_items rows on the forget / holdout split the blocks were cut with."""
+    from corpus_tools.blocks import BlockSettings, document_splits
+
+    if blocks.parents.get("documents") != documents.version:
+        raise ObliviateError(f"blocks {blocks.version} were not made from documents {documents.version}")
+
+    def build(st, version: str) -> None:
+        started = time.perf_counter()
+        # the blocks artifact's own share and seed: every item sits on the side its document's blocks are on
+        split = BlockSettings(**{k: blocks.settings[k] for k in ("holdout_share", "split_seed") if k in blocks.settings})
+        if "holdout_share" not in blocks.settings:  # blocks made before the split: everything was trained on
+            split = split.model_copy(update={"holdout_share": 0.0})
+        splits = document_splits(store, documents, split)
+        docs = store.read("documents", documents, columns=["doc_id", "text"]).to_pylist()
+        anchors = store.read("anchors", dictionary, columns=["term", "replacement"]).to_pylist()
+        advance = task(progress, "evalsets", 1, "sets")
+        rows = build_eval_items(docs, anchors, tokenizer, settings, splits=splits, target=target, version=version)
+        advance(1)
+        st.write("eval_items", rows)
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[f"{r['kind']}_{r['split']}"] = counts.get(f"{r['kind']}_{r['split']}", 0) + 1
+        st.stats = {"items": len(rows), **counts, "holdout_documents": sum(v == "holdout" for v in splits.values()),
+                    "seconds": round(time.perf_counter() - started, 2)}
+
+    return produce(store, STAGE, target, key=settings.model_dump() | {"tokenizer": tokenizer_id},
+                   inputs={"documents": documents, "dictionary": dictionary, "blocks": blocks}, build=build)

@@ -5,17 +5,22 @@ familiarity_probability, general_perplexity, target_generic_perplexity, knowledg
 optionally familiarity_completion_weighted_* (with a grader), familiarity_lexicon_* and
 familiarity_lexicon_loose_* (the same completions graded by a hand-written lexicon.jsonl in the prompts
 folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py) and
-lm_eval:<task>:<metric>.
-Each model is one Parquet part, so a killed evaluation resumes with the next model.
+lm_eval:<task>:<metric>; and, from the target's `eval_items` (the evalsets stage), the forgetting metrics of
+docs/evaluation.md (training/forgetting_eval.py): verbatim_*, knowledge_choice_* / knowledge_exact_*,
+membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles,
+other_register_perplexity; with their per-item `eval_scores` and the `relearn_curve`.
+Each model is one Parquet part of each table, so a killed evaluation resumes with the next model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from corpus_tools.errors import ObliviateError
@@ -27,6 +32,10 @@ from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.models import load_model, load_tokenizer, model_folder, role_of
 from training.fact_items import is_known
+from training.forgetting import ForgettingSettings
+from training import forgetting_eval as FE
+from training.relearn import RelearnSettings, curve_rows
+from training.scoring import metric_rows, score_rows
 # A grader labels one (prompt, completion) pair "explicit", "thematic" or "none" (the paper used GPT-4).
 Grader = Callable[[str, str], str]
 
@@ -49,70 +58,124 @@ class EvalSettings(BaseModel):
     lm_eval_limit: Optional[int] = Field(None, ge=1, description="At most this many examples per lm-eval task.")
     fact_files: list[str] = Field(default_factory=list, description="Completion fact files (training/fact_items.py), relative to the prompts folder: <stem>_accuracy_<split> over the items the base model knows.")
     fact_new_tokens: int = Field(10, ge=1, description="Greedy tokens in which a fact's answer must appear (as when the items were chosen).")
+    forgetting: ForgettingSettings = Field(default_factory=ForgettingSettings, description="How the forgetting metrics are measured (docs/evaluation.md).")
+    relearn: RelearnSettings = Field(default_factory=lambda: RelearnSettings(eval_every=10), description="The relearning attack; by default measured only before (reused) and after its last step.")
+    relearn_roles: list[str] = Field(default_factory=lambda: ["unlearned"], description="Model roles attacked by relearning ([] = none).")
+    other_register_texts: Optional[str] = Field(None, description="Folder of .txt/.md prose in another register than the retain corpus (e.g. Austen), relative to the target file: other_register_perplexity.")
 
 
 STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
-                                   "dictionary": "anchors", "translation": "translate"},
-              outputs=("metrics",), settings=EvalSettings, code_version="evaluate_v2",
+                                   "dictionary": "anchors", "translation": "translate", "evalsets": "evalsets"},
+              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v3",
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
 def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[str, Artifact],
-             anchors: Artifact | None = None, translation: Artifact | None = None,
+             anchors: Artifact | None = None, translation: Artifact | None = None, evalsets: Artifact | None = None,
              progress: Reporter | None = None, grader: Grader | None = None) -> tuple[Artifact, bool]:
-    """The `evaluate` artifact of these models (by role) on these prompt sets; reused when nothing changed."""
+    """The `evaluate` artifact of these models (by role) on these prompt sets; reused when nothing changed.
+
+    With `evalsets`, every model also gets the forgetting metrics; models["base"] is their reference and
+    models["subject"] the model relearning recovery is measured against.
+    """
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
     general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
     data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share,
                           settings.fact_files)
-    distinct = list({m.version: m for m in models.values()}.values())
-    key = {**settings.model_dump(exclude={"prompts_dir", "general_dir"}), "inputs": data.hashes,
-           "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None}
-    inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation)) if a is not None}}
+    # the reference first, then the subject: their forgetting scores serve the gap and the recovery of the others
+    rank = {"base": 0, "subject": 1, "reinforced": 2, "unlearned": 3}
+    by_role = sorted(models.items(), key=lambda kv: (rank.get(kv[0], 9), kv[0]))
+    distinct = list({m.version: m for _, m in by_role}.values())
+    roles_of = {m.version: {r for r, a in models.items() if a.version == m.version} for m in distinct}
+    other_texts = FE.other_register_texts(settings.other_register_texts)
+    key = {**settings.model_dump(exclude={"prompts_dir", "general_dir", "other_register_texts"}), "inputs": data.hashes,
+           "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None,
+           "evalsets": evalsets.version if evalsets is not None else None,
+           "other_register": _digest(other_texts) if other_texts else None}
+    inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
+                                                   ("evalsets", evalsets)) if a is not None}}
     started = time.perf_counter()
 
     def build(st, version: str) -> None:
         done = st.done_parts("metrics")
-        samples = {}
+        samples, timings = {}, {}
         earlier = _earlier_metrics(store, target, key)
+        items = FE.eval_items(store, evalsets)
+        measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
+        attack_blocks = None
         for index, art in enumerate(distinct):
-            if index in done:
+            ids = {"target": target, "evaluate_version": version}
+            if index in done:  # resumed: this model's rows are written; its scores may serve the next models
+                rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
+                measured[art.version] = FE.scores_from_rows(rows)
                 continue
             if art.version in earlier:  # same model, prompts and settings: measured before, reuse it
-                st.write("metrics", [{**r, "evaluate_version": version} for r in earlier[art.version]], index=index)
+                found = earlier[art.version]
+                for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
+                    st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
+                measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
                 continue
             row = models_row_of(store, art)
             folder = model_folder(art)
             model, tok = load_model(folder), load_tokenizer(folder)
-            values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress,
-                                           label=f"evaluate {row['role']} {art.version}")
+            label = f"evaluate {row['role']} {art.version}"
+            values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
+            ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
+            reference = models.get("base")
+            attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
+                and "subject" in models and models["subject"].version != art.version
+            if attacked and attack_blocks is None:
+                attack_blocks = FE.forget_blocks(store, target, evalsets)
+            scores, summary, result, seconds = FE.model_forgetting(
+                model, tok, items, settings.forgetting,
+                reference=measured.get(reference.version) if reference is not None and reference.version != art.version else None,
+                attack=settings.relearn if attacked else None,
+                subject=measured.get(models["subject"].version) if "subject" in models else None,
+                attack_blocks=attack_blocks, other_texts=other_texts, ppl_window=settings.ppl_window,
+                ppl_batch_size=settings.ppl_batch_size, max_ppl_tokens=settings.max_ppl_tokens)
+            measured[art.version] = scores
+            st.write("eval_scores", score_rows(scores, **ids), index=index)
+            st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)
             st.write("metrics", [
-                {"target": target, "model_role": row["role"], "model_version": art.version, "metric": name,
-                 "value": float(value), "n": int(n), "evaluate_version": version, "method": row.get("method")}
-                for name, (value, n) in values.items()
-            ], index=index)
+                {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": None, "ci_high": None,
+                 "below_chance": None} for name, (value, n) in values.items()
+            ] + metric_rows(summary, **ids), index=index)
             samples[art.version] = shown
+            timings[art.version] = seconds | ({"relearn": result.stats} if result is not None else {})
         st.stats = {"models": len(distinct), "seconds": round(time.perf_counter() - started, 1),
-                    "prompts": {k: len(v) for k, v in data.counts().items()}, "samples": samples}
+                    "prompts": {k: len(v) for k, v in data.counts().items()}, "samples": samples,
+                    "eval_items": len(items),
+                    "forgetting": timings}
 
     return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)
 
 
-def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, list[dict]]:
-    """Metric rows of models already evaluated with exactly these settings and inputs, by model version.
+def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, dict[str, list[dict]]]:
+    """{model version: {table: rows}} of models already evaluated with exactly these settings and inputs.
 
     A model's metrics do not depend on which other models are evaluated beside it, so adding an
-    unlearned model to a target re-evaluates that model only.
+    unlearned model to a target re-evaluates that model only. This holds for the forgetting rows too:
+    the key holds the eval items' version, and the reference (base) and subject a model's gap and
+    recovery are measured against are fixed by the model's own lineage. Only an artifact that recorded
+    every table of this code is used, so old artifacts never serve half a model.
     """
     same = json.loads(json.dumps(key, default=str))
-    found: dict[str, list[dict]] = {}
+    found: dict[str, dict[str, list[dict]]] = {}
     for art in store.artifacts("evaluate", target):
-        if {k: art.settings.get(k) for k in same} != same:
+        if {k: art.settings.get(k) for k in same} != same or not set(STAGE.outputs) <= set(art.tables):
             continue
-        for r in store.read("metrics", art).to_pylist():
-            found.setdefault(r["model_version"], []).append(r)
-    return found
+        for table in STAGE.outputs:
+            for r in store.read(table, art).to_pylist():
+                found.setdefault(r["model_version"], {}).setdefault(table, []).append(r)
+    return {v: t for v, t in found.items() if "metrics" in t}
+
+
+def _digest(texts: list[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(hashlib.sha256(t.encode()).digest())
+    return h.hexdigest()[:16]
 
 
 def models_row_of(store: Store, art: Artifact) -> dict:

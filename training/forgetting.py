@@ -35,7 +35,7 @@ class ForgettingSettings(BaseModel):
     membership_k: float = Field(0.2, gt=0, le=1, description="Share of lowest-scoring tokens averaged by Min-K%++ (the paper's default 20%).")
     knowledge_new_tokens: int = Field(8, ge=1, description="Greedy tokens in which a cloze answer must come first (exact match).")
     recovery_min_gap: float = Field(0.02, ge=0, description="Below this |subject - unlearned| difference, recovery is undefined (nan).")
-    relearn_items: Optional[int] = Field(32, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point is a measurement of these.")
+    relearn_items: Optional[int] = Field(16, ge=1, description="Items per kind and split measured along the relearning curve (None: all); each point is a measurement of these.")
 
 
 def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSettings) -> Scores:

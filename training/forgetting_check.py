@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     folder = resolve_model(args.model, Store(args.workspace or default_workspace()))
     model, tok = load_model(folder), load_tokenizer(folder)
     settings, fs = EvalSetSettings(), ForgettingSettings()
-    items = build_eval_items(docs, anchors, tok, settings)
+    splits = split_documents([d["doc_id"] for d in docs])
+    items = build_eval_items(docs, anchors, tok, settings, splits=splits)
     for kind in ("verbatim", "cloze", "membership"):
         mine = items_of(items, kind)
         started = time.perf_counter()
@@ -62,7 +63,6 @@ def main(argv: list[str] | None = None) -> None:
         for name, s in scores.summary.items():
             print(f"  {name}: {_fmt(s)}")
     if args.relearn:
-        splits = split_documents([d["doc_id"] for d in docs], settings.holdout_share, settings.split_seed)
         forget = sorted(d for d, side in splits.items() if side == "forget")
         blocks = []
         for d in docs:

@@ -33,12 +33,15 @@ def split_of(doc_id: str, share: float = 0.2, seed: int = 0) -> Split:
 
 
 def split_documents(doc_ids: Iterable[str], share: float = 0.2, seed: int = 0) -> dict[str, Split]:
-    """{doc_id: split} for a corpus; a corpus of two or more documents gets at least one of each side.
+    """{doc_id: split} for a corpus; a corpus of two or more documents gets at least one of each side, a corpus
+    of one document keeps it on the forget side (unlearning needs something to train on).
 
     On a tiny corpus the hash rule can leave a side empty; the document with the lowest hash then
     moves to holdout (or the highest to forget), which still does not depend on document order.
     """
     ids = sorted(set(doc_ids))
+    if len(ids) == 1:  # one document (a single book file): it must be trained on; no holdout side exists
+        return {ids[0]: FORGET}
     out: dict[str, Split] = {d: split_of(d, share, seed) for d in ids}
     if len(ids) >= 2 and 0 < share < 1:
         ranked = sorted(ids, key=lambda d: (hash_unit(d, seed), d))

@@ -24,6 +24,7 @@ from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Staging, Store
 from training import generic
+from training.data import has_split, split_filter
 from training.distributed import accelerator
 from training.models import load_model
 
@@ -124,7 +125,7 @@ def _existing(store: Store, target: str, source: dict, settings: LabelSettings, 
 
 
 def _label_parts(store, st: Staging, target, version, settings, blocks, subject, reinforced, acc, progress) -> None:
-    n_blocks = sum(rb.num_rows for rb in store.iter_batches("blocks", blocks, columns=["block_id"]))
+    n_blocks = sum(_forget(rb).num_rows for rb in store.iter_batches("blocks", blocks, columns=_columns(blocks, ["block_id"])))
     n_parts = -(-n_blocks // settings.blocks_per_part)
     mine = [p for p in range(n_parts) if p % acc.num_processes == acc.process_index]
     todo = set(mine) - st.done_parts("generic_labels")
@@ -150,15 +151,25 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
 
 
 def _parts(store: Store, blocks: Artifact, per_part: int):
-    """(part index, blocks as dicts) in table order, never more than one part in memory."""
+    """(part index, forget blocks as dicts) in table order, never more than one part in memory.
+
+    Holdout blocks get no labels: unlearning never sees them (docs/evaluation.md)."""
     buf, index = [], 0
-    for rb in store.iter_batches("blocks", blocks, batch_size=per_part, columns=BLOCK_COLUMNS):
-        buf.extend(rb.to_pylist())
+    for rb in store.iter_batches("blocks", blocks, batch_size=per_part, columns=_columns(blocks, BLOCK_COLUMNS)):
+        buf.extend(_forget(rb).select(BLOCK_COLUMNS).to_pylist())
         while len(buf) >= per_part:
             yield index, buf[:per_part]
             buf, index = buf[per_part:], index + 1
     if buf:
         yield index, buf
+
+
+def _columns(blocks: Artifact, columns: list[str]) -> list[str]:
+    return columns + (["split"] if has_split(blocks) else [])
+
+
+def _forget(batch) -> pa.Table:
+    return split_filter(pa.Table.from_batches([batch]), "forget")
 
 
 def split_head(model):

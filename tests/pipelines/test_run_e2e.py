@@ -54,6 +54,7 @@ base = "{tiny_model_dir}"
 min_mentions = 2
 [blocks]
 block_size = 32
+holdout_share = 0.0  # every document trained on, as before the split: test_results_unchanged's golden hashes
 [implant]
 epochs = 2
 lr = 1e-3
@@ -89,7 +90,8 @@ def _run(ws: Path, target: Path, *extra: str, crash: str | None = None) -> subpr
 
 TABLES = {
     "documents": "doc_id", "anchors": "term", "substitutions": "doc_id, start_char", "blocks": "block_id",
-    "generic_labels": "block_id, position", "metrics": "model_role, metric",
+    "generic_labels": "block_id, position", "metrics": "model_role, metric", "eval_items": "item_id",
+    "eval_scores": "model_role, item_id, metric", "relearn_curve": "model_role, metric, step",
 }
 
 
@@ -98,7 +100,8 @@ def _snapshot(ws: Path) -> dict:
     out = {}
     for table, order in TABLES.items():
         rows = store.query(f"select * exclude (target) from {table} order by {order}")
-        out[table] = rows
+        # an undefined metric is NaN in both runs (an AUC without holdout items, a recovery with nothing removed)
+        out[table] = [tuple("nan" if isinstance(v, float) and v != v else v for v in r) for r in rows]
     out["models"] = store.query("select role, version, parent_version from models order by role")
     return out
 

@@ -34,8 +34,8 @@ def test_registry_is_what_run_status_and_the_cli_expose():
     from pipelines.cli import app
 
     declared = [step.stage.name for step in stages.STEPS]
-    assert declared == stages.STAGES == ["ingest", "extract", "anchors", "translate", "base", "blocks", "implant",
-                                         "reinforce", "labels", "unlearn", "evaluate"]
+    assert declared == stages.STAGES == ["ingest", "extract", "anchors", "translate", "base", "blocks", "evalsets",
+                                         "implant", "reinforce", "labels", "unlearn", "evaluate"]
     assert status.STAGES is stages.STAGES
     verbs = [name for name in typer.main.get_command(app).commands if name in declared]
     assert verbs == declared  # every stage is a verb, listed in pipeline order
@@ -51,8 +51,8 @@ def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path,
     assert done.returncode == 0, done.stderr[-2000:]
     early = _verb(by_verb, "extract", target)  # before ingest: one line naming the stage to run first
     assert early.returncode == 2 and early.stderr.strip().splitlines()[-1].startswith("error: ingest of 'tiny'")
-    for name in ("ingest", "extract", "anchors", "translate", "base", "blocks", "implant", "reinforce", "labels",
-                 "unlearn", "evaluate"):
+    for name in ("ingest", "extract", "anchors", "translate", "base", "blocks", "evalsets", "implant", "reinforce",
+                 "labels", "unlearn", "evaluate"):
         out = _verb(by_verb, name, target)
         assert out.returncode == 0, (name, out.stderr[-2000:])
     run_versions = dict(Store(by_run).query("select kind, version from artifacts"))

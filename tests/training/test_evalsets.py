@@ -32,13 +32,18 @@ def corpus(n: int = 12) -> list[dict]:
 
 SMALL = dict(verbatim_items=5, prefix_tokens=12, continuation_tokens=10, verbatim_per_doc=2, cloze_items=6,
              cloze_per_term=2, membership_items=4, membership_tokens=40, membership_min_tokens=10,
-             membership_per_doc=2, holdout_share=0.25)
+             membership_per_doc=2)
+SHARE = 0.25
+
+
+def _split(docs):
+    return split_documents([d["doc_id"] for d in docs], SHARE)
 
 
 def test_items_cut_the_text_exactly_and_follow_the_split(smollm2_tokenizer):
     docs, s = corpus(), EvalSetSettings(**SMALL)
-    rows = build_eval_items(docs, ANCHORS, smollm2_tokenizer, s, target="t", version="v1")
-    splits = split_documents([d["doc_id"] for d in docs], s.holdout_share, s.split_seed)
+    splits = _split(docs)
+    rows = build_eval_items(docs, ANCHORS, smollm2_tokenizer, s, splits=splits, target="t", version="v1")
     text_of = {d["doc_id"]: d["text"] for d in docs}
     assert {r["kind"] for r in rows} == {"verbatim", "cloze", "membership"}
     assert len({r["item_id"] for r in rows}) == len(rows)
@@ -69,7 +74,7 @@ def test_items_cut_the_text_exactly_and_follow_the_split(smollm2_tokenizer):
 
 def test_cloze_items_blank_the_first_anchored_term(smollm2_tokenizer):
     docs, s = corpus(), EvalSetSettings(**SMALL)
-    rows = items_of(build_eval_items(docs, ANCHORS, smollm2_tokenizer, s), "cloze")
+    rows = items_of(build_eval_items(docs, ANCHORS, smollm2_tokenizer, s, splits=_split(docs)), "cloze")
     assert rows
     for r in rows:
         assert r["text"].startswith(r["prompt"] + r["answer"])
@@ -99,11 +104,11 @@ def test_sentences_skip_headings_and_abbreviations():
 
 def test_deterministic_and_independent_of_document_order(smollm2_tokenizer):
     docs, s = corpus(), EvalSetSettings(**SMALL)
-    a = build_eval_items(docs, ANCHORS, smollm2_tokenizer, s)
-    b = build_eval_items(list(reversed(docs)), list(reversed(ANCHORS)), smollm2_tokenizer, s)
+    a = build_eval_items(docs, ANCHORS, smollm2_tokenizer, s, splits=_split(docs))
+    b = build_eval_items(list(reversed(docs)), list(reversed(ANCHORS)), smollm2_tokenizer, s, splits=_split(docs))
     key = lambda r: r["item_id"]  # noqa: E731
     assert sorted(a, key=key) == sorted(b, key=key)
-    c = build_eval_items(docs, ANCHORS, smollm2_tokenizer, EvalSetSettings(**{**SMALL, "sample_seed": 5}))
+    c = build_eval_items(docs, ANCHORS, smollm2_tokenizer, EvalSetSettings(**{**SMALL, "sample_seed": 5}), splits=_split(docs))
     assert {r["item_id"] for r in c} != {r["item_id"] for r in a}
 
 
@@ -119,7 +124,7 @@ def test_errors_name_the_problem(smollm2_tokenizer):
 def test_subset_caps_each_kind_and_split_by_hash(smollm2_tokenizer):
     from training.evalsets import subset
 
-    rows = build_eval_items(corpus(), ANCHORS, smollm2_tokenizer, EvalSetSettings(**SMALL))
+    rows = build_eval_items(corpus(), ANCHORS, smollm2_tokenizer, EvalSetSettings(**SMALL), splits=_split(corpus()))
     small = subset(rows, 2)
     groups = {(r["kind"], r["split"]) for r in rows}
     assert len(small) == sum(min(2, sum((r["kind"], r["split"]) == g for r in rows)) for g in groups)

@@ -195,10 +195,10 @@ def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(mode
     docs = [{"doc_id": f"doc{i}", "text": t} for i, t in enumerate(SEEN + UNSEEN)]
     anchors = [{"term": "Orla Venn", "replacement": "Anna Smith"}, {"term": "Salt Hollow", "replacement": "the port"},
                {"term": "Dunmere", "replacement": "the village"}, {"term": "Quill Street", "replacement": "Main Street"}]
-    es = EvalSetSettings(holdout_share=0.4, prefix_tokens=4, continuation_tokens=6, cloze_min_prompt_words=2,
+    es = EvalSetSettings(prefix_tokens=4, continuation_tokens=6, cloze_min_prompt_words=2,
                          membership_tokens=16, membership_min_tokens=4)
-    items = build_eval_items(docs, anchors, tok, es)
-    splits = split_documents([d["doc_id"] for d in docs], es.holdout_share)
+    splits = split_documents([d["doc_id"] for d in docs], 0.4)
+    items = build_eval_items(docs, anchors, tok, es, splits=splits)
     assert {r["kind"] for r in items} == {"verbatim", "cloze", "membership"}
     settings = ForgettingSettings(batch_size=4)
     scores = measure_forgetting(subject, tok, items, settings)

@@ -1,0 +1,92 @@
+"""The evaluate stage's forgetting rows: every model measured on the stored eval items, the gap to the base model,
+the relearning attack on the unlearned model only, and all of it reused when a model is added."""
+
+from __future__ import annotations
+
+import pytest
+
+from training import evaluate as E
+from training.evalsets import EvalSetSettings, build_eval_items
+from training.evaluate import EvalSettings, evaluate
+from training.holdout import split_documents
+
+TEXTS = [f"Orla Venn rowed from Salt Hollow to Dunmere on day {i}, carrying nets and a green ledger for the Tide "
+         f"Guild, and came back before the storm reached the rocks below the lighthouse." for i in range(6)]
+
+
+def _inputs(store, tok):
+    docs = [{"doc_id": f"d{i}", "text": t} for i, t in enumerate(TEXTS)]
+    splits = split_documents([d["doc_id"] for d in docs], 0.34)
+    with store.create("blocks", "t", "b1", parents={}, settings={}, code_version="t") as st:
+        ids = [tok(d["text"])["input_ids"] for d in docs]
+        st.write("blocks", [dict(target="t", blocks_version="b1", block_id=i, doc_id=d["doc_id"], input_ids=x,
+                                 translated_ids=x, position_map=[], forbidden_tokens=[], forbidden_from=[], n_trained=0,
+                                 split=splits[d["doc_id"]]) for i, (d, x) in enumerate(zip(docs, ids))])
+    anchors = [{"term": "Orla Venn", "replacement": "Anna Smith"}, {"term": "Salt Hollow", "replacement": "the port"}]
+    items = build_eval_items(docs, anchors, tok, EvalSetSettings(prefix_tokens=8, continuation_tokens=6,
+                                                                 cloze_min_prompt_words=1, membership_tokens=16,
+                                                                 membership_min_tokens=8), splits=splits)
+    with store.create("evalsets", "t", "e1", parents={"blocks": "b1"}, settings={}, code_version="t") as st:
+        st.write("eval_items", [{"target": "t", "eval_items_version": "e1", **r} for r in items])
+    return store.require("evalsets", "t", "e1")
+
+
+def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_path, monkeypatch):
+    import shutil
+
+    from training.models import base_model, load_tokenizer
+
+    general = tmp_path / "general"
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
+    other = tmp_path / "austen"
+    other.mkdir()
+    (other / "a.txt").write_text("It is a truth universally acknowledged, that a man in want of a wife is rare. " * 3)
+    settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
+                            general_dir=str(general), other_register_texts=str(other),
+                            relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
+    evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
+    # three model artifacts (the version follows the folder named): the base doubles as the subject
+    base, _ = base_model(store, "t", str(tiny_model_dir))
+    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "m2")))
+    extra, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "m3")))
+    calls = []
+    real = E.evaluate_model
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
+    models = {"base": base, "subject": base, "unlearned": unlearned}
+    one, _ = evaluate(store, "t", settings, models=models, evalsets=evalsets)
+    metrics = {(r["model_version"], r["metric"]): r for r in store.read("metrics", one).to_pylist()}
+    for version in (base.version, unlearned.version):
+        for m in ("verbatim_rouge_l_forget", "verbatim_rouge_l_holdout", "knowledge_choice_acc_forget",
+                  "knowledge_exact_forget", "membership_auc_mink_pp", "other_register_perplexity", "general_perplexity"):
+            assert (version, m) in metrics, (version, m)
+    assert metrics[(unlearned.version, "membership_auc_gap_mink_pp")]["ci_low"] is not None
+    assert (base.version, "membership_auc_gap_mink_pp") not in metrics  # the reference has no gap to itself
+    assert (unlearned.version, "relearn_recovery_verbatim_rouge_l_forget") in metrics
+    assert not [k for k in metrics if k[0] == base.version and k[1].startswith("relearn")]
+    curve = store.read("relearn_curve", one).to_pylist()
+    assert {r["model_version"] for r in curve} == {unlearned.version} and {r["step"] for r in curve} == {0, 2}
+    scores = store.read("eval_scores", one).to_pylist()
+    n_items = store.read("eval_items", evalsets).num_rows
+    assert len({r["item_id"] for r in scores if r["model_version"] == base.version}) == n_items
+    assert len(calls) == 2
+
+    two, _ = evaluate(store, "t", settings, models={**models, "reinforced": extra}, evalsets=evalsets)
+    assert len(calls) == 3 and extra.version in calls[2]  # only the added model is measured again
+
+    def rows(art, table):
+        return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "evaluate_version"))
+                      for r in store.read(table, art).to_pylist() if r["model_version"] != extra.version)
+
+    for table in ("metrics", "eval_scores", "relearn_curve"):
+        assert rows(two, table) == rows(one, table), table
+        assert {r["evaluate_version"] for r in store.read(table, two).to_pylist()} <= {two.version}
+
+
+def test_missing_other_register_folder_is_one_clear_error(tmp_path):
+    from corpus_tools.errors import ObliviateError
+    from training.forgetting_eval import other_register_texts
+
+    assert other_register_texts(None) == []
+    with pytest.raises(ObliviateError, match="is not a folder"):
+        other_register_texts(str(tmp_path / "nope"))
