@@ -10,13 +10,13 @@ which translate through their parts but still carry a label and a replacement).
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
+from corpus_tools.jsonl import numbered_rows
 
 TYPES = ("person", "family", "place", "organisation", "object", "title", "creature", "event", "other")
 GENDERS = ("female", "male", "unknown")
@@ -50,13 +50,7 @@ class GoldTerm:
 def load_gold(path: Path) -> list[GoldTerm]:
     """The gold terms of a JSON-lines file; a bad line raises with its number and the bad value."""
     out, seen = [], set()
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ObliviateError(f"{path}:{n}: not JSON: {exc}") from None
+    for n, row in numbered_rows(path):
         term, typ, gender = row.get("term"), row.get("type"), row.get("gender")
         if not isinstance(term, str) or not term.strip():
             raise ObliviateError(f"{path}:{n}: 'term' must be a non-empty string, not {term!r}")

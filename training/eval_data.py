@@ -12,7 +12,7 @@ from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Artifact, Store
-from training.jsonl import numbered_rows
+from corpus_tools.jsonl import numbered_rows
 
 FAMILIARITY_FILE = "familiarity_prompts.jsonl"
 PROBABILITY_FILE = "probability_prompts.jsonl"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
 from training import metrics as M
-from training.jsonl import numbered_rows
+from corpus_tools.jsonl import numbered_rows
 
 DEV_SHARE = 0.3
 REQUIRED = ("prompt", "answers", "topic")

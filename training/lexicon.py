@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
-from training.jsonl import numbered_rows
+from corpus_tools.jsonl import numbered_rows
 
 LEXICON_FILE = "lexicon.jsonl"
 TYPES = frozenset({"person", "family", "place", "organisation", "object", "title", "creature", "event", "other"})

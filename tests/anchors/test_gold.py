@@ -47,7 +47,7 @@ def test_tidewright_gold_terms_occur_in_their_corpus():
     ('{"term": "X", "type": "ship", "gender": null, "must_anchor": true}', "type 'ship'"),
     ('{"term": "X", "type": "person", "gender": null, "must_anchor": true}', "gender None"),
     ('{"term": "X", "type": "place", "gender": null}', "must_anchor"),
-    ('not json', "not JSON"),
+    ('not json', "invalid JSON"),
 ])
 def test_bad_gold_lines_name_the_line(tmp_path, line, message):
     path = tmp_path / "g.jsonl"

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,15 @@ def _verb(ws, verb: str, target, *extra: str, launcher=(sys.executable,)) -> sub
     # --workspace after the verb: accepted there too
     return subprocess.run([*launcher, "-m", "pipelines.cli", verb, str(target), "-w", str(ws), *extra],
                           capture_output=True, text=True, env=env, timeout=600)
+
+
+def readme_queries() -> list[str]:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if not line.startswith("--")]
+    queries = [q.strip() for q in "\n".join(lines).split(";") if q.strip()]
+    assert len(queries) >= 5
+    return queries
 
 
 def test_registry_is_what_run_status_and_the_cli_expose():
@@ -49,6 +59,10 @@ def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path,
     by_run, by_verb = tmp_path / "run", tmp_path / "verb"
     done = _run(by_run, target)
     assert done.returncode == 0, done.stderr[-2000:]
+    for query in readme_queries():  # every audit query the README shows runs on a real workspace
+        ran = subprocess.run([sys.executable, "-m", "pipelines.cli", "-w", str(by_run), "sql", query],
+                             capture_output=True, text=True)
+        assert ran.returncode == 0, (query, ran.stderr)
     early = _verb(by_verb, "extract", target)  # before ingest: one line naming the stage to run first
     assert early.returncode == 2 and early.stderr.strip().splitlines()[-1].startswith("error: ingest of 'tiny'")
     for name in ("ingest", "extract", "anchors", "translate", "base", "blocks", "evalsets", "implant", "reinforce",

@@ -34,7 +34,8 @@ def _inputs(store, tok):
 def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_path, monkeypatch):
     import shutil
 
-    from training.models import base_model, load_tokenizer
+    from training.base import base_model
+    from training.models import load_tokenizer
 
     general = tmp_path / "general"
     (general / "corpus").mkdir(parents=True)
