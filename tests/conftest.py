@@ -61,6 +61,28 @@ def tiny_model_dir(smollm2_tokenizer_dir, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def forced_model_dir(tiny_model_dir, tmp_path_factory):
+    """The tiny model with an untied output layer edited so that greedy decoding after " and" says " Ron" then stops."""
+    import torch
+
+    from training.models import load_model, load_tokenizer
+
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
+    and_ = tok(" and", add_special_tokens=False)["input_ids"][0]
+    emb = model.model.embed_tokens.weight.detach()
+    head = emb.clone()
+    head[ron] = 10 * emb[and_]                              # " and" -> " Ron"
+    head[model.generation_config.eos_token_id] = 10 * emb[ron]  # " Ron" -> end
+    model.config.tie_word_embeddings = False
+    model.lm_head.weight = torch.nn.Parameter(head)
+    out = tmp_path_factory.mktemp("forced_model")
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
 @pytest.fixture
 def eval_inputs(tmp_path: Path):
     """write(prompt, reference, general_text) -> (prompts dir, general dir): one familiarity prompt (test split)

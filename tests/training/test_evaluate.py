@@ -69,24 +69,6 @@ def _write_prompts(folder, rows, name):
     (folder / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-@pytest.fixture(scope="module")
-def forced_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model with an untied output layer edited so that greedy decoding after " and" says " Ron" then stops."""
-    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
-    ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
-    and_ = tok(" and", add_special_tokens=False)["input_ids"][0]
-    emb = model.model.embed_tokens.weight.detach()
-    head = emb.clone()
-    head[ron] = 10 * emb[and_]                              # " and" -> " Ron"
-    head[model.generation_config.eos_token_id] = 10 * emb[ron]  # " Ron" -> end
-    model.config.tie_word_embeddings = False
-    model.lm_head.weight = torch.nn.Parameter(head)
-    out = tmp_path_factory.mktemp("forced_model")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
 def test_forced_model_says_ron(forced_model_dir):
     model, tok = load_model(forced_model_dir), load_tokenizer(forced_model_dir)
     assert G.greedy_complete(model, tok, ["The castle stood on a hill and"], 8) == [" Ron"]

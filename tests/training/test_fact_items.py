@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from corpus_tools.errors import ObliviateError
 from training import fact_items as F
-from training import generation as G
 from training.evaluate import EvalSettings, evaluate
 
 ITEM = {"prompt": "Harry Potter's best friends are Ron and", "answers": ["Hermione"], "topic": "characters"}
@@ -59,27 +56,7 @@ def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
 
 # -- in the evaluate stage -----------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def ron_model_dir(tiny_model_dir, tmp_path_factory):
-    """The tiny model with its output layer edited so that greedy decoding after " and" says " Ron" then stops."""
-    from training.models import load_model, load_tokenizer
-
-    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
-    ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
-    and_ = tok(" and", add_special_tokens=False)["input_ids"][0]
-    emb = model.model.embed_tokens.weight.detach()
-    head = emb.clone()
-    head[ron] = 10 * emb[and_]
-    head[model.generation_config.eos_token_id] = 10 * emb[ron]
-    model.config.tie_word_embeddings = False
-    model.lm_head.weight = torch.nn.Parameter(head)
-    out = tmp_path_factory.mktemp("ron_model")
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
-def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
+def test_fact_accuracy_counts_known_items_only(store, forced_model_dir, tmp_path):
     from training.base import base_model
 
     prompts = tmp_path / "prompts"
@@ -90,7 +67,7 @@ def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
     ]
     rows = [{**r, "split": "test"} for r in rows]
     _write(prompts / "pretrained" / "facts.jsonl", rows)
-    base, _ = base_model(store, "t", str(ron_model_dir))
+    base, _ = base_model(store, "t", str(forced_model_dir))
     settings = EvalSettings(fact_files=["pretrained/facts.jsonl"], fact_new_tokens=4)
     art, _ = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None,
                       translation=None)
@@ -100,7 +77,7 @@ def test_fact_accuracy_counts_known_items_only(store, ron_model_dir, tmp_path):
         evaluate(store, "t", EvalSettings(fact_files=["missing.jsonl"]).model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None, translation=None)
 
 
-def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, ron_model_dir, tmp_path):
+def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, forced_model_dir, tmp_path):
     from training.base import base_model
 
     prompts = tmp_path / "prompts"
@@ -108,7 +85,7 @@ def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, ron_m
         {"prompt": "The castle stood on a hill and", "references": [], "split": "dev"},   # " Ron"
         {"prompt": "Ron and", "references": [], "split": "dev"},                          # " Ron", but the prompt has it
     ])
-    base, _ = base_model(store, "t", str(ron_model_dir))
+    base, _ = base_model(store, "t", str(forced_model_dir))
     settings = EvalSettings(max_new_tokens=4)
     plain, _ = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base},
                         anchors=None, translation=None)
