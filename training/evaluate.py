@@ -81,6 +81,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
     general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
+    if not general.is_dir():  # a wrong path would silently drop perplexity and knowledge from every model
+        raise ObliviateError(f"evaluate.general_dir {general} is not a folder (the bundled general set is the default)")
     data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share,
                           settings.fact_files)
     # the reference first, then the subject: their forgetting scores serve the gap and the recovery of the others

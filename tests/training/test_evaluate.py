@@ -211,3 +211,12 @@ def test_adding_a_model_evaluates_only_that_model(store, forced_model_dir, tiny_
     assert {r["evaluate_version"] for r in rows} == {both.version}
     old = {(r["metric"], r["value"]) for r in store.read("metrics", one).to_pylist()}
     assert old == {(r["metric"], r["value"]) for r in rows if r["model_version"] == first.version}
+
+
+def test_missing_general_dir_is_an_error_not_silently_fewer_metrics(store, tiny_model_dir, tmp_path):
+    from corpus_tools.errors import ObliviateError
+    from training.base import base_model
+
+    base, _ = base_model(store, "t", str(tiny_model_dir))
+    with pytest.raises(ObliviateError, match="evaluate.general_dir .*moved is not a folder"):
+        evaluate(store, "t", at(EvalSettings(), tmp_path, tmp_path / "moved"), models={"base": base})
