@@ -17,14 +17,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = {"tidewright": ROOT / "data" / "gold" / "tidewright" / "gold.jsonl",
+        "emberfall": ROOT / "data" / "gold" / "emberfall" / "gold.jsonl",
         "austen": ROOT / "data" / "gold" / "austen" / "gold.jsonl",
         "hp": ROOT / "data" / "targets" / "harry_potter" / "lexicon.jsonl",
         "hp-demo": ROOT / "data" / "targets" / "harry_potter" / "lexicon.jsonl"}
 
 
 def sources(corpus: str) -> list[str]:
-    if corpus == "tidewright":
-        return [str(ROOT / "data" / "gold" / "tidewright" / "corpus")]
+    if corpus in ("tidewright", "emberfall"):
+        return [str(ROOT / "data" / "gold" / corpus / "corpus")]
     if corpus == "austen":
         from benchmarks.books import austen
 
