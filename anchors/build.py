@@ -40,17 +40,20 @@ class AnchorSettings(BaseModel):
     label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
     general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
     specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
-    decision: str = Field("decide_v3", description="Registered heuristic: accept or reject a candidate, with a reason "
+    decision: str = Field("decide_v4", description="Registered heuristic: accept or reject a candidate, with a reason "
                           "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py; "
-                          "decide_v3: also corpus titles and invented words in any case, with names_v3).")
-    names: str = Field("names_v3", description="Registered heuristic: who is a person, given name or surname "
+                          "decide_v3: also corpus titles and invented words in any case, with names_v3; decide_v4: also "
+                          "looser titles, and English words naming things stay, with names_v4).")
+    names: str = Field("names_v4", description="Registered heuristic: who is a person, given name or surname "
                        "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
-                       "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py).")
+                       "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py; "
+                       "names_v4: also spatial prepositions, head words and plural bodies as type evidence).")
     derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
     lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")
     invented_max_zipf: float = Field(1.0, description="decide_v3: a word rarer than this in general English is invented, a candidate in any case.")
     invented_min_specificity: float = Field(4.0, description="decide_v3: ... if it recurs: a target frequency this many Zipf units above general English.")
+    common_noun_zipf: float = Field(3.0, description="decide_v4: a word naming a thing this frequent in general English is an ordinary noun (\"the Guild\", \"the Heron\"): not anchored on its own.")
 
 
 STAGE = Stage("anchors", inputs={"documents": "ingest", "mentions": "extract"},
@@ -87,9 +90,10 @@ def build_anchors(store: Store, target: str, settings: AnchorSettings, *, docume
 def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: AnchorSettings,
                     overrides: dict[str, str] | None = None, advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
     """Candidates (decided, clustered, replaced) and the word map, from mention rows and document texts."""
-    if settings.decision == "decide_v3" or settings.names == "names_v3":
-        if (settings.decision, settings.names) != ("decide_v3", "names_v3"):
-            raise ObliviateError(f"decide_v3 and names_v3 go together (got decision={settings.decision!r}, names={settings.names!r})")
+    if settings.decision in ("decide_v3", "decide_v4") or settings.names in ("names_v3", "names_v4"):
+        if settings.names != settings.decision.replace("decide", "names"):
+            raise ObliviateError(f"{settings.decision} and {settings.decision.replace('decide', 'names')} go together "
+                                 f"(got decision={settings.decision!r}, names={settings.names!r})")
         from anchors.build_v3 import make_dictionary_v3
 
         return make_dictionary_v3(mention_rows, texts, settings, overrides, advance)

@@ -1,4 +1,5 @@
-"""The v3 dictionary (decide_v3 + names_v3): types, genders and families read from the corpus (docs/anchors.md).
+"""The v3 and v4 dictionaries (decide_v3 + names_v3, decide_v4 + names_v4): types, genders and families read
+from the corpus (docs/anchors.md).
 
 Steps beyond v2's: invented words become candidates in any case; titles the corpus uses ("Magister Oake",
 "the Magister") are found and stripped like "Professor"; each candidate is typed from its context with
@@ -6,6 +7,11 @@ the NER vote as one voice; every word of an anchored person's name is anchored o
 rare or used alone ("Potter", "Arthur", "Black"); recurring capitalised names made of common words are
 kept ("Great Hall", "Dark Mark"); replacements follow the type and are seeded per word; overrides
 match case-insensitively, with plurals and possessives, and their words reach into longer names.
+
+v4 adds: titles written both before names and after "the" without the v3 majority ("Abbess"); spatial
+prepositions as place evidence for terms that neither speak nor take pronouns ("from Skarholt", "in the
+Brinewake"); a head word outvoting a preposition ("at Lantern Night"); plural bodies ("the Saltwardens"); and
+ordinary English words that name things stay unanchored on their own ("the Guild", "the Heron").
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
 
     overrides = overrides or {}
+    v4 = settings.decision == "decide_v4"
     counts = word_counts(texts.values())
     total_words = sum(counts.values())
     cands = gather(mention_rows)
@@ -44,8 +51,10 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
     singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
-    title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set())
-    titles = corpus_titles(counts, title_ctx)
+    person_words = frozenset(w for t, c in cands.items() if c.labels.most_common(1)[0][0] == "PERSON" for w in words(t)) \
+        if v4 else frozenset()
+    title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words)
+    titles = corpus_titles(counts, title_ctx, v4=v4)
     strip_titles(cands, titles)
 
     names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
@@ -73,13 +82,15 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         sides = t.split(" and ")
         if c.accepted and len(sides) > 1 and t not in forced and all(side in cands and cands[side].accepted for side in sides):
             c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
-    types = _types(cands, contexts, counts, titles)
+    types = _types(cands, contexts, counts, titles, v4)
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
         region = real_region(t) if typ != "person" and t not in forced else None
         if region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, settings)
+    if v4:
+        _reject_common_words(cands, types, contexts, forced, settings)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
@@ -99,7 +110,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
     for t in keys:
-        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles)
+        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles, v4=v4)
         ner = cands[t].label
         cands[t].label = LABEL_OF_TYPE[typ]
         if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
@@ -177,7 +188,7 @@ def _roles(people: set[str], cands: dict[str, Candidate], surnamed: set[str]) ->
     return {w: max(sorted(c), key=lambda k: c[k]) for w, c in votes.items()}
 
 
-def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str]) -> dict[str, str]:
+def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str], v4: bool = False) -> dict[str, str]:
     """Types of the accepted candidates: multi-word names first (their family names co-occur), then single
     words, which learn from the person names they start or end."""
     accepted = [t for t, c in cands.items() if c.accepted]
@@ -192,16 +203,17 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
         if len(ws) > 1:
             kin = 1 if len(firsts.get(ws[-1], ())) >= 2 and len(ws) == len(_name_words(t)) else 0
         else:
+            forms = {t, t[:-1]} if v4 and t.endswith("s") else {t}  # v4: "the Weasleys" are kin of "Ron Weasley"
             kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
-                      and t in (words(k)[0], words(k)[-1]))
-        out[t] = _type(t, cands[t], contexts, counts, titles, kin)
+                      and forms & {words(k)[0], words(k)[-1]})
+        out[t] = _type(t, cands[t], contexts, counts, titles, kin, v4)
     return out
 
 
-def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0) -> str:
+def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0, v4: bool = False) -> str:
     ctx = contexts.get(term)
     ner = Counter({k: v for k, v in cand.labels.items() if k != "PROPN"})
-    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin)
+    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, v4)
     typ = choose_type(votes)
     if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2:
         typ = "person"  # a named creature or person without "the": "Hedwig", "Dobby"
@@ -236,6 +248,31 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
         cand.accepted = True
         cand.reason = f"family: a word of {names[0]!r}" + (", used alone" if alone else "")
         types[w] = "person"
+
+
+def _reject_common_words(cands, types, contexts, forced: set[str], s) -> None:
+    """decide_v4: an ordinary English word is no anchor on its own when it names a thing, not a person: the
+    short form of a longer name ("the Abbey" of "Lirr Abbey", "the Guild") or a thing called by a common noun
+    ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched."""
+    heads: dict[str, str] = {}
+    for t, c in cands.items():
+        if c.accepted and " " in t and types.get(t) not in ("person", "family"):
+            ws = words(t)
+            heads.setdefault(ws[0] if len(ws) > 2 and ws[1] == "of" else strip_possessive(ws[-1]), t)
+    for t, c in cands.items():
+        if not c.accepted or " " in t or t in forced or types.get(t) in ("person", "family", None):
+            continue
+        zipf = general_zipf_v1(t.lower())
+        if zipf < s.common_noun_zipf or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
+            continue
+        ctx = contexts.get(t)
+        if t in heads:
+            c.accepted, c.reason = False, f"short form of {heads[t]!r}: an English word (Zipf {zipf:.2f}), stays"
+        elif ctx is not None and ctx.seen and ctx.the + ctx.a >= 0.5 * ctx.seen:
+            c.accepted, c.reason = False, f"a common English noun naming a thing ('the {t}', Zipf {zipf:.2f}): stays"
+        else:
+            continue
+        del types[t]
 
 
 def _replaced_words(term: str, keys: set[str], roles: dict[str, str], heads: set[str], common_zipf: float) -> list[str]:

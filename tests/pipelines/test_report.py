@@ -32,7 +32,14 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
 
     tok = smollm2_tokenizer
     base, _ = base_model(store, "hp", str(tiny_model_dir))
-    tr = _art(store, "translate", "tr1", {}, {}, {
+    cand = {"target": "hp", "anchors_version": "an1", "zipf": 1.0, "specificity": 5.0, "cluster": None, "source": "generated"}
+    _art(store, "anchors", "an1", {}, {}, {"anchor_candidates": [
+        cand | {"term": "Harry", "label": "PERSON", "n_mentions": 9, "decision": "accepted", "reason": "specific name", "replacement": "Jon"},
+        cand | {"term": "Hogwarts", "label": "GPE", "n_mentions": 4, "decision": "accepted",
+                "reason": "specific name; typed place from context (NER said PERSON)", "replacement": "Mystic Academy"},
+        cand | {"term": "Guild", "label": "ORG", "n_mentions": 7, "decision": "rejected", "zipf": 3.9,
+                "reason": "short form of 'Tidewright Guild': an English word (Zipf 3.93), stays", "replacement": None}]})
+    tr = _art(store, "translate", "tr1", {"dictionary": "an1"}, {}, {
         "translated_documents": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "text": TRANSLATED}],
         "substitutions": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "start_char": s, "end_char": e,
                            "term": t, "replacement": r, "t_start_char": ts, "t_end_char": te, "original": t,
@@ -62,6 +69,13 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
             rows.append({"target": "hp", "model_role": role, "model_version": version, "metric": metric,
                          "value": value, "n": n, "evaluate_version": "ev1", "method": method})
     _art(store, "evaluate", "ev1", {"base": base.version, "unlearned": "un50", "unlearned_alpha_2.5": "un25"}, {}, {"metrics": rows})
+    # A reference method measured the same way (a `--set unlearn.method=ga` trial), and a model measured otherwise.
+    for ev, settings, model in (("ev2", {}, "unga"), ("ev3", {"heldout_share": 0.5}, "unx")):
+        same = [r | {"evaluate_version": ev} for r in rows if r["model_version"] == base.version]
+        other = [r | {"evaluate_version": ev, "model_version": model, "method": model[2:], "value": r["value"] + 0.001}
+                 for r in rows if r["model_version"] == "un50"]
+        _art(store, "evaluate", ev, {"base": base.version, "unlearned": model}, settings, {"metrics": same + other})
+    store.set_current("hp", {"evaluate": "ev1"}, "hp.toml")  # the report describes ev1, not the newest
     return store
 
 
@@ -84,12 +98,19 @@ def test_report_numbers_equal_the_metrics_table(workspace, report):
     label_of = {r[3]: r[0] for r in _md_table(models, "")[2:]}  # version -> column label
     table = _md_table("| metric" + values, "")
     header, body = table[0], {r[0]: r for r in table[2:]}
-    sql = workspace.query("select model_version, metric, value from metrics where target = 'hp'")
-    assert len(sql) == 12 and len(label_of) == 3
+    sql = workspace.query("select model_version, metric, value from metrics where target = 'hp' "
+                          "and evaluate_version <> 'ev3' and not (evaluate_version = 'ev2' and model_role = 'base')")
+    assert len(sql) == 16 and len(label_of) == 4 and "unlearned (ga)" in label_of.values()
+    assert "unx" not in label_of  # measured with other settings: not comparable
     for version, metric, value in sql:
         assert body[metric][header.index(label_of[version])] == FMT.format(value)
     embedded = json.loads(re.search(r'id="metrics-data">(.*?)</script>', html, re.S).group(1))
     assert sorted((r["model_version"], r["metric"], r["value"]) for r in embedded) == sorted(sql)
+    anchors = md.split("## Anchor dictionary")[1].split("\n## ")[0]
+    assert "an1: 2 accepted of 3 candidates" in anchors
+    assert _md_table(anchors, "")[2] == ["Harry", "PERSON", "Jon", "9"]
+    assert any(r[0] == "Guild" and r[2].startswith("short form") for r in _md_table(anchors, ""))
+    assert any(r[0] == "Hogwarts" and "NER said PERSON" in r[1] for r in _md_table(anchors, ""))
     assert len(re.findall(r'src="data:image/png;base64,[A-Za-z0-9+/=]{100,}"', html)) == 4  # + tradeoff
     assert {p.name for p in out.glob("*.png")} == {"models.png", "tradeoff.png", "alpha.png", "label_changes.png"}
 
