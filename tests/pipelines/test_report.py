@@ -39,7 +39,7 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
                 "reason": "specific name; typed place from context (NER said PERSON)", "replacement": "Mystic Academy"},
         cand | {"term": "Guild", "label": "ORG", "n_mentions": 7, "decision": "rejected", "zipf": 3.9,
                 "reason": "short form of 'Tidewright Guild': an English word (Zipf 3.93), stays", "replacement": None}]})
-    tr = _art(store, "translate", "tr1", {"dictionary": "an1"}, {}, {
+    _art(store, "translate", "tr1", {"dictionary": "an1"}, {}, {
         "translated_documents": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "text": TRANSLATED}],
         "substitutions": [{"target": "hp", "translation_version": "tr1", "doc_id": "d1", "start_char": s, "end_char": e,
                            "term": t, "replacement": r, "t_start_char": ts, "t_end_char": te, "original": t,
