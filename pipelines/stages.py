@@ -67,6 +67,7 @@ def _evaluate(store: Store, config: TargetConfig, arts: Arts, progress):
     models = {"base": arts["base"], "subject": arts["implant"], "unlearned": arts["unlearn"]}
     if "reinforce" in arts:
         models["reinforced"] = arts["reinforce"]
+    models = {role: art for role, art in models.items() if role in config.evaluate.roles}
     return evaluate_stage.evaluate(store, config.name, config.evaluate, models=models,
                                    anchors=arts.get("anchors"), translation=arts.get("translate"),
                                    evalsets=arts.get("evalsets"), progress=progress)

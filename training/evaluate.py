@@ -18,7 +18,7 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Literal, Optional
 
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,6 +43,9 @@ Grader = Callable[[str, str], str]
 class EvalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    roles: list[Literal["base", "subject", "reinforced", "unlearned"]] = Field(
+        default_factory=lambda: ["base", "subject", "reinforced", "unlearned"],
+        description="Which of the target's models the evaluate stage measures (the base model is the forgetting metrics' reference, the subject their recovery's).")
     prompts_dir: str = Field(".", description="Folder with familiarity_prompts.jsonl and probability_prompts.jsonl, relative to the target file (without them only retention is measured).")
     general_dir: Optional[str] = Field(None, description="Folder with the general corpus/ and knowledge_prompts.jsonl (default: the bundled general set).")
 
