@@ -262,11 +262,13 @@ def pronoun_gender(votes: Counter, min_votes: int = 2, share: float = 0.75) -> s
     return "unknown"
 
 
-def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset()) -> dict:
-    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes, pronouns."""
+def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset(),
+                     v4: bool = False) -> dict:
+    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes (by the v4
+    rules when `v4`), pronouns."""
     ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
-    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles)
+    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, v4=v4)
     return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
-            "'in/at X'": ctx.place_prep, "titled": ctx.titled, "person verbs": ctx.speech,
+            "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
             "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

@@ -43,7 +43,7 @@ def explain_cmd(
         texts = {r["doc_id"]: r["text"] for r in ws.read("documents", documents, ["doc_id", "text"]).to_pylist()}
         labels = Counter(r["label"] for r in ws.read("mentions", mentions, ["text", "label"]).to_pylist()
                          if normalize(r["text"]).lower() == key.lower())
-        evidence = explain_evidence(key, texts, labels, is_known_name)
+        evidence = explain_evidence(key, texts, labels, is_known_name, v4=art.settings.get("decision") == "decide_v4")
     info(explain_text(key, rows, evidence))
 
 

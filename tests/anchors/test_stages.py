@@ -113,7 +113,7 @@ def test_cli_review_summary_explain_and_diff(store, tmp_path, capsys):
     capsys.readouterr()
     assert main(["-w", ws, "explain", "mirabel", str(target)]) == 0
     err = capsys.readouterr().err
-    assert err.startswith("Mirabel: accepted as PERSON") and "type votes" in err
+    assert err.startswith("Mirabel: accepted as PERSON") and "type votes" in err and "from/to/in the X" in err
     versions = [v for (v,) in store.query("select distinct anchors_version from anchors order by 1")]
     assert main(["-w", ws, "diff", "anchors", versions[0], versions[1], "-t", "t"]) == 0
     assert "replacement" in capsys.readouterr().err
