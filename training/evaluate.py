@@ -170,10 +170,14 @@ def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, dict[str
     for art in store.artifacts("evaluate", target):
         if {k: art.settings.get(k) for k in same} != same or not set(STAGE.outputs) <= set(art.tables):
             continue
+        here: dict[str, dict[str, list[dict]]] = {}
         for table in STAGE.outputs:
             for r in store.read(table, art).to_pylist():
-                found.setdefault(r["model_version"], {}).setdefault(table, []).append(r)
-    return {v: t for v, t in found.items() if "metrics" in t}
+                here.setdefault(r["model_version"], {}).setdefault(table, []).append(r)
+        for version, tables in here.items():  # one artifact per model: every later one holds a copy of its rows
+            if "metrics" in tables:
+                found.setdefault(version, tables)
+    return found
 
 
 def _digest(texts: list[str]) -> str:

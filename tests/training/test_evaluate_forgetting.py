@@ -75,13 +75,18 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
     two, _ = evaluate(store, "t", settings, models={**models, "reinforced": extra}, evalsets=evalsets)
     assert len(calls) == 3 and extra.version in calls[2]  # only the added model is measured again
 
-    def rows(art, table):
+    def rows(art, table, added=frozenset({extra.version})):
         return sorted(tuple(sorted((k, str(v)) for k, v in r.items() if k != "evaluate_version"))
-                      for r in store.read(table, art).to_pylist() if r["model_version"] != extra.version)
+                      for r in store.read(table, art).to_pylist() if r["model_version"] not in added)
 
     for table in ("metrics", "eval_scores", "relearn_curve"):
         assert rows(two, table) == rows(one, table), table
         assert {r["evaluate_version"] for r in store.read(table, two).to_pylist()} <= {two.version}
+    # A third evaluation finds the base and unlearned rows in both earlier artifacts: it copies them once.
+    other, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "m4")))
+    three, _ = evaluate(store, "t", settings, models={**models, "reinforced": other}, evalsets=evalsets)
+    for table in ("metrics", "eval_scores", "relearn_curve"):
+        assert rows(three, table, {other.version}) == rows(one, table), table
 
 
 def test_missing_other_register_folder_is_one_clear_error(tmp_path):
