@@ -115,8 +115,11 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
                 measured[art.version] = FE.scores_from_rows(rows)
                 continue
-            if art.version in earlier:  # same model, prompts and settings: measured before, reuse it
-                found = earlier[art.version]
+            attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
+                and "subject" in models and models["subject"].version != art.version
+            found = earlier.get((art.version, attacked))
+            if found is not None:
+                # same model, prompts and settings, attacked alike: measured before, reuse it
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
                     st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
                 measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
@@ -128,8 +131,6 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
             reference = models.get("base")
-            attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
-                and "subject" in models and models["subject"].version != art.version
             if attacked and attack_blocks is None:
                 attack_blocks = FE.forget_blocks(store, target, evalsets)
             scores, summary, result, seconds = FE.model_forgetting(
@@ -156,17 +157,20 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)
 
 
-def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, dict[str, list[dict]]]:
-    """{model version: {table: rows}} of models already evaluated with exactly these settings and inputs.
+def _earlier_metrics(store: Store, target: str, key: dict) -> dict[tuple[str, bool], dict[str, list[dict]]]:
+    """{(model version, attacked): {table: rows}} of models already evaluated with these settings and inputs.
 
     A model's metrics do not depend on which other models are evaluated beside it, so adding an
     unlearned model to a target re-evaluates that model only. This holds for the forgetting rows too:
     the key holds the eval items' version, and the reference (base) and subject a model's gap and
-    recovery are measured against are fixed by the model's own lineage. Only an artifact that recorded
-    every table of this code is used, so old artifacts never serve half a model.
+    recovery are measured against are fixed by the model's own lineage. `relearn_roles` is not compared:
+    it decides which models are attacked, so a model's rows are found under whether the relearning
+    attack ran on it (rows in `relearn_curve`), and the caller takes those of the state it would
+    measure now: attacking one more model re-measures that model only. Only an artifact that
+    recorded every table of this code is used, so old artifacts never serve half a model.
     """
-    same = json.loads(json.dumps(key, default=str))
-    found: dict[str, dict[str, list[dict]]] = {}
+    same = {k: v for k, v in json.loads(json.dumps(key, default=str)).items() if k != "relearn_roles"}
+    found: dict[tuple[str, bool], dict[str, list[dict]]] = {}
     for art in store.artifacts("evaluate", target):
         if {k: art.settings.get(k) for k in same} != same or not set(STAGE.outputs) <= set(art.tables):
             continue
@@ -176,7 +180,7 @@ def _earlier_metrics(store: Store, target: str, key: dict) -> dict[str, dict[str
                 here.setdefault(r["model_version"], {}).setdefault(table, []).append(r)
         for version, tables in here.items():  # one artifact per model: every later one holds a copy of its rows
             if "metrics" in tables:
-                found.setdefault(version, tables)
+                found.setdefault((version, bool(tables.get("relearn_curve"))), tables)
     return found
 
 

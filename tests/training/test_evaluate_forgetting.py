@@ -1,5 +1,5 @@
 """The evaluate stage's forgetting rows: every model measured on the stored eval items, the gap to the base model,
-the relearning attack on the unlearned model only, and all of it reused when a model is added."""
+the relearning attack on the unlearned model only, and all of it reused when a model or an attacked role is added."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
     three, _ = evaluate(store, "t", settings, models={**models, "reinforced": other}, evalsets=evalsets)
     for table in ("metrics", "eval_scores", "relearn_curve"):
         assert rows(three, table, {other.version}) == rows(one, table), table
+    assert len(calls) == 4
+    # Attacking one more role re-measures that model only; the others keep their (attacked or not) rows.
+    attacked = settings.model_copy(update={"relearn_roles": ["unlearned", "reinforced"]})
+    four, _ = evaluate(store, "t", attacked, models={**models, "reinforced": extra}, evalsets=evalsets)
+    assert len(calls) == 5 and extra.version in calls[4]
+    assert {r["model_version"] for r in store.read("relearn_curve", four).to_pylist()} == {unlearned.version, extra.version}
+    for table in ("metrics", "eval_scores", "relearn_curve"):
+        assert rows(four, table) == rows(one, table), table
 
 
 def test_missing_other_register_folder_is_one_clear_error(tmp_path):
