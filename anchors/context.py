@@ -51,6 +51,13 @@ OBJECT_WORDS = {"Stone", "Wand", "Cloak", "Map", "Potion", "Charm", "Curse", "Ha
                 "Sword", "Bus", "Mark", "Powder", "Network", "Express", "Book", "Diary", "Locket", "Ring", "Lamp",
                 "Vow", "Charter", "Goblet", "Hallows", "Arts", "Spell", "Jinx", "Hex", "Draught", "Elixir", "Anglia",
                 "Compass", "Glass", "Key", "Crown", "Diadem", "Cup", "Box", "Egg"}
+# v5: landforms and plural place heads ("the Glass Flats", "the Weeping Stones"): an exact head match wins
+# over a plural stripped to an object head ("Stones" is a place, "Stone" a thing).
+LANDFORMS = {"Flats", "Sands", "Dunes", "Dune", "Wastes", "Plains", "Hills", "Heights", "Downs", "Springs", "Falls",
+             "Wells", "Stones", "Rocks", "Shallows", "Narrows", "Barrens", "Marches", "Fields", "Woods", "Straits",
+             "Isles", "Lands", "Steppes", "Cliffs", "Caves", "Crags", "Pools", "Oasis", "Desert", "Canyon", "Gorge",
+             "Ridge", "Peak", "Plateau", "Basin", "Glen", "Dale", "Vale", "Heath", "Field", "Cove", "Creek",
+             "Ford", "Coast", "Shore", "Highlands", "Lowlands", "Wilds", "Expanse", "Bluffs", "Hollows", "Mesa"}
 EVENT_WORDS = {"Battle", "War", "Night", "Day", "Ball", "Tournament", "Festival", "Feast", "Match", "Games"}
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -190,9 +197,13 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: flo
 
 
 def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, known_name, is_title,
-               kin: int = 0, v4: bool = False) -> Counter:
+               kin: int = 0, v4: bool = False, v5: bool = False) -> Counter:
     """Votes for person / place / organisation / object / event / title; the NER labels are one voice among
-    the corpus's own: titles, person verbs and pronouns after it, place prepositions and articles before it."""
+    the corpus's own: titles, person verbs and pronouns after it, place prepositions and articles before it.
+
+    v5 (implies v4): landform heads vote place, an exact head match beats a plural stripped to another
+    group's head, and one pronoun after a name is no evidence ("at Ain Zerya. He ..."): it takes two."""
+    v4 = v4 or v5
     votes: Counter = Counter()
     parts = term.split()
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
@@ -205,9 +216,11 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             votes[typ] += k / n
     if len(parts) > 1:
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
-        for group, typ in ((PLACE_WORDS, "place"), (ORG_WORDS, "organisation"), (OBJECT_WORDS, "object"),
-                           (EVENT_WORDS, "event")):
-            if head in group or (head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
+        groups = ((PLACE_WORDS | LANDFORMS if v5 else PLACE_WORDS, "place"), (ORG_WORDS, "organisation"),
+                  (OBJECT_WORDS, "object"), (EVENT_WORDS, "event"))
+        exact = v5 and any(head in group for group, _ in groups)
+        for group, typ in groups:
+            if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
                 votes[typ] += 5 if v4 else 4
                 when = v4 and typ == "event"
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
@@ -221,7 +234,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         votes["object"] += 3
     if ctx and ctx.seen:
         s = ctx.seen
-        votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, ctx.pronouns.total() / (0.3 * s))
+        said = ctx.pronouns.total() if not v5 or ctx.pronouns.total() >= 2 else 0
+        votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, said / (0.3 * s))
         votes["person"] -= 3 * (ctx.the + ctx.a) / s
         votes["place"] += (0 if when else 6 * ctx.place_prep / s) + 0.6 * ctx.the / s
         votes["object"] += 4 * ctx.a / s + 1.2 * ctx.the / s
@@ -229,7 +243,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         if v4 and not when:
             # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
             # and titles, so the spatial vote counts fully only for a term with little of that.
-            personal = (ctx.titled + ctx.speech + ctx.pronouns.total()) / s
+            personal = (ctx.titled + ctx.speech + said) / s
             votes["place"] += 3 * ctx.spatial / s * (1.0 if personal < 0.15 else 0.3)
             # "the Saltwardens" beside "Saltwarden": a body of people, unless the word is a family's name.
             if len(parts) == 1 and term.endswith("s") and counts.get(term[:-1], 0) and ctx.the >= 0.5 * s \
@@ -263,11 +277,11 @@ def pronoun_gender(votes: Counter, min_votes: int = 2, share: float = 0.75) -> s
 
 
 def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset(),
-                     v4: bool = False) -> dict:
+                     v4: bool = False, v5: bool = False) -> dict:
     """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes (by the v4
     rules when `v4`), pronouns."""
     ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
-    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, v4=v4)
+    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, v4=v4, v5=v5)
     return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),

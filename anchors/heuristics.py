@@ -153,6 +153,9 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v4 decides each candidate as v3; its corpus-wide rules and names_v4 live in anchors/build_v3.py.
     "decide_v4": decide_v3,
     "names_v4": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v5 / names_v5: v4 with landform heads, families from plurals and two pronouns as evidence.
+    "decide_v5": decide_v3,
+    "names_v5": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.gold_check tidewright [--set decision=decide_v3 --set names=names_v3] [--overrides F]
 
-Corpora: `tidewright` (data/gold/tidewright, held out), `austen` (the six novels of benchmarks/books.py, held
+Corpora: every data/gold/<name> with a corpus/ folder (tidewright, emberfall, saltroad, farreach), `austen` (the six novels of benchmarks/books.py, held
 out; fetched from the Debian archive once), `hp` (the bundled Harry Potter corpus, tuned on) and `hp-demo` (its
 demo third). The workspace (default /tmp/obliviate_gold) keeps each corpus's mentions, so a second run only
 rebuilds the dictionary. Prints one JSON object of scores.
@@ -16,16 +16,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-GOLD = {"tidewright": ROOT / "data" / "gold" / "tidewright" / "gold.jsonl",
-        "emberfall": ROOT / "data" / "gold" / "emberfall" / "gold.jsonl",
-        "austen": ROOT / "data" / "gold" / "austen" / "gold.jsonl",
+GOLD_DIR = ROOT / "data" / "gold"
+# Every data/gold/<name> with a corpus/ folder is a written corpus; austen's text is fetched.
+WRITTEN = sorted(p.parent.name for p in GOLD_DIR.glob("*/corpus"))
+GOLD = {**{name: GOLD_DIR / name / "gold.jsonl" for name in WRITTEN},
+        "austen": GOLD_DIR / "austen" / "gold.jsonl",
         "hp": ROOT / "data" / "targets" / "harry_potter" / "lexicon.jsonl",
         "hp-demo": ROOT / "data" / "targets" / "harry_potter" / "lexicon.jsonl"}
 
 
 def sources(corpus: str) -> list[str]:
-    if corpus in ("tidewright", "emberfall"):
-        return [str(ROOT / "data" / "gold" / corpus / "corpus")]
+    if corpus in WRITTEN:
+        return [str(GOLD_DIR / corpus / "corpus")]
     if corpus == "austen":
         from benchmarks.books import austen
 

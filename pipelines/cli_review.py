@@ -43,7 +43,8 @@ def explain_cmd(
         texts = {r["doc_id"]: r["text"] for r in ws.read("documents", documents, ["doc_id", "text"]).to_pylist()}
         labels = Counter(r["label"] for r in ws.read("mentions", mentions, ["text", "label"]).to_pylist()
                          if normalize(r["text"]).lower() == key.lower())
-        evidence = explain_evidence(key, texts, labels, is_known_name, v4=art.settings.get("decision") == "decide_v4")
+        evidence = explain_evidence(key, texts, labels, is_known_name, v4=art.settings.get("decision") in ("decide_v4", "decide_v5"),
+                                    v5=art.settings.get("decision") == "decide_v5")
     info(explain_text(key, rows, evidence))
 
 

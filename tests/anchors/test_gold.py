@@ -104,6 +104,28 @@ def test_mining_stories_written_blind_improve_on_v3(store):
     assert found["type_accuracy"] > before["type_accuracy"] and found["precision"] > before["precision"]
 
 
+@pytest.mark.e2e
+def test_desert_stories_tuned_on_for_v5(store):
+    """Saltroad (written blind by a helper, then tuned on for v5): families, landform places, lone pronouns."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "saltroad")
+    before = evaluate(store, "saltroad", {"decision": "decide_v4", "names": "names_v4"})
+    assert found["type_accuracy"] >= 0.95 > before["type_accuracy"], (found, before)
+    assert found["recall"] >= 0.89 and found["gender_accuracy"] >= 0.9 and len(found["forbidden_anchored"]) <= 3, found
+
+
+@pytest.mark.e2e
+def test_orbital_stories_written_blind_for_v5(store):
+    """Farreach was written blind and scored only in aggregate, with v4 and then with v5; never tuned on."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "farreach")
+    before = evaluate(store, "farreach", {"decision": "decide_v4", "names": "names_v4"})
+    assert found["recall"] >= 0.9 and found["precision"] >= 0.95, found
+    assert found["type_accuracy"] > before["type_accuracy"] + 0.05, (found, before)
+
+
 @pytest.mark.slow
 def test_austen_gold_held_out(store):
     from benchmarks.gold_check import evaluate

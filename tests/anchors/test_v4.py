@@ -11,7 +11,7 @@ from anchors.evidence import word_counts
 from tests.anchors.test_dictionary import mention_rows
 
 V3 = AnchorSettings(decision="decide_v3", names="names_v3")
-V4 = AnchorSettings()
+V4 = AnchorSettings(decision="decide_v4", names="names_v4")
 TEXT = (
     "Prioress Ilsa Venn walked along the dyke. The Prioress was tired. The Prioress rested. "
     "Ilsa Venn said she would wait. The Prioress prayed. Prioress Venn left for Duskmarsh at noon. "
