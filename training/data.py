@@ -109,10 +109,13 @@ def next_token_data(store: Store, blocks: Artifact, pad_id: int, split: str | No
     return TrainData(ids, mask, labels)
 
 
-def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False) -> TrainData:
+def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False,
+                 decode=None) -> TrainData:
     """Original input ids with generic labels as targets (hard: label_token; soft: top-k distribution).
 
-    Forget blocks only; labels exist only for forget blocks (training/labels.py)."""
+    Forget blocks only; labels exist only for forget blocks (training/labels.py). With `decode` (a token
+    id -> text function), only the positions that predict a content token of the original text keep their
+    label (`content_positions`)."""
     block_ids, ids, mask, lengths = _blocks(store, blocks, pad_id, "forget")
     columns = ["block_id", "position", "label_token"] + (["alpha", "topk_ids", "topk_g", "topk_r"] if soft else [])
     ds = parquet_dataset(store, labels, "generic_labels", columns)
@@ -124,6 +127,9 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
         raise ObliviateError(f"labels {labels.version}: position {int(pos[bad][0])} is past the end of its block")
     target = torch.full_like(ids, IGNORE)
     target[rows, pos] = torch.from_numpy(data.column("label_token").to_numpy().astype(np.int64))
+    keep = content_positions(ids, lengths, decode) if decode is not None else None
+    if keep is not None:
+        target[~keep] = IGNORE
     out = TrainData(ids, mask, target)
     if soft:
         k_ids = _matrix(data.column("topk_ids")).long()
@@ -131,9 +137,42 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
         alpha = torch.from_numpy(data.column("alpha").to_numpy().astype(np.float32))[:, None]
         index = torch.full_like(ids, -1)
         index[rows, pos] = torch.arange(len(rows))
+        if keep is not None:
+            index[~keep] = -1
         out.soft_index, out.soft_ids = index, k_ids
         out.soft_p = torch.softmax(g - alpha * torch.relu(r - g), dim=-1)
     return out
+
+
+def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch.Tensor:
+    """[N, T] bool: position i predicts a content token of the block, token i+1 (docs/method.md).
+
+    A token is generic, as in the forbidden-token rule (corpus_tools/align.py), when it has no letter, or
+    when it is a whole function word or one of the ~150 most frequent English words (" the", ",", " said");
+    a frequent word that starts a longer word (" Her" of "Hermione": the next token continues it without
+    a space) is content. The decisions are made once per distinct token id in `ids`, then looked up as
+    tensors."""
+    from wordfreq import zipf_frequency
+
+    from corpus_tools.align import FUNCTION_WORDS, GENERIC_ZIPF
+
+    uniq = torch.unique(ids).tolist()
+    size = max(uniq) + 1 if uniq else 1
+    letters, generic, continues = (torch.zeros(size, dtype=torch.bool) for _ in range(3))
+    for tid in uniq:  # distinct ids of the corpus (thousands), not the vocabulary
+        text = decode(tid)
+        word = text.strip()
+        letters[tid] = any(ch.isalpha() for ch in word)
+        generic[tid] = word.isalpha() and (word.lower() in FUNCTION_WORDS or zipf_frequency(word.lower(), "en") >= GENERIC_ZIPF)
+        continues[tid] = text[:1].isalpha()
+    nxt = ids[:, 1:]
+    goes_on = torch.zeros_like(nxt, dtype=torch.bool)  # token i+2 continues the word of token i+1
+    goes_on[:, :-1] = continues[ids[:, 2:]]
+    last = torch.arange(ids.shape[1], device=ids.device)[None, :] >= (lengths[:, None] - 1)
+    content = letters[nxt] & (~generic[nxt] | goes_on)
+    out = torch.zeros_like(ids, dtype=torch.bool)
+    out[:, :-1] = content
+    return out & ~last
 
 
 def _rows_of(block_ids: np.ndarray, wanted: np.ndarray, labels: Artifact) -> torch.Tensor:

@@ -179,7 +179,13 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
     return {"steps": step, "epoch_losses": epoch_losses, "first_loss": first_loss, "last_loss": last_loss,
             "train_tokens": tokens, "train_seconds": round(seconds, 3),
             "tokens_per_s": round(tokens / seconds, 1) if seconds else None, "processes": acc.num_processes,
-            "resumed_from_epoch": epoch0}
+            "resumed_from_epoch": epoch0, "trained_positions": _labelled(data)}
+
+
+def _labelled(data) -> int | None:
+    """Positions with a target in the data (the forget side of forget/retain pairs); None when unknown."""
+    labels = getattr(getattr(data, "forget", data), "labels", None)
+    return int((labels != IGNORE).sum()) if isinstance(labels, torch.Tensor) else None
 
 
 def _checkpoint(acc, folder: Path, epoch: int, step: int) -> None:

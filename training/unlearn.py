@@ -43,6 +43,10 @@ class UnlearnSettings(TrainSettings):
     retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd, npo_retain and retain_term "
                                                            "(default: the bundled retain corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
+    positions: Literal["all", "content"] = Field(
+        "all", description="WHP: train every labelled position (all), or only those that predict a content token of "
+                           "the original text (content: no function words, punctuation or the ~150 most frequent "
+                           "English words, where most labels differ from the text without carrying the target).")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -57,6 +61,8 @@ def version_key(settings: UnlearnSettings) -> dict:
     key = {"method": settings.method, **settings.model_dump(include=set(TrainSettings.model_fields))}
     if settings.method == "whp":
         key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
+        if settings.positions != "all":  # absent at the default: models made before the option keep their versions
+            key["positions"] = settings.positions
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if uses_retain(settings):
@@ -96,7 +102,13 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
         inputs["labels"] = labels
 
         def make_data(model, folder):
-            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels)
+            decode = None
+            if settings.positions == "content":
+                from training.models import load_tokenizer
+
+                tok = load_tokenizer(folder)
+                decode = lambda tid: tok.decode([tid])  # noqa: E731
+            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode)
             if not settings.retain_term:
                 return data
             return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))

@@ -155,3 +155,57 @@ def test_unlearn_with_a_retain_term_trains_on_both(store, tiny_model_dir, tmp_pa
     assert label_prob(model_folder(art), rows, label_rows) > 10 * label_prob(model_folder(subject), rows, label_rows)
     # the retain rows went through the model: more tokens per step than the labels alone
     assert art.stats["train_tokens"] > plain.stats["train_tokens"]
+
+
+# Hand-worked: what each token id spells, as a tokenizer would decode it alone.
+SPELL = {0: "<pad>", 10: "The", 11: " boy", 12: " castle", 13: " to", 14: " Her", 15: "mione", 16: ",", 17: " her",
+         18: " said", 19: " Gryff"}
+
+
+def test_content_positions_keep_only_predictions_of_content_tokens():
+    from training.data import content_positions
+
+    ids = torch.tensor([[10, 11, 12, 13, 14, 15, 16, 17],   # The boy castle to Her|mione , her
+                        [10, 17, 13, 16, 18, 19, 0, 0]])    # The her to , said Gryff <pad> <pad>
+    lengths = torch.tensor([8, 6])
+    keep = content_positions(ids, lengths, SPELL.__getitem__)
+    # position i is kept when token i+1 is content: " boy", " castle", " Her" (it starts "Hermione"),
+    # "mione"; never " to", ",", " her" alone, " said" (a top-150 word), nor the last real position
+    assert keep[0].tolist() == [True, True, False, True, True, False, False, False]
+    # " Gryff" at the block's last real token: predicted from position 4, which is kept
+    assert keep[1].tolist() == [False, False, False, False, True, False, False, False]
+
+
+def test_content_positions_drop_the_other_labels_and_their_soft_targets(store):
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    spelled = lambda tid: " the" if tid % 2 else f" zq{tid}"  # noqa: E731  odd ids: a function word
+    full = unlearn_data(store, blocks, labels, pad_id=0, soft=True)
+    kept = unlearn_data(store, blocks, labels, pad_id=0, soft=True, decode=spelled)
+    nxt = torch.zeros_like(full.input_ids)
+    nxt[:, :-1] = full.input_ids[:, 1:]
+    content = (nxt % 2 == 0) & (nxt != 0)
+    assert torch.equal(kept.labels, torch.where(content, full.labels, torch.full_like(full.labels, IGNORE)))
+    assert bool((kept.labels != IGNORE).any()) and bool(((full.labels != IGNORE) & ~content).any())
+    assert torch.equal(kept.soft_index >= 0, kept.labels != IGNORE)
+    batch = kept.batch(torch.arange(4))
+    assert batch["soft_ids"].shape[0] == int((batch["labels"] != IGNORE).sum())
+
+
+def test_content_positions_change_the_version_and_the_default_does_not(store):
+    from training.unlearn import version_key
+
+    assert "positions" not in version_key(UnlearnSettings())
+    assert version_key(UnlearnSettings(positions="content"))["positions"] == "content"
+
+
+def test_unlearn_on_content_positions_trains_fewer_positions(store, tiny_model_dir):
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0)
+    every, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    content, created = unlearn(store, TARGET, UnlearnSettings(positions="content", **common), blocks=blocks,
+                               labels=labels, subject=subject)
+    assert created and content.version != every.version
+    assert 0 < content.stats["trained_positions"] < every.stats["trained_positions"], (content.stats, every.stats)
