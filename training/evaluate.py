@@ -133,13 +133,17 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             reference = models.get("base")
             if attacked and attack_blocks is None:
                 attack_blocks = FE.forget_blocks(store, target, evalsets)
+            subject_scores = measured.get(models["subject"].version) if "subject" in models else None
+            # The base model attacked as a control is measured before the subject: the attack measures the subject.
+            subject_model = load_model(model_folder(models["subject"])) if attacked and subject_scores is None else None
             scores, summary, result, seconds = FE.model_forgetting(
                 model, tok, items, settings.forgetting,
                 reference=measured.get(reference.version) if reference is not None and reference.version != art.version else None,
                 attack=settings.relearn if attacked else None,
-                subject=measured.get(models["subject"].version) if "subject" in models else None,
+                subject=subject_scores, subject_model=subject_model,
                 attack_blocks=attack_blocks, other_texts=other_texts, ppl_window=settings.ppl_window,
                 ppl_batch_size=settings.ppl_batch_size, max_ppl_tokens=settings.max_ppl_tokens)
+            del subject_model
             measured[art.version] = scores
             st.write("eval_scores", score_rows(scores, **ids), index=index)
             st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)

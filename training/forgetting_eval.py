@@ -63,13 +63,14 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
                      reference: Scores | None = None, attack: Optional[RelearnSettings] = None,
                      subject: Scores | None = None, attack_blocks: tuple[list[dict], list[str]] | None = None,
                      other_texts: Sequence[str] = (), ppl_window: int = 256, ppl_batch_size: int = 8,
-                     max_ppl_tokens: int | None = 4096) -> tuple[Scores, Scores, RelearnResult | None, dict]:
+                     max_ppl_tokens: int | None = 4096, subject_model=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
     """(measured, summary, relearning result or None, seconds) of one model.
 
     measured: measure_forgetting's scores (per-item rows, kept to serve as reference / subject for other models);
     summary: every `metrics` row of this model's forgetting (measured summaries, AUC gap, relearning, utility).
     reference: the reference model's measured scores (None: this model is the reference, no gap);
-    attack: run the relearning attack with these settings (needs `subject` scores and `attack_blocks`).
+    attack: run the relearning attack with these settings (needs `attack_blocks`, and `subject` scores or,
+    when the subject is not measured yet -- the base model attacked as a control --, `subject_model`).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -81,10 +82,11 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
         summary.update(auc_gap(measured, reference))
     result = None
     if attack is not None and items:
-        if subject is None or attack_blocks is None:
+        if (subject is None and subject_model is None) or attack_blocks is None:
             raise ObliviateError("relearning attack: the subject's scores and the forget blocks are needed")
         started = time.perf_counter()
-        result, recovered = relearn_attack(model, None, tok, items, attack_blocks[0], attack_blocks[1], forgetting,
+        result, recovered = relearn_attack(model, subject_model if subject is None else None, tok, items,
+                                           attack_blocks[0], attack_blocks[1], forgetting,
                                            attack, subject_scores=subject, unlearned_scores=measured)
         summary.update(recovered)
         seconds["relearn"] = round(time.perf_counter() - started, 1)

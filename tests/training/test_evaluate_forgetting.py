@@ -97,6 +97,32 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
         assert rows(four, table) == rows(one, table), table
 
 
+def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
+    """relearn_roles = base too: the base model is measured first, so its attack measures the subject itself."""
+    import shutil
+
+    from training.base import base_model
+    from training.models import load_tokenizer
+
+    general = tmp_path / "general"
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
+    settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
+                            general_dir=str(general), relearn_roles=["base", "unlearned"],
+                            relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
+    evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
+    base, _ = base_model(store, "t", str(tiny_model_dir))
+    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s")))
+    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u")))
+    art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned},
+                      evalsets=evalsets)
+    curve = store.read("relearn_curve", art).to_pylist()
+    assert {r["model_version"] for r in curve} == {base.version, unlearned.version}
+    metrics = {(r["model_version"], r["metric"]) for r in store.read("metrics", art).to_pylist()}
+    assert (base.version, "relearn_knowledge_exact_forget") in metrics
+    assert not [m for v, m in metrics if v == subject.version and m.startswith("relearn")]
+
+
 def test_missing_other_register_folder_is_one_clear_error(tmp_path):
     from corpus_tools.errors import ObliviateError
     from training.forgetting_eval import other_register_texts
