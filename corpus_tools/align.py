@@ -99,19 +99,24 @@ will would shall should can could may might must not mr mrs ms dr st sir lady lo
 GENERIC_ZIPF = 6.0  # wordfreq Zipf: about the 150 most frequent English words ("first", "new", "back")
 
 
+def generic_word(word: str) -> bool:
+    """A whole English word generic enough to carry no target: a function word or one of the most frequent."""
+    from wordfreq import zipf_frequency
+
+    return word.lower() in FUNCTION_WORDS or zipf_frequency(word.lower(), "en") >= GENERIC_ZIPF
+
+
 def generic_first_piece(form: str, start: int, end: int) -> bool:
     """Whether the first token, characters [start, end) of `form`, is generic: it has no letter, or it is the
     whole first word (no letter follows it) and that word is a function word or very frequent English.
 
     A piece that starts a longer word (" M" of " Mcconnell", " Her" of " Herrera") is never generic: there
     the token is the name's beginning, whatever else it can spell."""
-    from wordfreq import zipf_frequency
-
     word = form[start:end].strip()
     if not any(ch.isalpha() for ch in word):
         return True
     whole = word.isalpha() and (end >= len(form) or not form[end].isalpha())
-    return whole and (word.lower() in FUNCTION_WORDS or zipf_frequency(word.lower(), "en") >= GENERIC_ZIPF)
+    return whole and generic_word(word)
 
 
 class FirstTokens:

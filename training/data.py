@@ -152,9 +152,7 @@ def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch
     a frequent word that starts a longer word (" Her" of "Hermione": the next token continues it without
     a space) is content. The decisions are made once per distinct token id in `ids`, then looked up as
     tensors."""
-    from wordfreq import zipf_frequency
-
-    from corpus_tools.align import FUNCTION_WORDS, GENERIC_ZIPF
+    from corpus_tools.align import generic_word
 
     uniq = torch.unique(ids).tolist()
     size = max(uniq) + 1 if uniq else 1
@@ -163,7 +161,7 @@ def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch
         text = decode(tid)
         word = text.strip()
         letters[tid] = any(ch.isalpha() for ch in word)
-        generic[tid] = word.isalpha() and (word.lower() in FUNCTION_WORDS or zipf_frequency(word.lower(), "en") >= GENERIC_ZIPF)
+        generic[tid] = word.isalpha() and generic_word(word)
         continues[tid] = text[:1].isalpha()
     nxt = ids[:, 1:]
     goes_on = torch.zeros_like(nxt, dtype=torch.bool)  # token i+2 continues the word of token i+1
