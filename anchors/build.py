@@ -91,11 +91,12 @@ def build_anchors(store: Store, target: str, settings: AnchorSettings, *, docume
 def make_dictionary(mention_rows: list[dict], texts: dict[str, str], settings: AnchorSettings,
                     overrides: dict[str, str] | None = None, advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
     """Candidates (decided, clustered, replaced) and the word map, from mention rows and document texts."""
-    if settings.decision in ("decide_v3", "decide_v4", "decide_v5") or settings.names in ("names_v3", "names_v4", "names_v5"):
+    from anchors.build_v3 import LEVELS, make_dictionary_v3
+
+    if settings.decision in LEVELS or settings.names.replace("names", "decide") in LEVELS:
         if settings.names != settings.decision.replace("decide", "names"):
             raise ObliviateError(f"{settings.decision} and {settings.decision.replace('decide', 'names')} go together "
                                  f"(got decision={settings.decision!r}, names={settings.names!r})")
-        from anchors.build_v3 import make_dictionary_v3
 
         return make_dictionary_v3(mention_rows, texts, settings, overrides, advance)
     overrides = overrides or {}

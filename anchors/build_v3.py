@@ -37,13 +37,22 @@ NER_TYPE = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", 
 FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "not a proper name")
 
 
+# The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5}
+
+
+def rule_flags(decision: str) -> tuple[bool, bool]:
+    """(v4, v5): which rule sets a decision enables; every later level keeps the earlier ones."""
+    level = LEVELS.get(decision, 0)
+    return level >= 4, level >= 5
+
+
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
                        advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
 
     overrides = overrides or {}
-    v5 = settings.decision == "decide_v5"
-    v4 = settings.decision == "decide_v4" or v5
+    v4, v5 = rule_flags(settings.decision)
     counts = word_counts(texts.values())
     total_words = sum(counts.values())
     cands = gather(mention_rows)

@@ -25,6 +25,7 @@ def explain_cmd(
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Print one term's decision, reason, replacement and the corpus evidence behind its type."""
+    from anchors.build_v3 import rule_flags
     from anchors.context import explain_evidence
     from anchors.gender import is_known_name
     from anchors.review import explain_text
@@ -43,8 +44,8 @@ def explain_cmd(
         texts = {r["doc_id"]: r["text"] for r in ws.read("documents", documents, ["doc_id", "text"]).to_pylist()}
         labels = Counter(r["label"] for r in ws.read("mentions", mentions, ["text", "label"]).to_pylist()
                          if normalize(r["text"]).lower() == key.lower())
-        evidence = explain_evidence(key, texts, labels, is_known_name, v4=art.settings.get("decision") in ("decide_v4", "decide_v5"),
-                                    v5=art.settings.get("decision") == "decide_v5")
+        v4, v5 = rule_flags(art.settings.get("decision") or "")
+        evidence = explain_evidence(key, texts, labels, is_known_name, v4=v4, v5=v5)
     info(explain_text(key, rows, evidence))
 
 
