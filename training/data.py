@@ -84,8 +84,9 @@ def split_filter(table: pa.Table, split: str | None) -> pa.Table:
     return table.filter(pa.compute.equal(pa.compute.fill_null(table.column("split"), "forget"), split))
 
 
-def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget"):
-    columns = ["block_id", "input_ids"] + (["split"] if has_split(blocks) else [])
+def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget", translated: bool = False):
+    columns = ["block_id", "input_ids"] + (["translated_ids", "position_map"] if translated else []) \
+        + (["split"] if has_split(blocks) else [])
     ds = parquet_dataset(store, blocks, "blocks", columns)
     data = split_filter(ds.data.table if hasattr(ds.data, "table") else ds.data, split)
     if data.num_rows == 0:
@@ -94,7 +95,10 @@ def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "fo
     if len(lengths) == 0 or int(lengths.min()) < 2:
         raise ObliviateError(f"blocks {blocks.version}: every block needs at least 2 tokens")
     mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long()
-    return data.column("block_id").to_numpy(), ids, mask, lengths
+    out = data.column("block_id").to_numpy(), ids, mask, lengths
+    if translated:
+        out += (_padded(data.column("translated_ids"), pad_id), _padded(data.column("position_map"), -1)[0])
+    return out
 
 
 def next_token_data(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget") -> TrainData:
@@ -110,13 +114,15 @@ def next_token_data(store: Store, blocks: Artifact, pad_id: int, split: str | No
 
 
 def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False,
-                 decode=None) -> TrainData:
+                 decode=None, anchors_only: bool = False) -> TrainData:
     """Original input ids with generic labels as targets (hard: label_token; soft: top-k distribution).
 
     Forget blocks only; labels exist only for forget blocks (training/labels.py). With `decode` (a token
     id -> text function), only the positions that predict a content token of the original text keep their
-    label (`content_positions`)."""
-    block_ids, ids, mask, lengths = _blocks(store, blocks, pad_id, "forget")
+    label (`content_positions`); with `anchors_only`, only those whose next token the translation changed
+    (`anchor_positions`)."""
+    loaded = _blocks(store, blocks, pad_id, "forget", translated=anchors_only)
+    block_ids, ids, mask, lengths = loaded[:4]
     columns = ["block_id", "position", "label_token"] + (["alpha", "topk_ids", "topk_g", "topk_r"] if soft else [])
     ds = parquet_dataset(store, labels, "generic_labels", columns)
     data = ds.data.table if hasattr(ds.data, "table") else ds.data
@@ -128,6 +134,10 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
     target = torch.full_like(ids, IGNORE)
     target[rows, pos] = torch.from_numpy(data.column("label_token").to_numpy().astype(np.int64))
     keep = content_positions(ids, lengths, decode) if decode is not None else None
+    if anchors_only:
+        (translated, t_lengths), position_map = loaded[4:]
+        changed = anchor_positions(ids, lengths, translated, t_lengths, position_map)
+        keep = changed if keep is None else keep & changed
     if keep is not None:
         target[~keep] = IGNORE
     out = TrainData(ids, mask, target)
@@ -171,6 +181,27 @@ def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch
     out = torch.zeros_like(ids, dtype=torch.bool)
     out[:, :-1] = content
     return out & ~last
+
+
+def anchor_positions(ids: torch.Tensor, lengths: torch.Tensor, translated: torch.Tensor, t_lengths: torch.Tensor,
+                     position_map: torch.Tensor) -> torch.Tensor:
+    """[N, T] bool: position i predicts a token that the translation changed (docs/method.md).
+
+    Position i is mapped to translated position m = position_map[i] (-1: no loss); its generic label is
+    read where the translated text continues with token m+1. Where that token equals the original token
+    i+1, both texts go on alike (" the", " said", " castle" outside any anchor) and the label carries no
+    knowledge of the target; where they differ, the original goes on with an anchored term (" Hog" of
+    "Hogwarts" where the translation has " Coll"), the positions that hold what the model knows of the
+    target. A translated text that ends at m counts as changed."""
+    width = ids.shape[1]
+    nxt = torch.full_like(ids, -1)
+    nxt[:, :-1] = ids[:, 1:]
+    m = position_map  # one entry per original token: the same padded width as ids
+    inside = (m >= 0) & (m + 1 < t_lengths[:, None])
+    t_next = torch.full_like(ids, -2)
+    t_next[inside] = translated.gather(1, (m + 1).clamp(0, translated.shape[1] - 1))[inside]
+    has_next = torch.arange(width)[None, :] < (lengths[:, None] - 1)
+    return (m >= 0) & has_next & (t_next != nxt)
 
 
 def _rows_of(block_ids: np.ndarray, wanted: np.ndarray, labels: Artifact) -> torch.Tensor:

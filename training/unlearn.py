@@ -43,10 +43,12 @@ class UnlearnSettings(TrainSettings):
     retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd, npo_retain and retain_term "
                                                            "(default: the bundled retain corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
-    positions: Literal["all", "content"] = Field(
-        "all", description="WHP: train every labelled position (all), or only those that predict a content token of "
+    positions: Literal["all", "content", "anchors"] = Field(
+        "all", description="WHP: train every labelled position (all), only those that predict a content token of "
                            "the original text (content: no function words, punctuation or the ~150 most frequent "
-                           "English words, where most labels differ from the text without carrying the target).")
+                           "English words, where most labels differ from the text without carrying the target), or "
+                           "only those whose next token the translation changed (anchors: the original goes on with "
+                           "an anchored term there).")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -108,7 +110,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
 
                 tok = load_tokenizer(folder)
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
-            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode)
+            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode,
+                                anchors_only=settings.positions == "anchors")
             if not settings.retain_term:
                 return data
             return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))

@@ -18,13 +18,14 @@ TARGET = "hp"
 K = 4
 
 
-def write_blocks(store: Store, n_blocks: int = 8, length: int = 20):
+def write_blocks(store: Store, n_blocks: int = 8, length: int = 20, translate=lambda p, tok: tok):
+    """Blocks whose translation has the same length; `translate(position, token)` gives its tokens."""
     g = torch.Generator().manual_seed(0)
     rows = []
     for b in range(n_blocks):
         ids = torch.randint(300, 5000, (length - b % 2,), generator=g).tolist()
         rows.append(dict(target=TARGET, blocks_version="bv", block_id=10 + b, doc_id="d", input_ids=ids,
-                         translated_ids=ids, position_map=list(range(len(ids))), forbidden_tokens=[],
+                         translated_ids=[translate(p, t) for p, t in enumerate(ids)], position_map=list(range(len(ids))), forbidden_tokens=[],
                          forbidden_from=[], n_trained=len(ids) - 1))
     with store.create("blocks", TARGET, "bv", parents={}, settings={}, code_version="test") as st:
         st.write("blocks", rows)
@@ -209,3 +210,35 @@ def test_unlearn_on_content_positions_trains_fewer_positions(store, tiny_model_d
                                labels=labels, subject=subject)
     assert created and content.version != every.version
     assert 0 < content.stats["trained_positions"] < every.stats["trained_positions"], (content.stats, every.stats)
+
+
+def test_anchor_positions_keep_only_predictions_the_translation_changed():
+    from training.data import anchor_positions
+
+    # "Harry went to Hog|warts ." translated "Jon went to Coll ." : the map sends each original position
+    # to the translated one whose logits label it; inside "Hogwarts" after its first token there is no loss
+    ids = torch.tensor([[1, 2, 3, 4, 5, 6], [1, 2, 3, 0, 0, 0]])
+    translated = torch.tensor([[7, 2, 3, 8, 6], [7, 2, 0, 0, 0]])
+    position_map = torch.tensor([[0, 1, 2, -1, 3, 4], [0, 1, 2, -1, -1, -1]])
+    keep = anchor_positions(ids, torch.tensor([6, 3]), translated, torch.tensor([5, 2]), position_map)
+    # " to" -> " Hog" (translation: " Coll") is the only changed prediction; " went", " to", "." go on alike;
+    # "Hog" -> "warts" has no label, and the block's last token predicts nothing
+    assert keep[0].tolist() == [False, False, True, False, False, False]
+    # the translated block ends after " went": what it would say next is unknown, so position 1 counts as changed
+    assert keep[1].tolist() == [False, True, False, False, False, False]
+
+
+def test_anchor_positions_drop_the_other_labels(store, tiny_model_dir):
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 1 if p % 5 == 0 else tok)
+    labels, _ = write_labels(store, blocks, rows)
+    full = unlearn_data(store, blocks, labels, pad_id=0)
+    kept = unlearn_data(store, blocks, labels, pad_id=0, anchors_only=True)
+    changed = torch.zeros_like(full.labels, dtype=torch.bool)
+    changed[:, 4::5] = True  # position p predicts token p+1, changed at every 5th token
+    assert torch.equal(kept.labels, torch.where(changed, full.labels, torch.full_like(full.labels, IGNORE)))
+    assert bool((kept.labels != IGNORE).any())
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0)
+    art, created = unlearn(store, TARGET, UnlearnSettings(positions="anchors", **common), blocks=blocks,
+                           labels=labels, subject=subject)
+    assert created and art.stats["trained_positions"] == int((kept.labels != IGNORE).sum())
