@@ -38,13 +38,13 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
-LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5}
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6}
 
 
-def rule_flags(decision: str) -> tuple[bool, bool]:
-    """(v4, v5): which rule sets a decision enables; every later level keeps the earlier ones."""
+def rule_flags(decision: str) -> tuple[bool, bool, bool]:
+    """(v4, v5, v6): which rule sets a decision enables; every later level keeps the earlier ones."""
     level = LEVELS.get(decision, 0)
-    return level >= 4, level >= 5
+    return level >= 4, level >= 5, level >= 6
 
 
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
@@ -52,7 +52,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
 
     overrides = overrides or {}
-    v4, v5 = rule_flags(settings.decision)
+    v4, v5, v6 = rule_flags(settings.decision)
     counts = word_counts(texts.values())
     total_words = sum(counts.values())
     cands = gather(mention_rows)
@@ -100,7 +100,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, settings)
     if v4:
-        _reject_common_words(cands, types, contexts, forced, settings)
+        _reject_common_words(cands, types, contexts, forced, settings, v6)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
@@ -153,7 +153,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             kind = kind_of(typ, role)
             gender = "unknown"
             if kind == GIVEN:
-                votes, weak = Counter(), Counter()
+                votes, weak, told = Counter(), Counter(), Counter()
                 full = fulls_of.get(w, [])
                 # "Dumbledore ... he" speaks for Albus when every full name ending in Dumbledore is Albus's.
                 own = [words(k)[-1] for k in full if firsts_of.get(words(k)[-1]) == {w}]
@@ -161,7 +161,8 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                     if contexts.get(term):
                         votes.update(contexts[term].pronouns)
                         weak.update(contexts[term].any_pronouns)
-                gender = given_gender(w, votes, weak)
+                        told.update(contexts[term].gendered)
+                gender = given_gender(w, votes, weak, told if v6 else None)
             plan[w] = (kind, gender)
     taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
     replacer = StableReplacer(settings.seed, taken, settings.name_max_zipf)
@@ -266,10 +267,14 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
         types[w] = "person"
 
 
-def _reject_common_words(cands, types, contexts, forced: set[str], s) -> None:
+def _reject_common_words(cands, types, contexts, forced: set[str], s, v6: bool = False) -> None:
     """decide_v4: an ordinary English word is no anchor on its own when it names a thing, not a person: the
     short form of a longer name ("the Abbey" of "Lirr Abbey", "the Guild") or a thing called by a common noun
-    ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched."""
+    ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched.
+    decide_v6: a short form that is an English dictionary word (anchors/lexicon.py) stays from Zipf 2.5
+    ("the Clarion" of "Tallowmere Clarion", Zipf 2.9)."""
+    from anchors.lexicon import parts_of_speech
+
     heads: dict[str, str] = {}
     for t, c in cands.items():
         if c.accepted and " " in t and types.get(t) not in ("person", "family"):
@@ -279,7 +284,8 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s) -> None:
         if not c.accepted or " " in t or t in forced or types.get(t) in ("person", "family", None):
             continue
         zipf = general_zipf_v1(t.lower())
-        if zipf < s.common_noun_zipf or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
+        short_word = v6 and t in heads and zipf >= 2.5 and bool(parts_of_speech(t))
+        if (zipf < s.common_noun_zipf and not short_word) or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
             continue
         ctx = contexts.get(t)
         if t in heads:

@@ -33,6 +33,20 @@ AT_VERBS = {"look", "looked", "looking", "looks", "stared", "stare", "glared", "
 PLACE_PREPS = {"in", "at", "into", "near", "inside", "outside", "beyond", "across", "reached", "reaching",
                "visit", "visited", "visiting", "via"}
 ARTICLES = {"the", "a", "an"}
+# v6: a word right before a name that says its gender: a gendered title ("Mrs. X", "Aunt X", "Lord X") or a
+# kin or person noun in apposition ("his son X", "the girl X", "the witch X").
+GENDER_BEFORE = {
+    "male": {"mr", "sir", "lord", "king", "prince", "duke", "earl", "baron", "count", "uncle", "father", "brother",
+             "son", "husband", "nephew", "grandson", "grandfather", "boy", "man", "gentleman", "monk", "friar",
+             "master", "emperor", "sultan", "tsar", "abbot", "wizard", "widower", "fiancé", "lad", "mister", "señor",
+             "monsieur", "herr", "signor", "don", "dom"},
+    "female": {"mrs", "miss", "ms", "madam", "madame", "lady", "dame", "queen", "princess", "duchess", "countess",
+               "baroness", "aunt", "mother", "sister", "daughter", "wife", "niece", "granddaughter", "grandmother",
+               "girl", "woman", "nun", "abbess", "mistress", "empress", "witch", "widow", "fiancée", "lass",
+               "señora", "mademoiselle", "frau", "signora", "matron"},
+}
+GENDER_OF_WORD = {w: g for g, ws in GENDER_BEFORE.items() for w in ws}
+ABBREVIATED = {"mr", "mrs", "ms"}  # "Mrs. Weasley"; any other word then a full stop ends a sentence
 # v4: prepositions of place and movement, counted directly before a term or before its "the".
 SPATIAL = PLACE_PREPS | {"from", "to", "off", "around", "past", "through", "toward", "towards", "across", "within",
                          "above", "below", "beneath", "along", "onto", "reach", "leave", "left", "leaving"}
@@ -84,6 +98,7 @@ class Context:
     alone: int = 0        # mid-sentence, not next to another capitalised word
     before_person: int = 0  # before_name where the next word is a word of a name NER calls a person (v4 titles)
     spatial: int = 0      # a spatial preposition before it, or before "the" before it: "from X", "in the X" (v4)
+    gendered: Counter = field(default_factory=Counter)  # male/female votes of a gendered word right before it (v6)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -140,6 +155,8 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             if via in SPATIAL and not (via == "at" and (p0 if p1.lower() != "the" else "") in AT_VERBS) \
                     and not gap.strip(" "):
                 c.spatial += 1
+            if p1.lower() in GENDER_OF_WORD and (not gap.strip() or (gap.strip() == "." and p1.lower() in ABBREVIATED)):
+                c.gendered[GENDER_OF_WORD[p1.lower()]] += 1
             if p1 and (p1.rstrip(".").lower() in title_words or p1 in SURNAME_TITLES) and not re.search(r"[!?\"“”\n]", gap):
                 c.titled += 1
                 c.surname_titled += p1.rstrip(".") in SURNAME_TITLES and not CAPITAL_AFTER.match(text[end:end + 40])

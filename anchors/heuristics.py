@@ -156,6 +156,9 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v5 / names_v5: v4 with landform heads, families from plurals and two pronouns as evidence.
     "decide_v5": decide_v3,
     "names_v5": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v6 / names_v6: v5 with gender from the word before a name and from a single pronoun (build_v3.py).
+    "decide_v6": decide_v3,
+    "names_v6": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -82,12 +82,16 @@ class StableReplacer:
         return out.lower() if word.islower() else out[:1].upper() + out[1:]
 
 
-def given_gender(word: str, votes, weak_votes) -> str:
+def given_gender(word: str, votes, weak_votes, gendered=None) -> str:
     """The gender a first name's replacement needs: the pronouns after it as a subject when they are clear
     (3 votes, 80% agreeing: "Dace ... he" though gender-guesser says female), then gender-guesser, then fewer
     subject pronouns, then the pronouns after it anywhere; else unknown (an androgynous name)."""
     from anchors.context import pronoun_gender
 
+    if gendered is not None:  # names_v6: a gendered word before it ("Aunt X", "his son X") decides first
+        told = pronoun_gender(gendered, 1, 0.8)
+        if told != "unknown":
+            return told
     strong = pronoun_gender(votes, 3, 0.8)
     if strong != "unknown":
         return strong
@@ -95,7 +99,12 @@ def given_gender(word: str, votes, weak_votes) -> str:
     if known != "unknown":
         return known
     fair = pronoun_gender(votes, 2, 0.75)
-    return fair if fair != "unknown" else pronoun_gender(weak_votes, 2, 0.6)
+    fair = fair if fair != "unknown" else pronoun_gender(weak_votes, 2, 0.6)
+    if fair != "unknown" or gendered is None:
+        return fair
+    # names_v6: one pronoun, or a few that all agree, beats the coin an unknown gender would be
+    one = pronoun_gender(votes, 1, 1.0)
+    return one if one != "unknown" else pronoun_gender(weak_votes, 1, 1.0)
 
 
 def kind_of(typ: str, role: str | None) -> str:

@@ -99,7 +99,7 @@ def test_mining_stories_written_blind_improve_on_v3(store):
 
     found = evaluate(store, "emberfall")
     before = evaluate(store, "emberfall", {"decision": "decide_v3", "names": "names_v3"})
-    assert found["recall"] >= 0.9 and found["gender_accuracy"] >= 0.9, found
+    assert found["recall"] >= 0.9 and found["gender_accuracy"] >= 0.95, found  # v5: 0.909, v6: 1.0 (11 people)
     assert len(found["forbidden_anchored"]) < len(before["forbidden_anchored"]), (found, before)
     assert found["type_accuracy"] > before["type_accuracy"] and found["precision"] > before["precision"]
 
@@ -124,6 +124,26 @@ def test_orbital_stories_written_blind_for_v5(store):
     before = evaluate(store, "farreach", {"decision": "decide_v4", "names": "names_v4"})
     assert found["recall"] >= 0.9 and found["precision"] >= 0.95, found
     assert found["type_accuracy"] > before["type_accuracy"] + 0.05, (found, before)
+
+
+@pytest.mark.e2e
+def test_school_stories_tuned_on_for_v6(store):
+    """Quillhall (written blind by a helper, then looked at for v6): no gender lost, "the Clarion" stays."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "quillhall")
+    before = evaluate(store, "quillhall", {"decision": "decide_v5", "names": "names_v5"})
+    assert len(found["forbidden_anchored"]) == len(before["forbidden_anchored"]) - 1, (found, before)
+    assert found["recall"] >= 0.95 and found["gender_accuracy"] >= 0.9, found
+
+
+@pytest.mark.e2e
+def test_canal_stories_written_blind_for_v6(store):
+    """Marshgate was written blind and first scored, in aggregate only, with v4, v5 and v6; never tuned on."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, "marshgate")
+    assert found["type_accuracy"] >= 0.9 and found["gender_accuracy"] >= 0.9 and found["recall"] >= 0.85, found
 
 
 @pytest.mark.slow

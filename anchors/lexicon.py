@@ -1,0 +1,30 @@
+"""English dictionary membership from WordNet's lemma lists, which ship inside the installed spaCy model
+(its rule-based lemmatizer's `lemma_index`: ~58k nouns, ~21k adjectives, ~9k verbs, ~4k adverbs).
+
+wordfreq says how often a string is written, not what it is: "Hogwarts" (Zipf 3.2) is frequent on the
+web and no English word, "clarion" (Zipf 2.9) is rare and one. The lists hold lemmas in lower case, some
+proper nouns among them ("mansfield"), so membership says "an English word can be spelled so", never
+"this is no name" on its own (docs/anchors.md)."""
+
+from __future__ import annotations
+
+import functools
+
+POS = ("noun", "verb", "adj", "adv")
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> dict[str, frozenset[str]]:
+    import spacy
+
+    from anchors.nlp import resolve_model
+
+    nlp = spacy.load(resolve_model(), exclude=["parser", "ner", "tagger", "senter", "attribute_ruler", "tok2vec"])
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return {pos: frozenset(table.get(pos, [])) for pos in POS}
+
+
+def parts_of_speech(word: str) -> set[str]:
+    """The WordNet parts of speech a lower-cased word is a lemma of ("matron": {"noun"})."""
+    w = word.lower()
+    return {pos for pos, words in _index().items() if w in words}
