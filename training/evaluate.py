@@ -98,6 +98,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
            "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None,
            "evalsets": evalsets.version if evalsets is not None else None,
            "other_register": _digest(other_texts) if other_texts else None}
+    if data.facts and settings.relearn_roles:  # the attack follows the fact items too (absent before it did)
+        key["relearn_follows_facts"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
                                                    ("evalsets", evalsets)) if a is not None}}
     started = time.perf_counter()
@@ -108,12 +110,14 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         earlier = _earlier_metrics(store, target, key)
         items = FE.eval_items(store, evalsets)
         measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
+        facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
         attack_blocks = None
         for index, art in enumerate(distinct):
             ids = {"target": target, "evaluate_version": version}
             if index in done:  # resumed: this model's rows are written; its scores may serve the next models
                 rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
                 measured[art.version] = FE.scores_from_rows(rows)
+                facts_of[art.version] = _fact_values(pq.read_table(st.part_path("metrics", index)).to_pylist(), data)
                 continue
             attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
                 and "subject" in models and models["subject"].version != art.version
@@ -123,12 +127,14 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
                     st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
                 measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
+                facts_of[art.version] = _fact_values(found.get("metrics", []), data)
                 continue
             row = models_row_of(store, art)
             folder = model_folder(art)
             model, tok = load_model(folder), load_tokenizer(folder)
             label = f"evaluate {row['role']} {art.version}"
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
+            facts_of[art.version] = {k: v for k, (v, _) in values.items() if k in _fact_metrics(data)}
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
             reference = models.get("base")
             if attacked and attack_blocks is None:
@@ -142,7 +148,11 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 attack=settings.relearn if attacked else None,
                 subject=subject_scores, subject_model=subject_model,
                 attack_blocks=attack_blocks, other_texts=other_texts, ppl_window=settings.ppl_window,
-                ppl_batch_size=settings.ppl_batch_size, max_ppl_tokens=settings.max_ppl_tokens)
+                ppl_batch_size=settings.ppl_batch_size, max_ppl_tokens=settings.max_ppl_tokens,
+                # the known-fact items too: what the model knew of the target without our corpus, relearnt or not
+                extra=_fact_measure(tok, data, settings) if data.facts else None,
+                extra_unlearned=facts_of[art.version] if data.facts else None,
+                extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None)
             del subject_model
             measured[art.version] = scores
             st.write("eval_scores", score_rows(scores, **ids), index=index)
@@ -193,6 +203,21 @@ def _digest(texts: list[str]) -> str:
     for t in texts:
         h.update(hashlib.sha256(t.encode()).digest())
     return h.hexdigest()[:16]
+
+
+def _fact_metrics(data: EvalData) -> set[str]:
+    return {f"{stem}_accuracy_{split}" for stem in data.facts for split in ("dev", "test")}
+
+
+def _fact_values(metric_rows: list[dict], data: EvalData) -> dict[str, float] | None:
+    """A model's fact accuracies from its stored metrics rows (None when it has none)."""
+    names = _fact_metrics(data)
+    found = {r["metric"]: r["value"] for r in metric_rows if r["metric"] in names}
+    return found or None
+
+
+def _fact_measure(tok, data: EvalData, settings: EvalSettings):
+    return lambda model: {k: v for k, (v, _) in fact_accuracy(model, tok, data.facts, settings).items()}
 
 
 def models_row_of(store: Store, art: Artifact) -> dict:
@@ -255,13 +280,7 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
         flags = [M.answer_found(a, k["answer"]) for a, k in zip(answers, data.knowledge)]
         out["knowledge_accuracy"] = (M.share(flags), len(flags))
 
-    for stem, items in data.facts.items():
-        answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
-                                  settings.batch_size, advance)
-        for split in ("dev", "test"):
-            idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
-            if idx:
-                out[f"{stem}_accuracy_{split}"] = (M.share([is_known(answers[k], items[k]["answers"]) for k in idx]), len(idx))
+    out |= fact_accuracy(model, tok, data.facts, settings, advance)
 
     if settings.lm_eval_tasks:
         from training.lm_eval_bridge import run_lm_eval
@@ -269,6 +288,20 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
         out.update(run_lm_eval(model, tok, settings.lm_eval_tasks, include_path=settings.lm_eval_include,
                                limit=settings.lm_eval_limit, batch_size=settings.batch_size))
     return out, shown
+
+
+def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettings,
+                  advance=lambda n=1: None) -> dict[str, tuple[float, int]]:
+    """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file."""
+    out = {}
+    for stem, items in facts.items():
+        answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
+                                  settings.batch_size, advance)
+        for split in ("dev", "test"):
+            idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
+            if idx:
+                out[f"{stem}_accuracy_{split}"] = (M.share([is_known(answers[k], items[k]["answers"]) for k in idx]), len(idx))
+    return out
 
 
 def first_tokens(tok, prompt: str, continuations: list[str]) -> list[int]:

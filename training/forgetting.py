@@ -9,7 +9,7 @@ entry points the evaluate stage needs (definitions in docs/evaluation.md).
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,8 +75,9 @@ def followed(per_item: Sequence[dict], item_ids: set[str] | None = None) -> dict
 
 def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: Sequence[dict],
                    forget_doc_ids: Sequence[str], settings: ForgettingSettings, attack: RelearnSettings, *,
-                   subject_scores: Scores | None = None, unlearned_scores: Scores | None = None
-                   ) -> tuple[RelearnResult, Scores]:
+                   subject_scores: Scores | None = None, unlearned_scores: Scores | None = None,
+                   extra: Callable | None = None, extra_unlearned: dict | None = None,
+                   extra_subject: dict | None = None) -> tuple[RelearnResult, Scores]:
     """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
 
     Items from the documents the attacker trains on are left out of every measurement, so what comes back is
@@ -85,6 +86,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     (forget for verbatim and cloze, both for membership). block_rows: the target's `blocks` rows;
     forget_doc_ids: the forget side of the split. subject_scores / unlearned_scores: the two models'
     measure_forgetting results on `items`, if already computed (saves two measurements; `subject` may then be None).
+    extra: more metrics followed along the curve, `extra(model) -> {metric: value}` (the fact files' accuracies of
+    the evaluate stage); extra_unlearned / extra_subject: their values for the two models, if known.
     """
     if subject is None and subject_scores is None:
         raise ObliviateError("relearn_attack: give the subject model or its scores (recovery is measured against it)")
@@ -94,12 +97,21 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     ids = {it["item_id"] for it in kept}
 
     def measure(model) -> dict[str, float]:
-        return followed(measure_forgetting(model, tok, kept, settings).per_item)
+        return followed(measure_forgetting(model, tok, kept, settings).per_item) | (extra(model) if extra else {})
 
-    start = followed(unlearned_scores.per_item, ids) if unlearned_scores is not None else None
+    def known(scores: Scores | None, extra_values: dict | None, model) -> dict[str, float] | None:
+        """A model's measure from what was measured already, completing only the part that was not."""
+        if scores is None:
+            return None if model is None else measure(model)
+        if extra is not None and extra_values is None and model is None:
+            raise ObliviateError("relearn_attack: the subject's extra metrics are needed (or the subject model)")
+        more = {} if extra is None else extra_values if extra_values is not None else extra(model)
+        return followed(scores.per_item, ids) | more
+
+    start = known(unlearned_scores, extra_unlearned, unlearned) if unlearned_scores is not None else None
     result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok), before=start)
     before, after = result.curve[0], result.curve[-1]
-    reference = followed(subject_scores.per_item, ids) if subject_scores is not None else measure(subject)
+    reference = known(subject_scores, extra_subject, subject)
     out = Scores()
     for metric, value in after.items():
         if metric in ("step", "loss"):

@@ -63,7 +63,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
                      reference: Scores | None = None, attack: Optional[RelearnSettings] = None,
                      subject: Scores | None = None, attack_blocks: tuple[list[dict], list[str]] | None = None,
                      other_texts: Sequence[str] = (), ppl_window: int = 256, ppl_batch_size: int = 8,
-                     max_ppl_tokens: int | None = 4096, subject_model=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
+                     max_ppl_tokens: int | None = 4096, subject_model=None, extra=None, extra_unlearned=None,
+                     extra_subject=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
     """(measured, summary, relearning result or None, seconds) of one model.
 
     measured: measure_forgetting's scores (per-item rows, kept to serve as reference / subject for other models);
@@ -71,6 +72,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
     reference: the reference model's measured scores (None: this model is the reference, no gap);
     attack: run the relearning attack with these settings (needs `attack_blocks`, and `subject` scores or,
     when the subject is not measured yet -- the base model attacked as a control --, `subject_model`).
+    extra / extra_unlearned / extra_subject: more metrics the attack follows, and their values for this model and
+    the subject (forgetting.relearn_attack).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -87,7 +90,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
         started = time.perf_counter()
         result, recovered = relearn_attack(model, subject_model if subject is None else None, tok, items,
                                            attack_blocks[0], attack_blocks[1], forgetting,
-                                           attack, subject_scores=subject, unlearned_scores=measured)
+                                           attack, subject_scores=subject, unlearned_scores=measured, extra=extra,
+                                           extra_unlearned=extra_unlearned, extra_subject=extra_subject)
         summary.update(recovered)
         seconds["relearn"] = round(time.perf_counter() - started, 1)
     if other_texts:

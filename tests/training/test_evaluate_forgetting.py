@@ -123,6 +123,47 @@ def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
     assert not [m for v, m in metrics if v == subject.version and m.startswith("relearn")]
 
 
+def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
+    """With fact files, every attacked model's curve and recovery include their accuracies: from the evaluation's
+    own rows before the attack (step 0 equals the model's metric), and the subject's measured by its model when
+    it is not measured yet (the base model attacked as a control)."""
+    import json
+    import shutil
+
+    from training.base import base_model
+    from training.models import load_tokenizer
+
+    general = tmp_path / "general"
+    (general / "corpus").mkdir(parents=True)
+    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
+    facts = [{"prompt": f"Orla Venn rowed from Salt Hollow to {p}", "answers": ["Dunmere"], "topic": "t", "split": s,
+              "known_by_base": True} for p, s in (("the", "test"), ("a", "test"), ("his", "dev"))]
+    (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
+    settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
+                            general_dir=str(general), relearn_roles=["base", "unlearned"], fact_files=["facts.jsonl"],
+                            fact_new_tokens=3, relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
+    evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
+    base, _ = base_model(store, "t", str(tiny_model_dir))
+    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s")))
+    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u")))
+    art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned},
+                      evalsets=evalsets)
+    metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", art).to_pylist()}
+    curve = store.read("relearn_curve", art).to_pylist()
+    for version in (base.version, unlearned.version):
+        for split in ("test", "dev"):
+            assert (version, f"relearn_facts_accuracy_{split}") in metrics
+            assert (version, f"relearn_recovery_facts_accuracy_{split}") in metrics
+            start = [r["value"] for r in curve if r["model_version"] == version and r["step"] == 0
+                     and r["metric"] == f"facts_accuracy_{split}"]
+            assert start == [metrics[(version, f"facts_accuracy_{split}")]]
+    # without fact files the attack follows the eval items only
+    plain = settings.model_copy(update={"fact_files": []})
+    again, _ = evaluate(store, "t", plain, models={"base": base, "subject": subject, "unlearned": unlearned},
+                        evalsets=evalsets)
+    assert not [r for r in store.read("relearn_curve", again).to_pylist() if r["metric"].startswith("facts")]
+
+
 def test_missing_other_register_folder_is_one_clear_error(tmp_path):
     from corpus_tools.errors import ObliviateError
     from training.forgetting_eval import other_register_texts
