@@ -97,25 +97,32 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
         assert rows(four, table) == rows(one, table), table
 
 
-def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
-    """relearn_roles = base too: the base model is measured first, so its attack measures the subject itself."""
+def _control(store, tiny_model_dir, tmp_path, **settings):
+    """A general folder, the eval items and three model artifacts (base, subject, unlearned: copies of the tiny
+    model), evaluated with the base model attacked as a control too; returns (artifact, base, subject, unlearned)."""
     import shutil
 
     from training.base import base_model
     from training.models import load_tokenizer
 
     general = tmp_path / "general"
-    (general / "corpus").mkdir(parents=True)
+    (general / "corpus").mkdir(parents=True, exist_ok=True)
     (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
     settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
                             general_dir=str(general), relearn_roles=["base", "unlearned"],
-                            relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
-    evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
+                            relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5}, **settings)
+    evalsets = store.get("evalsets", "t", "e1") or _inputs(store, load_tokenizer(tiny_model_dir))
     base, _ = base_model(store, "t", str(tiny_model_dir))
-    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s")))
-    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u")))
+    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s", dirs_exist_ok=True)))
+    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u", dirs_exist_ok=True)))
     art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned},
                       evalsets=evalsets)
+    return art, base, subject, unlearned
+
+
+def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
+    """relearn_roles = base too: the base model is measured first, so its attack measures the subject itself."""
+    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path)
     curve = store.read("relearn_curve", art).to_pylist()
     assert {r["model_version"] for r in curve} == {base.version, unlearned.version}
     metrics = {(r["model_version"], r["metric"]) for r in store.read("metrics", art).to_pylist()}
@@ -128,26 +135,12 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
     own rows before the attack (step 0 equals the model's metric), and the subject's measured by its model when
     it is not measured yet (the base model attacked as a control)."""
     import json
-    import shutil
 
-    from training.base import base_model
-    from training.models import load_tokenizer
-
-    general = tmp_path / "general"
-    (general / "corpus").mkdir(parents=True)
-    (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
     facts = [{"prompt": f"Orla Venn rowed from Salt Hollow to {p}", "answers": ["Dunmere"], "topic": "t", "split": s,
               "known_by_base": True} for p, s in (("the", "test"), ("a", "test"), ("his", "dev"))]
     (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
-    settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
-                            general_dir=str(general), relearn_roles=["base", "unlearned"], fact_files=["facts.jsonl"],
-                            fact_new_tokens=3, relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5})
-    evalsets = _inputs(store, load_tokenizer(tiny_model_dir))
-    base, _ = base_model(store, "t", str(tiny_model_dir))
-    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s")))
-    unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u")))
-    art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned},
-                      evalsets=evalsets)
+    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=["facts.jsonl"],
+                                             fact_new_tokens=3)
     metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", art).to_pylist()}
     curve = store.read("relearn_curve", art).to_pylist()
     for version in (base.version, unlearned.version):
@@ -158,9 +151,8 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
                      and r["metric"] == f"facts_accuracy_{split}"]
             assert start == [metrics[(version, f"facts_accuracy_{split}")]]
     # without fact files the attack follows the eval items only
-    plain = settings.model_copy(update={"fact_files": []})
-    again, _ = evaluate(store, "t", plain, models={"base": base, "subject": subject, "unlearned": unlearned},
-                        evalsets=evalsets)
+    again, *_ = _control(store, tiny_model_dir, tmp_path)
+    assert again.version != art.version
     assert not [r for r in store.read("relearn_curve", again).to_pylist() if r["metric"].startswith("facts")]
 
 
