@@ -92,7 +92,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         sides = t.split(" and ")
         if c.accepted and len(sides) > 1 and t not in forced and all(side in cands and cands[side].accepted for side in sides):
             c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
-    types = _types(cands, contexts, counts, titles, v4, v5)
+    types = _types(cands, contexts, counts, titles, v4, v5, v6)
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
         region = real_region(t) if typ != "person" and t not in forced else None
         if region:
@@ -120,7 +120,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
     for t in keys:
-        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles, v4=v4, v5=v5)
+        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles, v4=v4, v5=v5, v6=v6)
         ner = cands[t].label
         cands[t].label = LABEL_OF_TYPE[typ]
         if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
@@ -200,7 +200,7 @@ def _roles(people: set[str], cands: dict[str, Candidate], surnamed: set[str]) ->
 
 
 def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str], v4: bool = False,
-           v5: bool = False) -> dict[str, str]:
+           v5: bool = False, v6: bool = False) -> dict[str, str]:
     """Types of the accepted candidates: multi-word names first (their family names co-occur), then single
     words, which learn from the person names they start or end. v5: "the Callows" beside "Idris Callow" is
     the family, whatever its articles vote."""
@@ -219,7 +219,7 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
             forms = {t, t[:-1]} if v4 and t.endswith("s") else {t}  # v4: "the Weasleys" are kin of "Ron Weasley"
             kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
                       and forms & {words(k)[0], words(k)[-1]})
-        out[t] = _type(t, cands[t], contexts, counts, titles, kin, v4, v5)
+        out[t] = _type(t, cands[t], contexts, counts, titles, kin, v4, v5, v6)
         if v5 and len(ws) == 1 and t.endswith("s") and any(
                 typ == "person" and " " in k and words(k)[-1] == t[:-1] for k, typ in out.items()):
             out[t] = "family"
@@ -227,10 +227,10 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
 
 
 def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0, v4: bool = False,
-          v5: bool = False) -> str:
+          v5: bool = False, v6: bool = False) -> str:
     ctx = contexts.get(term)
     ner = Counter({k: v for k, v in cand.labels.items() if k != "PROPN"})
-    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, v4, v5)
+    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, v4, v5, v6)
     typ = choose_type(votes)
     if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2:
         typ = "person"  # a named creature or person without "the": "Hedwig", "Dobby"

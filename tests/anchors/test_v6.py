@@ -22,9 +22,11 @@ TEXT = (
     "Aunt Ysolde Brake kept the ledgers of the mill. Aunt Ysolde counted the sacks, and Aunt Ysolde "
     "read the Fennick Clarion. Everyone read the Fennick Clarion, and the Clarion printed the prices. "
     "The Clarion was late. Brannoc Tave crossed the dyke at dusk; he carried eels. Brannoc Tave waited. "
+    "Snow lay on Harrow Fell. The shepherds of Harrow Fell came down for Lanternight. Lanternight was loud. "
 )
 SPANS = {"Harrow Quen": "PERSON", "Wend Quen": "PERSON", "Wend": "PERSON", "Ysolde Brake": "PERSON",
-         "Ysolde": "PERSON", "Fennick": "GPE", "Fennick Clarion": "ORG", "Clarion": "ORG", "Brannoc Tave": "PERSON"}
+         "Ysolde": "PERSON", "Fennick": "GPE", "Fennick Clarion": "ORG", "Clarion": "ORG", "Brannoc Tave": "PERSON",
+         "Harrow Fell": "PERSON", "Lanternight": "PERSON"}
 
 
 def build(settings=V6, text=TEXT * 3):
@@ -78,3 +80,10 @@ def test_a_short_form_that_is_a_rare_english_word_stays_in_v6():
     assert "short form" in cands["Clarion"].reason
     v5, _ = build(V5)
     assert v5["Clarion"].accepted  # Zipf 2.9: under v5's threshold of 3
+
+
+def test_more_landform_heads_and_festival_names_in_v6():
+    cands, _ = build()
+    assert cands["Harrow Fell"].label == "GPE" and cands["Lanternight"].label == "EVENT"
+    v5, _ = build(V5)
+    assert v5["Harrow Fell"].label == "PERSON" and v5["Lanternight"].label == "PERSON"  # NER's word, as in v5
