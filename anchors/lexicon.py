@@ -19,8 +19,15 @@ def _index() -> dict[str, frozenset[str]]:
 
     from anchors.nlp import resolve_model
 
-    nlp = spacy.load(resolve_model(), exclude=["parser", "ner", "tagger", "senter", "attribute_ruler", "tok2vec"])
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    from corpus_tools.errors import ObliviateError
+
+    model = resolve_model()
+    nlp = spacy.load(model, exclude=["parser", "ner", "tagger", "senter", "attribute_ruler", "tok2vec"])
+    lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
+    if lemmatizer is None or "lemma_index" not in lemmatizer.lookups.tables:
+        raise ObliviateError(f"spaCy model {model!r} has no rule lemmatizer with WordNet lemma lists, which "
+                             f"the v6 dictionary rules read (en_core_web_sm has them)")
+    table = lemmatizer.lookups.get_table("lemma_index")
     return {pos: frozenset(table.get(pos, [])) for pos in POS}
 
 
