@@ -38,13 +38,13 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
-LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6}
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7}
 
 
-def rule_flags(decision: str) -> tuple[bool, bool, bool]:
-    """(v4, v5, v6): which rule sets a decision enables; every later level keeps the earlier ones."""
+def rule_flags(decision: str) -> tuple[bool, bool, bool, bool]:
+    """(v4, v5, v6, v7): which rule sets a decision enables; every later level keeps the earlier ones."""
     level = LEVELS.get(decision, 0)
-    return level >= 4, level >= 5, level >= 6
+    return level >= 4, level >= 5, level >= 6, level >= 7
 
 
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
@@ -52,12 +52,12 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
 
     overrides = overrides or {}
-    v4, v5, v6 = rule_flags(settings.decision)
+    v4, v5, v6, v7 = rule_flags(settings.decision)
     counts = word_counts(texts.values())
     total_words = sum(counts.values())
     cands = gather(mention_rows)
     fold_sentence_case(cands)
-    add_invented(cands, counts, settings)
+    add_invented(cands, counts, settings, unlisted=v7)
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
     singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]

@@ -7,7 +7,7 @@ from collections import Counter
 
 from anchors.aliases import CONNECTORS
 from anchors.candidates import Candidate
-from anchors.heuristics import general_zipf_v1
+from anchors.heuristics import general_zipf_v1, unlisted_word
 from anchors.overrides import KEEP
 from anchors.terms import words
 
@@ -37,15 +37,18 @@ def match_overrides(overrides: dict[str, str], terms) -> dict[str, str]:
     return out
 
 
-def add_invented(cands: dict[str, Candidate], counts: Counter, s) -> None:
-    """Words general English does not know (Zipf < invented_max_zipf) that recur, in any case, as candidates."""
+def add_invented(cands: dict[str, Candidate], counts: Counter, s, unlisted: bool = False) -> None:
+    """Words general English does not know (Zipf < invented_max_zipf) that recur, in any case, as candidates;
+    with `unlisted` (decide_v7) also lower-case words of Zipf 1-3 that no dictionary lists (heuristics.unlisted_word)."""
     folded: Counter = Counter()
     for w, n in counts.items():
         folded[w.lower()] += n
     for w, n in counts.items():
         if w in cands or len(w) < 4 or folded[w.lower()] < 2 or not w.isalpha():
             continue
-        if general_zipf_v1(w.lower()) < s.invented_max_zipf and (w.islower() or w.lower() in cands):
+        zipf = general_zipf_v1(w.lower())
+        invented = zipf < s.invented_max_zipf or (unlisted and w.islower() and unlisted_word(w, zipf))
+        if invented and (w.islower() or w.lower() in cands):
             cand = cands[w] = Candidate(w, n_mentions=n)
             cand.labels["NOUN" if w.islower() else "PROPN"] += n
 

@@ -139,6 +139,32 @@ def decide_v3(term: str, label: str, zipf: float, specificity: float, s, evidenc
     return accepted, reason
 
 
+UNLISTED_MAX_ZIPF = 3.0  # decide_v7: up to here, a word no English dictionary lists is still invented
+UNLISTED_MIN_SPECIFICITY = 3.0
+
+
+def unlisted_word(word: str, zipf: float) -> bool:
+    """decide_v7: a lower-case word that wordfreq has seen a little (Zipf 1-3: "dementors" 2.2, "boggart" 1.8)
+    but no dictionary lists, nor as two dictionary words ("trapdoor") or an inflection ("knelt")."""
+    from anchors.lexicon import english_compound, english_word
+
+    return zipf < UNLISTED_MAX_ZIPF and not english_word(word) and not english_compound(word)
+
+
+def decide_v7(term: str, label: str, zipf: float, specificity: float, s, evidence: dict | None = None) -> tuple[bool, str]:
+    """decide_v3, and a lower-case word of Zipf 1-3 that no English dictionary lists is invented too
+    (anchors/lexicon.py): "boggart", "thestrals"."""
+    if term[:1].islower() and " " not in term and term.isalpha() and len(term) >= 4 \
+            and s.invented_max_zipf <= zipf and unlisted_word(term, zipf):
+        # 1,000 times its general frequency is enough for a word no dictionary lists (wordfreq's few sightings
+        # of "boggart" are this very universe's); zipf-0 words keep invented_min_specificity
+        if specificity < UNLISTED_MIN_SPECIFICITY:
+            return False, f"unlisted word too rare in the target (specificity {specificity:.2f} < {UNLISTED_MIN_SPECIFICITY})"
+        accepted, reason = decide_v3(term, label, 0.0, max(specificity, s.invented_min_specificity), s, evidence)
+        return accepted, reason.replace("invented word (Zipf 0.00)", f"invented word (Zipf {zipf:.2f}, in no dictionary)")
+    return decide_v3(term, label, zipf, specificity, s, evidence)
+
+
 HEURISTICS: dict[str, Callable] = {
     "general_zipf_v1": general_zipf_v1,
     "specificity_v1": specificity_v1,
@@ -159,6 +185,9 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v6 / names_v6: v5 with gender from the word before a name and from a single pronoun (build_v3.py).
     "decide_v6": decide_v3,
     "names_v6": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v7 / names_v7: v6, and lower-case words of Zipf 1-3 that no dictionary lists are invented.
+    "decide_v7": decide_v7,
+    "names_v7": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -28,10 +28,36 @@ def _index() -> dict[str, frozenset[str]]:
         raise ObliviateError(f"spaCy model {model!r} has no rule lemmatizer with WordNet lemma lists, which "
                              f"the v6 dictionary rules read (en_core_web_sm has them)")
     table = lemmatizer.lookups.get_table("lemma_index")
-    return {pos: frozenset(table.get(pos, [])) for pos in POS}
+    irregular = lemmatizer.lookups.get_table("lemma_exc") if "lemma_exc" in lemmatizer.lookups.tables else {}
+    out = {pos: frozenset(table.get(pos, [])) for pos in POS}
+    out["irregular"] = frozenset(w for pos in POS for w in (irregular.get(pos) or {}))  # "knelt", "werewolves"
+    return out
 
 
 def parts_of_speech(word: str) -> set[str]:
     """The WordNet parts of speech a lower-cased word is a lemma of ("matron": {"noun"})."""
     w = word.lower()
-    return {pos for pos, words in _index().items() if w in words}
+    return {pos for pos, words in _index().items() if w in words and pos in POS}
+
+
+# Inflections stripped before looking a word up; not "-er": "spindler" is no inflection of "spindle".
+INFLECTIONS = ("ies", "es", "s", "ed", "ing", "est", "ly", "d")
+
+
+def english_word(word: str) -> bool:
+    """A dictionary word or a regular or irregular inflection of one ("boggarts": no; "knelt", "walking": yes)."""
+    w = word.lower()
+    if parts_of_speech(w) or w in _index()["irregular"]:
+        return True
+    for suffix in INFLECTIONS:
+        stem = w[: -len(suffix)]
+        if w.endswith(suffix) and len(stem) >= 3 and any(
+                parts_of_speech(s) for s in (stem, stem + "e", stem + "y", stem[:-1] if stem[-1:] == stem[-2:-1] else stem)):
+            return True
+    return False
+
+
+def english_compound(word: str) -> bool:
+    """Two dictionary words written as one ("trapdoor", "sweetshop"), each of at least three letters."""
+    w = word.lower()
+    return any(english_word(w[:i]) and english_word(w[i:]) for i in range(3, len(w) - 2))

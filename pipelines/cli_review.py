@@ -44,7 +44,7 @@ def explain_cmd(
         texts = {r["doc_id"]: r["text"] for r in ws.read("documents", documents, ["doc_id", "text"]).to_pylist()}
         labels = Counter(r["label"] for r in ws.read("mentions", mentions, ["text", "label"]).to_pylist()
                          if normalize(r["text"]).lower() == key.lower())
-        v4, v5, v6 = rule_flags(art.settings.get("decision") or "")
+        v4, v5, v6, _ = rule_flags(art.settings.get("decision") or "")
         evidence = explain_evidence(key, texts, labels, is_known_name, v4=v4, v5=v5, v6=v6)
     info(explain_text(key, rows, evidence))
 

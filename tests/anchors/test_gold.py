@@ -131,7 +131,7 @@ def test_school_stories_tuned_on_for_v6(store):
     """Quillhall (written blind by a helper, then looked at for v6): no gender lost, "the Clarion" stays."""
     from benchmarks.gold_check import evaluate
 
-    found = evaluate(store, "quillhall")
+    found = evaluate(store, "quillhall", {"decision": "decide_v6", "names": "names_v6"})
     before = evaluate(store, "quillhall", {"decision": "decide_v5", "names": "names_v5"})
     assert len(found["forbidden_anchored"]) == len(before["forbidden_anchored"]) - 1, (found, before)
     assert found["type_accuracy"] >= before["type_accuracy"] + 0.04, (found, before)  # a festival, a fell
@@ -139,12 +139,15 @@ def test_school_stories_tuned_on_for_v6(store):
 
 
 @pytest.mark.e2e
-def test_canal_stories_written_blind_for_v6(store):
-    """Marshgate was written blind and first scored, in aggregate only, with v4, v5 and v6; never tuned on."""
+def test_canal_stories_written_blind_for_v6_and_v7(store):
+    """Marshgate was written blind and first scored, in aggregate only, with v4 to v7; never tuned on. v7's
+    unlisted words are its lower-case goods and creatures: recall 0.875 -> 0.925."""
     from benchmarks.gold_check import evaluate
 
     found = evaluate(store, "marshgate")
-    assert found["type_accuracy"] >= 0.9 and found["gender_accuracy"] >= 0.9 and found["recall"] >= 0.85, found
+    before = evaluate(store, "marshgate", {"decision": "decide_v6", "names": "names_v6"})
+    assert found["type_accuracy"] >= 0.9 and found["gender_accuracy"] >= 0.9 and found["recall"] >= 0.9, found
+    assert found["left_share"] < before["left_share"] / 2, (found, before)
 
 
 @pytest.mark.slow
