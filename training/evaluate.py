@@ -152,7 +152,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 # the known-fact items too: what the model knew of the target without our corpus, relearnt or not
                 extra=_fact_measure(tok, data, settings) if data.facts else None,
                 extra_unlearned=facts_of[art.version] if data.facts else None,
-                extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None)
+                extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None,
+                extra_counts={k: n for k, (_, n) in values.items() if k in _fact_metrics(data)})
             del subject_model
             measured[art.version] = scores
             st.write("eval_scores", score_rows(scores, **ids), index=index)

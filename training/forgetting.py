@@ -77,7 +77,7 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
                    forget_doc_ids: Sequence[str], settings: ForgettingSettings, attack: RelearnSettings, *,
                    subject_scores: Scores | None = None, unlearned_scores: Scores | None = None,
                    extra: Callable | None = None, extra_unlearned: dict | None = None,
-                   extra_subject: dict | None = None) -> tuple[RelearnResult, Scores]:
+                   extra_subject: dict | None = None, extra_counts: dict | None = None) -> tuple[RelearnResult, Scores]:
     """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
 
     Items from the documents the attacker trains on are left out of every measurement, so what comes back is
@@ -87,7 +87,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     forget_doc_ids: the forget side of the split. subject_scores / unlearned_scores: the two models'
     measure_forgetting results on `items`, if already computed (saves two measurements; `subject` may then be None).
     extra: more metrics followed along the curve, `extra(model) -> {metric: value}` (the fact files' accuracies of
-    the evaluate stage); extra_unlearned / extra_subject: their values for the two models, if known.
+    the evaluate stage); extra_unlearned / extra_subject: their values for the two models, if known;
+    extra_counts: how many items each extra metric is measured on (the `n` of its rows).
     """
     if subject is None and subject_scores is None:
         raise ObliviateError("relearn_attack: give the subject model or its scores (recovery is measured against it)")
@@ -116,9 +117,10 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     for metric, value in after.items():
         if metric in ("step", "loss"):
             continue
-        out.summary[f"relearn_{metric}"] = _plain(value, len(kept))
+        n = (extra_counts or {}).get(metric, len(kept))
+        out.summary[f"relearn_{metric}"] = _plain(value, n)
         out.summary[f"relearn_recovery_{metric}"] = _plain(
-            recovery(value, before[metric], reference[metric], settings.recovery_min_gap), len(kept))
+            recovery(value, before[metric], reference[metric], settings.recovery_min_gap), n)
     result.stats |= {"subject": reference, "items_measured": len(kept)}
     return result, out
 

@@ -142,9 +142,12 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
     (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
     art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=["facts.jsonl"],
                                              fact_new_tokens=3)
-    metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", art).to_pylist()}
+    rows = store.read("metrics", art).to_pylist()
+    metrics = {(r["model_version"], r["metric"]): r["value"] for r in rows}
+    counts = {(r["model_version"], r["metric"]): r["n"] for r in rows}
     curve = store.read("relearn_curve", art).to_pylist()
     for version in (base.version, unlearned.version):
+        assert counts[(version, "relearn_facts_accuracy_test")] == 2 and counts[(version, "relearn_facts_accuracy_dev")] == 1
         for split in ("test", "dev"):
             assert (version, f"relearn_facts_accuracy_{split}") in metrics
             assert (version, f"relearn_recovery_facts_accuracy_{split}") in metrics
