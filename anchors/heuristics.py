@@ -153,15 +153,14 @@ def unlisted_word(word: str, zipf: float) -> bool:
 
 def decide_v7(term: str, label: str, zipf: float, specificity: float, s, evidence: dict | None = None) -> tuple[bool, str]:
     """decide_v3, and a lower-case word of Zipf 1-3 that no English dictionary lists is invented too
-    (anchors/lexicon.py): "boggart", "thestrals"."""
-    if term[:1].islower() and " " not in term and term.isalpha() and len(term) >= 4 \
-            and s.invented_max_zipf <= zipf and unlisted_word(term, zipf):
-        # 1,000 times its general frequency is enough for a word no dictionary lists (wordfreq's few sightings
-        # of "boggart" are this very universe's); zipf-0 words keep invented_min_specificity
-        if specificity < UNLISTED_MIN_SPECIFICITY:
-            return False, f"unlisted word too rare in the target (specificity {specificity:.2f} < {UNLISTED_MIN_SPECIFICITY})"
-        accepted, reason = decide_v3(term, label, 0.0, max(specificity, s.invented_min_specificity), s, evidence)
-        return accepted, reason.replace("invented word (Zipf 0.00)", f"invented word (Zipf {zipf:.2f}, in no dictionary)")
+    (anchors/lexicon.py): "boggart", "thestrals". Such a word is decided by decide_v3's rule for invented
+    words with their limits raised: Zipf below UNLISTED_MAX_ZIPF, and 1,000 times its general frequency
+    (specificity UNLISTED_MIN_SPECIFICITY) is enough, wordfreq's few sightings of "boggart" being this very
+    universe's; Zipf-0 words keep invented_min_specificity."""
+    if term[:1].islower() and term.isalpha() and s.invented_max_zipf <= zipf and unlisted_word(term, zipf):
+        limits = {"invented_max_zipf": UNLISTED_MAX_ZIPF, "invented_min_specificity": UNLISTED_MIN_SPECIFICITY}
+        accepted, reason = decide_v3(term, label, zipf, specificity, s.model_copy(update=limits), evidence)
+        return accepted, reason + (", in no dictionary" if accepted else "")
     return decide_v3(term, label, zipf, specificity, s, evidence)
 
 

@@ -14,11 +14,11 @@ POS = ("noun", "verb", "adj", "adv")
 
 
 @functools.lru_cache(maxsize=1)
-def _index() -> dict[str, frozenset[str]]:
+def _tables() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """(lemmas by part of speech, irregular inflected forms) from the spaCy model's lemmatizer, loaded once."""
     import spacy
 
     from anchors.nlp import resolve_model
-
     from corpus_tools.errors import ObliviateError
 
     model = resolve_model()
@@ -26,18 +26,18 @@ def _index() -> dict[str, frozenset[str]]:
     lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
     if lemmatizer is None or "lemma_index" not in lemmatizer.lookups.tables:
         raise ObliviateError(f"spaCy model {model!r} has no rule lemmatizer with WordNet lemma lists, which "
-                             f"the v6 dictionary rules read (en_core_web_sm has them)")
+                             f"the v6 and later dictionary rules read (en_core_web_sm has them)")
     table = lemmatizer.lookups.get_table("lemma_index")
-    irregular = lemmatizer.lookups.get_table("lemma_exc") if "lemma_exc" in lemmatizer.lookups.tables else {}
-    out = {pos: frozenset(table.get(pos, [])) for pos in POS}
-    out["irregular"] = frozenset(w for pos in POS for w in (irregular.get(pos) or {}))  # "knelt", "werewolves"
-    return out
+    exceptions = lemmatizer.lookups.get_table("lemma_exc") if "lemma_exc" in lemmatizer.lookups.tables else {}
+    lemmas = {pos: frozenset(table.get(pos, [])) for pos in POS}
+    irregular = frozenset(w for pos in POS for w in (exceptions.get(pos) or {}))  # "knelt", "werewolves"
+    return lemmas, irregular
 
 
 def parts_of_speech(word: str) -> set[str]:
     """The WordNet parts of speech a lower-cased word is a lemma of ("matron": {"noun"})."""
     w = word.lower()
-    return {pos for pos, words in _index().items() if w in words and pos in POS}
+    return {pos for pos, words in _tables()[0].items() if w in words}
 
 
 # Inflections stripped before looking a word up; not "-er": "spindler" is no inflection of "spindle".
@@ -47,7 +47,7 @@ INFLECTIONS = ("ies", "es", "s", "ed", "ing", "est", "ly", "d")
 def english_word(word: str) -> bool:
     """A dictionary word or a regular or irregular inflection of one ("boggarts": no; "knelt", "walking": yes)."""
     w = word.lower()
-    if parts_of_speech(w) or w in _index()["irregular"]:
+    if parts_of_speech(w) or w in _tables()[1]:
         return True
     for suffix in INFLECTIONS:
         stem = w[: -len(suffix)]

@@ -111,13 +111,14 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         items = FE.eval_items(store, evalsets)
         measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
         facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
+        fact_names = _fact_metrics(data)
         attack_blocks = None
         for index, art in enumerate(distinct):
             ids = {"target": target, "evaluate_version": version}
             if index in done:  # resumed: this model's rows are written; its scores may serve the next models
                 rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
                 measured[art.version] = FE.scores_from_rows(rows)
-                facts_of[art.version] = _fact_values(pq.read_table(st.part_path("metrics", index)).to_pylist(), data)
+                facts_of[art.version] = _fact_values(pq.read_table(st.part_path("metrics", index)).to_pylist(), fact_names)
                 continue
             attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
                 and "subject" in models and models["subject"].version != art.version
@@ -127,14 +128,15 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
                     st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
                 measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
-                facts_of[art.version] = _fact_values(found.get("metrics", []), data)
+                facts_of[art.version] = _fact_values(found.get("metrics", []), fact_names)
                 continue
             row = models_row_of(store, art)
             folder = model_folder(art)
             model, tok = load_model(folder), load_tokenizer(folder)
             label = f"evaluate {row['role']} {art.version}"
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
-            facts_of[art.version] = {k: v for k, (v, _) in values.items() if k in _fact_metrics(data)}
+            facts = {k: vn for k, vn in values.items() if k in fact_names}  # {metric: (value, n)}
+            facts_of[art.version] = {k: v for k, (v, _) in facts.items()}
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
             reference = models.get("base")
             if attacked and attack_blocks is None:
@@ -153,7 +155,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 extra=_fact_measure(tok, data, settings) if data.facts else None,
                 extra_unlearned=facts_of[art.version] if data.facts else None,
                 extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None,
-                extra_counts={k: n for k, (_, n) in values.items() if k in _fact_metrics(data)})
+                extra_counts={k: n for k, (_, n) in facts.items()})
             del subject_model
             measured[art.version] = scores
             st.write("eval_scores", score_rows(scores, **ids), index=index)
@@ -210,9 +212,8 @@ def _fact_metrics(data: EvalData) -> set[str]:
     return {f"{stem}_accuracy_{split}" for stem in data.facts for split in ("dev", "test")}
 
 
-def _fact_values(metric_rows: list[dict], data: EvalData) -> dict[str, float] | None:
-    """A model's fact accuracies from its stored metrics rows (None when it has none)."""
-    names = _fact_metrics(data)
+def _fact_values(metric_rows: list[dict], names: set[str]) -> dict[str, float] | None:
+    """A model's fact accuracies (`names`) from its stored metrics rows (None when it has none)."""
     found = {r["metric"]: r["value"] for r in metric_rows if r["metric"] in names}
     return found or None
 
