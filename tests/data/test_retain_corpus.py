@@ -6,10 +6,15 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 RETAIN = ROOT / "training" / "resources" / "retain" / "corpus"
 GENERAL = ROOT / "training" / "resources" / "general"
 HP = ROOT / "data" / "targets" / "harry_potter"
+# The retain corpora a target file can name with `[unlearn] retain_corpus` (data/README.md).
+NAMES = ROOT / "data" / "retain_names"
+FICTION = ROOT / "data" / "retain_fiction"
 
 SHINGLE = 8
 
@@ -54,8 +59,9 @@ def _shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
     return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
 
 
-def test_retain_corpus_size_and_form():
-    docs = _docs(RETAIN)
+@pytest.mark.parametrize("folder", [RETAIN, NAMES, FICTION], ids=["retain", "names", "fiction"])
+def test_retain_corpus_size_and_form(folder):
+    docs = _docs(folder)
     assert len(docs) >= 14, [d.name for d in docs]
     total = sum(len(d.read_text().split()) for d in docs)
     assert total >= 7_500, total
@@ -64,8 +70,9 @@ def test_retain_corpus_size_and_form():
         assert doc.read_text().startswith("# "), doc.name
 
 
-def test_retain_docs_are_distinct():
-    docs = _docs(RETAIN)
+@pytest.mark.parametrize("folder", [RETAIN, NAMES, FICTION], ids=["retain", "names", "fiction"])
+def test_retain_docs_are_distinct(folder):
+    docs = _docs(folder)
     titles = [d.read_text().splitlines()[0] for d in docs]
     assert len(set(titles)) == len(titles)
     paragraphs = [par.strip() for d in docs for par in d.read_text().split("\n\n") if len(par) > 200]
@@ -110,3 +117,37 @@ def test_retain_corpus_shares_no_rare_name_with_the_target_corpus():
     retain_names = set(re.findall(r"\b[A-Z][a-z]{3,}\b", _retain_text()))
     shared_rare = sorted(w for w in retain_names & target_names if zipf_frequency(w.lower(), "en") < 3.0)
     assert shared_rare == []
+
+
+def _fiction_text() -> str:
+    return "\n".join(p.read_text() for p in _docs(FICTION))
+
+
+def test_fiction_retain_corpus_names_no_evaluated_world():
+    """The pretrained scenario measures the neighbouring worlds through its fact items: a retain corpus about
+    fiction must keep to other works, or the retain term trains on the test. Every distinctive capitalised
+    answer of those items (rare in English: "Baggins", "Gretel", "Kipling") is absent, and so is Austen,
+    whose novels are the other-register perplexity set."""
+    from wordfreq import zipf_frequency
+
+    text = _fiction_text()
+    answers = {
+        word.strip(".,")
+        for name in ("neighbour_facts", "known_facts")
+        for row in _jsonl(HP / "pretrained" / f"{name}.jsonl")
+        for answer in row["answers"]
+        for word in answer.split()
+    }
+    distinctive = {w for w in answers if w[:1].isupper() and len(w) > 2 and zipf_frequency(w.lower(), "en") < 4.0}
+    assert len(distinctive) >= 300  # the item files were read
+    assert sorted(w for w in distinctive if re.search(rf"\b{re.escape(w)}\b", text)) == []
+    assert not re.search(r"\b(Austen|Bennet|Darcy|Pemberley)\b", text)
+
+
+def test_fiction_retain_corpus_has_no_fantasy():
+    text = _fiction_text()
+    for term in HP_NAMES:
+        assert not re.search(rf"\b{term}\b", text), term
+    for word in FANTASY_WORDS + ("fairy", "elf", "elves", "ghost", "ghosts", "vampire", "myth", "legend", "god",
+                                 "goddess", "monster", "sorceress"):
+        assert not re.search(rf"\b{word}\b", text, flags=re.IGNORECASE), word

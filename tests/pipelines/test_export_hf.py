@@ -13,17 +13,13 @@ from pipelines.cli import main
 pytestmark = pytest.mark.e2e
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_run_e2e import _run, _target  # noqa: E402
+from clean_run import copy_of_clean_run  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_model_dir):
-    """(workspace, target file) of one full tiny run (about 25 s on one core)."""
-    root = tmp_path_factory.mktemp("export_run")
-    target = _target(root, tiny_model_dir)
-    done = _run(root / "ws", target)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return root / "ws", target
+def tiny_run(tmp_path_factory, tiny_clean_run):
+    """(workspace, target file) of one full tiny run: this module's own copy of the session's clean run."""
+    return copy_of_clean_run(tiny_clean_run, tmp_path_factory.mktemp("export_run") / "ws"), tiny_clean_run[1]
 
 
 def test_export_loads_back_with_lineage(tiny_run, tmp_path):

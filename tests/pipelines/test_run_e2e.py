@@ -106,12 +106,8 @@ def _snapshot(ws: Path) -> dict:
     return out
 
 
-def test_run_kill_resume_equals_uninterrupted(tmp_path, tiny_model_dir):
-    target = _target(tmp_path, tiny_model_dir)
-    clean = _run(tmp_path / "ws_clean", target)
-    assert clean.returncode == 0, clean.stderr[-2000:]
-    assert "results for 'tiny'" in clean.stderr
-
+def test_run_kill_resume_equals_uninterrupted(tmp_path, tiny_clean_run):
+    clean_ws, target = tiny_clean_run  # an uninterrupted run of the same target file (tests/pipelines/conftest.py)
     crashed_ws = tmp_path / "ws_crash"
     for point in ("train_step:12", "labels_part:1", "publish:2"):
         killed = _run(crashed_ws, target, crash=point)
@@ -120,7 +116,7 @@ def test_run_kill_resume_equals_uninterrupted(tmp_path, tiny_model_dir):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "up to date, reused" in resumed.stderr
 
-    assert _snapshot(crashed_ws) == _snapshot(tmp_path / "ws_clean")
+    assert _snapshot(crashed_ws) == _snapshot(clean_ws)
     roles = [r[0] for r in _snapshot(crashed_ws)["models"]]
     assert sorted(roles) == ["base", "reinforced", "subject", "unlearned"]
 

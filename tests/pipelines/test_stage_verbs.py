@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from clean_run import copy_of_clean_run
 from corpus_tools.store import Store
 from test_run_e2e import _run, _target
 
@@ -54,11 +55,9 @@ def test_registry_is_what_run_status_and_the_cli_expose():
                    for src in step.stage.inputs.values()), step.name
 
 
-def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path, tiny_model_dir):
-    target = _target(tmp_path, tiny_model_dir)
-    by_run, by_verb = tmp_path / "run", tmp_path / "verb"
-    done = _run(by_run, target)
-    assert done.returncode == 0, done.stderr[-2000:]
+def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path, tiny_clean_run):
+    target = tiny_clean_run[1]  # its workspace is what `run` built from this file
+    by_run, by_verb = copy_of_clean_run(tiny_clean_run, tmp_path / "run"), tmp_path / "verb"
     from pipelines.cli import main
 
     for query in readme_queries():  # every audit query the README shows runs on a real workspace (in-process: fast)
