@@ -41,10 +41,10 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7}
 
 
-def rule_flags(decision: str) -> tuple[bool, bool, bool, bool]:
-    """(v4, v5, v6, v7): which rule sets a decision enables; every later level keeps the earlier ones."""
-    level = LEVELS.get(decision, 0)
-    return level >= 4, level >= 5, level >= 6, level >= 7
+def rule_level(decision: str) -> int:
+    """The rule level a decision builds (3 for decide_v3 ... 7 for decide_v7; 0 for the older decisions);
+    every level keeps the rules of the levels before it."""
+    return LEVELS.get(decision, 0)
 
 
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
@@ -52,19 +52,19 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
 
     overrides = overrides or {}
-    v4, v5, v6, v7 = rule_flags(settings.decision)
+    level = rule_level(settings.decision)
     counts = word_counts(texts.values())
     total_words = sum(counts.values())
     cands = gather(mention_rows)
     fold_sentence_case(cands)
-    add_invented(cands, counts, settings, unlisted=v7)
+    add_invented(cands, counts, settings, unlisted=level >= 7)
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
     singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
     person_words = frozenset(w for t, c in cands.items() if c.labels.most_common(1)[0][0] == "PERSON" for w in words(t)) \
-        if v4 else frozenset()
+        if level >= 4 else frozenset()
     title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words)
-    titles = corpus_titles(counts, title_ctx, v4=v4)
+    titles = corpus_titles(counts, title_ctx, level)
     strip_titles(cands, titles)
 
     names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
@@ -92,15 +92,15 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         sides = t.split(" and ")
         if c.accepted and len(sides) > 1 and t not in forced and all(side in cands and cands[side].accepted for side in sides):
             c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
-    types = _types(cands, contexts, counts, titles, v4, v5, v6)
+    types = _types(cands, contexts, counts, titles, level)
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
         region = real_region(t) if typ != "person" and t not in forced else None
         if region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, settings)
-    if v4:
-        _reject_common_words(cands, types, contexts, forced, settings, v6)
+    if level >= 4:
+        _reject_common_words(cands, types, contexts, forced, settings, level)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
@@ -120,7 +120,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
     for t in keys:
-        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles, v4=v4, v5=v5, v6=v6)
+        typ = types.get(t) or _type(t, cands[t], contexts, counts, titles, level=level)
         ner = cands[t].label
         cands[t].label = LABEL_OF_TYPE[typ]
         if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
@@ -162,7 +162,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                         votes.update(contexts[term].pronouns)
                         weak.update(contexts[term].any_pronouns)
                         told.update(contexts[term].gendered)
-                gender = given_gender(w, votes, weak, told if v6 else None)
+                gender = given_gender(w, votes, weak, told if level >= 6 else None)
             plan[w] = (kind, gender)
     taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
     replacer = StableReplacer(settings.seed, taken, settings.name_max_zipf)
@@ -199,8 +199,7 @@ def _roles(people: set[str], cands: dict[str, Candidate], surnamed: set[str]) ->
     return {w: max(sorted(c), key=lambda k: c[k]) for w, c in votes.items()}
 
 
-def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str], v4: bool = False,
-           v5: bool = False, v6: bool = False) -> dict[str, str]:
+def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[str], level: int = 3) -> dict[str, str]:
     """Types of the accepted candidates: multi-word names first (their family names co-occur), then single
     words, which learn from the person names they start or end. v5: "the Callows" beside "Idris Callow" is
     the family, whatever its articles vote."""
@@ -216,21 +215,20 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
         if len(ws) > 1:
             kin = 1 if len(firsts.get(ws[-1], ())) >= 2 and len(ws) == len(_name_words(t)) else 0
         else:
-            forms = {t, t[:-1]} if v4 and t.endswith("s") else {t}  # v4: "the Weasleys" are kin of "Ron Weasley"
+            forms = {t, t[:-1]} if level >= 4 and t.endswith("s") else {t}  # v4: "the Weasleys" are kin of "Ron Weasley"
             kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
                       and forms & {words(k)[0], words(k)[-1]})
-        out[t] = _type(t, cands[t], contexts, counts, titles, kin, v4, v5, v6)
-        if v5 and len(ws) == 1 and t.endswith("s") and any(
+        out[t] = _type(t, cands[t], contexts, counts, titles, kin, level)
+        if level >= 5 and len(ws) == 1 and t.endswith("s") and any(
                 typ == "person" and " " in k and words(k)[-1] == t[:-1] for k, typ in out.items()):
             out[t] = "family"
     return out
 
 
-def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0, v4: bool = False,
-          v5: bool = False, v6: bool = False) -> str:
+def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str], kin: int = 0, level: int = 3) -> str:
     ctx = contexts.get(term)
     ner = Counter({k: v for k, v in cand.labels.items() if k != "PROPN"})
-    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, v4, v5, v6)
+    votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, level)
     typ = choose_type(votes)
     if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2:
         typ = "person"  # a named creature or person without "the": "Hedwig", "Dobby"
@@ -267,7 +265,7 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
         types[w] = "person"
 
 
-def _reject_common_words(cands, types, contexts, forced: set[str], s, v6: bool = False) -> None:
+def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int = 4) -> None:
     """decide_v4: an ordinary English word is no anchor on its own when it names a thing, not a person: the
     short form of a longer name ("the Abbey" of "Lirr Abbey", "the Guild") or a thing called by a common noun
     ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched.
@@ -284,7 +282,7 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, v6: bool =
         if not c.accepted or " " in t or t in forced or types.get(t) in ("person", "family", None):
             continue
         zipf = general_zipf_v1(t.lower())
-        short_word = v6 and t in heads and zipf >= 2.5 and bool(parts_of_speech(t))
+        short_word = level >= 6 and t in heads and zipf >= 2.5 and bool(parts_of_speech(t))
         if (zipf < s.common_noun_zipf and not short_word) or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
             continue
         ctx = contexts.get(t)

@@ -203,7 +203,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
     return out
 
 
-def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: float = 0.5, v4: bool = False) -> set[str]:
+def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3, min_before: float = 0.5) -> set[str]:
     """Titles: the known ones, and capitalised words the corpus writes before names and with an article
     ("Magister Oake" and "the Magister", "Harbourmaster Fenwhistle" and "the Harbourmaster").
 
@@ -216,22 +216,22 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], min_before: flo
             continue
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
-        elif v4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
+        elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
     return found
 
 
 def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, known_name, is_title,
-               kin: int = 0, v4: bool = False, v5: bool = False, v6: bool = False) -> Counter:
+               kin: int = 0, level: int = 3) -> Counter:
     """Votes for person / place / organisation / object / event / title; the NER labels are one voice among
     the corpus's own: titles, person verbs and pronouns after it, place prepositions and articles before it.
+    `level` is the dictionary's rule level (3 for decide_v3; 4 adds the spatial vote, head words scored 5).
 
     v5 (implies v4): landform heads vote place, an exact head match beats a plural stripped to another
     group's head, and one pronoun after a name is no evidence ("at Ain Zerya. He ..."): it takes two.
     v6 (implies v5): more landform heads, and an invented word ending like a festival votes event."""
-    v5 = v5 or v6
-    v4 = v4 or v5
+    v4, v5, v6 = level >= 4, level >= 5, level >= 6
     votes: Counter = Counter()
     parts = term.split()
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
@@ -316,11 +316,11 @@ def pronoun_gender(votes: Counter, min_votes: int = 2, share: float = 0.75) -> s
 
 
 def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name, titles: set[str] = frozenset(),
-                     v4: bool = False, v5: bool = False, v6: bool = False) -> dict:
-    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes (by the v4
-    rules when `v4`), pronouns."""
+                     level: int = 3) -> dict:
+    """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes (by the rules
+    of the dictionary's `level`, anchors/build_v3.rule_level), pronouns."""
     ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
-    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, v4=v4, v5=v5, v6=v6)
+    votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, level=level)
     return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),

@@ -25,7 +25,7 @@ def explain_cmd(
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Print one term's decision, reason, replacement and the corpus evidence behind its type."""
-    from anchors.build_v3 import rule_flags
+    from anchors.build_v3 import rule_level
     from anchors.context import explain_evidence
     from anchors.gender import is_known_name
     from anchors.review import explain_text
@@ -44,8 +44,7 @@ def explain_cmd(
         texts = {r["doc_id"]: r["text"] for r in ws.read("documents", documents, ["doc_id", "text"]).to_pylist()}
         labels = Counter(r["label"] for r in ws.read("mentions", mentions, ["text", "label"]).to_pylist()
                          if normalize(r["text"]).lower() == key.lower())
-        v4, v5, v6, _ = rule_flags(art.settings.get("decision") or "")
-        evidence = explain_evidence(key, texts, labels, is_known_name, v4=v4, v5=v5, v6=v6)
+        evidence = explain_evidence(key, texts, labels, is_known_name, level=rule_level(art.settings.get("decision") or ""))
     info(explain_text(key, rows, evidence))
 
 

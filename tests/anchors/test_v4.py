@@ -37,7 +37,7 @@ def test_a_rank_before_names_and_after_the_is_a_title_without_a_majority():
     ctx = read_contexts(find_occurrences(["Prioress"], texts), texts, set(), frozenset({"Ilsa", "Venn"}))
     c = ctx["Prioress"]
     assert c.before_person == 6 and c.the_alone == 9 and c.before_name < 0.5 * c.seen
-    assert "Prioress" in corpus_titles(word_counts(texts.values()), ctx, v4=True)
+    assert "Prioress" in corpus_titles(word_counts(texts.values()), ctx, level=4)
     assert "Prioress" not in corpus_titles(word_counts(texts.values()), ctx)  # v3: not half before names
     cands, _ = build()
     assert not cands["Prioress"].accepted and cands["Prioress"].reason.startswith("a title")
@@ -59,7 +59,7 @@ def test_a_head_word_beats_a_preposition_and_plural_bodies_are_organisations():
     assert cands["Mistwake Night"].label == "EVENT" and cands["Mistwake Night"].replacement.endswith(" Night")
     assert cands["Reedwardens"].label == "ORG"
     votes = type_votes("Reedwardens", read_contexts(find_occurrences(["Reedwardens"], {"d": TEXT}), {"d": TEXT}, set())["Reedwardens"],
-                       Counter(PERSON=1), word_counts([TEXT]), lambda w: False, lambda w: False, v4=True)
+                       Counter(PERSON=1), word_counts([TEXT]), lambda w: False, lambda w: False, level=4)
     assert votes["organisation"] > votes["person"]
 
 

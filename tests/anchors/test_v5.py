@@ -54,7 +54,7 @@ def test_one_pronoun_after_a_place_does_not_make_a_person():
     ctx = read_contexts(find_occurrences(["Tor Ellis"], texts), texts, set())["Tor Ellis"]
     assert ctx.pronouns.total() == 1 and ctx.place_prep >= 2
     args = ("Tor Ellis", ctx, Counter(PERSON=3), word_counts(texts.values()), lambda w: w == "Tor", lambda w: False)
-    v4, v5 = type_votes(*args, v4=True), type_votes(*args, v5=True)
+    v4, v5 = type_votes(*args, level=4), type_votes(*args, level=5)
     assert v4["person"] - v5["person"] == pytest.approx(min(1.0, 1 / (0.3 * ctx.seen)))  # the single "He" no longer counts
     assert max(v4, key=v4.get) == "person"
     assert max(v5, key=v5.get) == "place"
