@@ -82,6 +82,17 @@ def test_mink_pp_against_numpy_on_a_three_token_vocabulary():
     assert mean_nll(lp, torch.tensor(mask)).tolist() == pytest.approx(expected_nll, abs=1e-5)
 
 
+def test_token_stats_where_probabilities_underflow():
+    """A one-hot row (other logits -inf) and a row whose other tokens underflow to p = 0: mu and sigma stay
+    finite (0 log 0 counts as 0), and the target's log-probability is the true one, not a clamped one."""
+    inf = float("inf")
+    logits = torch.tensor([[[0.0, -inf, -inf], [200.0, 0.0, 0.0], [1.0, 1.0, 1.0]]])
+    lp, mu, sigma = token_stats(logits, torch.tensor([[1, 0, 2]]))
+    assert lp[0, 0] == -inf and lp[0, 1] == pytest.approx(0.0) and lp[0, 2] == pytest.approx(-math.log(3))
+    assert mu.tolist()[0] == pytest.approx([0.0, 0.0, -math.log(3)], abs=1e-6)
+    assert sigma.tolist()[0] == pytest.approx([0.0, 0.0, 0.0], abs=1e-3)
+
+
 def test_mink_pp_sign_and_padding_only_is_nan():
     logits = torch.tensor([[[10.0, 0.0, 0.0], [0.0, 0.0, 0.0]]] * 2)
     lp, mu, sigma = token_stats(logits, torch.tensor([[0, 1], [1, 1]]))
