@@ -37,6 +37,11 @@ _LOOKUP_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("lookup_only
 _FORCED: contextvars.ContextVar[frozenset] = contextvars.ContextVar("forced", default=frozenset())
 
 
+def looking_up() -> bool:
+    """True inside `lookup_only`: code that would build something (convert a model) must not."""
+    return _LOOKUP_ONLY.get()
+
+
 @contextlib.contextmanager
 def lookup_only() -> Iterator[None]:
     """Inside this block `produce` finds artifacts but never builds one: how a single-stage verb resolves the

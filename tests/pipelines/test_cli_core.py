@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pipelines.cli import main
 
@@ -73,3 +74,6 @@ def test_status_shows_current_and_trial_builds(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert any("ingest" in l and "built" in l and "yes" in l for l in lines)
     assert any("extract" in l and "not built" in l for l in lines)
+    # status builds nothing: the default model's GGUF is not converted (30 s) just to say the base is not built
+    assert any(re.search(r"\bbase\s.*\bnot built\b", l) for l in lines)
+    assert not (ws / "cache" / "models").exists()
