@@ -13,7 +13,7 @@ from pipelines.cli import main
 pytestmark = pytest.mark.e2e
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clean_run import copy_of_clean_run  # noqa: E402
+from test_run_e2e import copy_of_clean_run  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,6 +87,13 @@ def _run(ws: Path, target: Path, *extra: str, crash: str | None = None) -> subpr
         env["OBLIVIATE_CRASH_AT"] = crash
     return subprocess.run([sys.executable, "-m", "pipelines.cli", "-w", str(ws), "run", str(target), *extra],
                           capture_output=True, text=True, env=env, timeout=600)
+
+
+def copy_of_clean_run(clean: tuple[Path, Path], where: Path) -> Path:
+    """A private copy of the session's clean run (the `tiny_clean_run` fixture of tests/pipelines/conftest.py);
+    a workspace is relocatable: artifacts are stored by relative path."""
+    shutil.copytree(clean[0], where)
+    return where
 
 
 TABLES = {

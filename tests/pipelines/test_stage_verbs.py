@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from clean_run import copy_of_clean_run
 from corpus_tools.store import Store
-from test_run_e2e import _run, _target
+from test_run_e2e import _run, _target, copy_of_clean_run
 
 pytestmark = pytest.mark.e2e
 LAUNCH = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
