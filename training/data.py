@@ -135,8 +135,7 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
     target[rows, pos] = torch.from_numpy(data.column("label_token").to_numpy().astype(np.int64))
     keep = content_positions(ids, lengths, decode) if decode is not None else None
     if anchors_only:
-        (translated, t_lengths), position_map = loaded[4:]
-        changed = anchor_positions(ids, lengths, translated, t_lengths, position_map)
+        changed = _changed(loaded)
         keep = changed if keep is None else keep & changed
     if keep is not None:
         target[~keep] = IGNORE
@@ -204,6 +203,23 @@ def anchor_positions(ids: torch.Tensor, lengths: torch.Tensor, translated: torch
     return (m >= 0) & has_next & (t_next != nxt)
 
 
+def anchored_next_tokens(store: Store, blocks: Artifact, pad_id: int) -> TrainData:
+    """The forget blocks with, as targets, the original next token at each position whose next token the
+    translation changed (`anchor_positions`: the first token of an anchored term, " Hog" after " at") and
+    IGNORE elsewhere. Rows in the order of `unlearn_data`'s; the forget-side term of WHP reads it."""
+    loaded = _blocks(store, blocks, pad_id, "forget", translated=True)
+    ids, mask = loaded[1], loaded[2]
+    nxt = torch.full_like(ids, IGNORE)
+    nxt[:, :-1] = ids[:, 1:]
+    return TrainData(ids, mask, torch.where(_changed(loaded), nxt, torch.full_like(nxt, IGNORE)))
+
+
+def _changed(loaded: tuple) -> torch.Tensor:
+    """`anchor_positions` of what `_blocks(..., translated=True)` returned."""
+    _, ids, _, lengths, (translated, t_lengths), position_map = loaded
+    return anchor_positions(ids, lengths, translated, t_lengths, position_map)
+
+
 def _rows_of(block_ids: np.ndarray, wanted: np.ndarray, labels: Artifact) -> torch.Tensor:
     """Row index in the blocks table of each labelled block id."""
     order = np.argsort(block_ids, kind="stable")
@@ -226,7 +242,8 @@ class ForgetData:
 
     forget: TrainData
     retain: TrainData | None = None
-    ref_logp: torch.Tensor | None = None  # [N] sequence log-prob of each forget block under the frozen subject
+    ref_logp: torch.Tensor | None = None  # [N] (NPO) or [N, T] (WHP's forget term) log-probs under the frozen subject
+    anchor_targets: torch.Tensor | None = None  # [N, T] WHP's forget term: original anchored tokens, IGNORE elsewhere
     drawn: int = 0
 
     def __len__(self) -> int:
@@ -242,6 +259,8 @@ class ForgetData:
         out["forget"] = torch.ones(len(rows), dtype=torch.bool)
         if self.ref_logp is not None:
             out["ref_logp"] = self.ref_logp[rows]
+        if self.anchor_targets is not None:
+            out["anchor_targets"] = self.anchor_targets[rows]
         if self.retain is not None:
             idx = (torch.arange(len(rows)) + self.drawn) % len(self.retain)
             self.drawn += len(rows)

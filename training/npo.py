@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from corpus_tools.progress import Reporter, task
 from corpus_tools.store import Artifact, Store
 from training.data import IGNORE, ForgetData, TrainData, next_token_data
 from training.loop import LossFn, lm_loss
@@ -33,23 +34,43 @@ def npo_loss(beta: float, retain_weight: float = 0.0) -> LossFn:
     return loss
 
 
+def token_npo_loss(logits: torch.Tensor, targets: torch.Tensor, ref: torch.Tensor, beta: float) -> torch.Tensor:
+    """NPO per token: the mean over positions with a target of -(2 / beta) * log sigmoid(-beta * (log p_theta
+    - log p_ref)) of that one token. WHP's forget-side term on anchored tokens (training/unlearn.py)."""
+    mask = targets != IGNORE
+    if not bool(mask.any()):
+        return logits.sum() * 0.0  # keeps the graph (and DDP's all-reduce) whole
+    logp = -F.cross_entropy(logits[mask].float(), targets[mask], reduction="none")
+    return (-2.0 / beta * F.logsigmoid(-beta * (logp - ref[mask]))).mean()
+
+
 @torch.no_grad()
-def reference_logp(model, data: TrainData, batch_size: int) -> torch.Tensor:
-    """[N] sequence log-prob of every block under `model` (the subject, before any update)."""
+def reference_logp(model, data: TrainData, batch_size: int, per_token: bool = False,
+                   progress: Reporter | None = None) -> torch.Tensor:
+    """[N] sequence log-prob of every block under `model` (the subject, before any update); with
+    `per_token`, [N, T] log-prob of each labelled token (0 where there is none)."""
     device = next(model.parameters()).device
+    advance = task(progress, "reference log-probs", data.n_tokens, "tokens")
     out = []
     for start in range(0, len(data), batch_size):
         b = {k: v.to(device) for k, v in data.batch(torch.arange(start, min(start + batch_size, len(data)))).items()}
         mask = None if bool(b["attention_mask"].all()) else b["attention_mask"]  # as in training
         logits = model(input_ids=b["input_ids"], attention_mask=mask, use_cache=False).logits
-        out.append(sequence_logp(logits, b["labels"]).cpu())
+        logp = token_logp(logits, b["labels"])
+        out.append((logp if per_token else logp.sum(-1)).cpu())
+        advance(int(b["attention_mask"].sum()))
     return torch.cat(out)
+
+
+def token_logp(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """[B, T] log-probability of each labelled token, 0 at padding and IGNORE."""
+    nll = F.cross_entropy(logits.float().transpose(1, 2), labels.clamp_min(0), reduction="none")
+    return -(nll * (labels != IGNORE))
 
 
 def sequence_logp(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """[B] sum of the log-probabilities of each row's labelled tokens (padding and IGNORE excluded)."""
-    nll = F.cross_entropy(logits.float().transpose(1, 2), labels.clamp_min(0), reduction="none")
-    return -(nll * (labels != IGNORE)).sum(-1)
+    return token_logp(logits, labels).sum(-1)
 
 
 def objective(store: Store, settings, blocks: Artifact):

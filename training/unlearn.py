@@ -22,7 +22,7 @@ from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
-from training.data import ForgetData, unlearn_data
+from training.data import ForgetData, anchored_next_tokens, unlearn_data
 from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
@@ -49,6 +49,12 @@ class UnlearnSettings(TrainSettings):
                            "English words, where most labels differ from the text without carrying the target), or "
                            "only those whose next token the translation changed (anchors: the original goes on with "
                            "an anchored term there).")
+    forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
+                                                        "tokens that begin an anchored term (where the translation changed "
+                                                        "the next token), referenced to the subject; 0: off (the paper).")
+    forget_beta: float = Field(1.0, gt=0, description="Inverse temperature of WHP's forget term: its push on a token fades "
+                                                      "once the token is about 1/forget_beta nats less likely than under "
+                                                      "the subject.")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -65,6 +71,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
         if settings.positions != "all":  # absent at the default: models made before the option keep their versions
             key["positions"] = settings.positions
+        if settings.forget_weight > 0:  # likewise
+            key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if uses_retain(settings):
@@ -112,11 +120,16 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
             data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode,
                                 anchors_only=settings.positions == "anchors")
-            if not settings.retain_term:
+            if not settings.retain_term and not settings.forget_weight:
                 return data
-            return ForgetData(data, retain_blocks(settings, folder, data.input_ids.shape[1]))
+            retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if settings.retain_term else None
+            if not settings.forget_weight:
+                return ForgetData(data, retain)
+            anchored = anchored_next_tokens(store, blocks, pad_id=0)
+            ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
+            return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
-        loss = whp_retain_loss(settings.retain_weight) if settings.retain_term else None
+        loss = whp_loss(settings)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
 
@@ -144,11 +157,21 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
                    build=build, saved=saved)
 
 
-def whp_retain_loss(retain_weight: float):
-    """The generic-label loss on the target rows plus `retain_weight` x next-token loss on the retain rows."""
+def whp_loss(settings: UnlearnSettings):
+    """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
+    tokens (forget term), plus `retain_weight` x the next-token loss on the retain rows (retain term);
+    None (the plain token loss) when neither term is on."""
+    if not settings.retain_term and not settings.forget_weight:
+        return None
 
     def loss(logits, batch):
         f = batch["forget"]
         target = {k: v for k, v in batch.items() if k in ("soft_ids", "soft_p")} | {"labels": batch["labels"][f]}
-        return token_loss(logits[f], target) + retain_weight * lm_loss(logits[~f], batch["labels"][~f])
+        out = token_loss(logits[f], target)
+        if settings.forget_weight:
+            out = out + settings.forget_weight * npo.token_npo_loss(logits[f], batch["anchor_targets"], batch["ref_logp"],
+                                                                    settings.forget_beta)
+        if settings.retain_term:
+            out = out + settings.retain_weight * lm_loss(logits[~f], batch["labels"][~f])
+        return out
     return loss

@@ -64,7 +64,9 @@ def test_ga_and_gd_losses_by_hand():
 
 
 def test_whp_retain_term_by_hand():
-    from training.unlearn import whp_retain_loss
+    from training.unlearn import whp_loss
+
+    whp_retain_loss = lambda w: whp_loss(UnlearnSettings(retain_term=True, retain_weight=w))  # noqa: E731
 
     logits, batch = _batch(2)
     hard = _hand_ce(logits, batch["labels"], [0, 1])
@@ -80,6 +82,45 @@ def test_whp_retain_term_by_hand():
         kl += sum(pi * (math.log(pi) - logq[j]) for j, pi in zip(ids, p))
     got = whp_retain_loss(2.0)(logits, batch | {"soft_ids": soft_ids, "soft_p": soft_p})
     assert float(got) == pytest.approx(kl / 5 + 2.0 * retain, rel=1e-5)
+
+
+def test_whp_forget_term_is_token_npo_on_anchored_tokens_by_hand():
+    from training.npo import token_npo_loss
+    from training.unlearn import whp_loss
+
+    logits, batch = _batch(3)
+    anchored = torch.tensor([[IGNORE, 4, IGNORE, IGNORE], [0, IGNORE, IGNORE, IGNORE]])  # forget rows only
+    ref = torch.tensor([[0.0, -1.2, 0.0, 0.0], [-0.4, 0.0, 0.0, 0.0]])
+    beta = 2.0
+    terms = []
+    for b, t in ((0, 1), (1, 0)):
+        ratio = _log_softmax(logits[b, t].tolist())[int(anchored[b, t])] - float(ref[b, t])
+        terms.append((2.0 / beta) * math.log(1.0 + math.exp(beta * ratio)))  # -(2/beta) log sigmoid(-beta ratio)
+    assert float(token_npo_loss(logits[:2], anchored, ref, beta)) == pytest.approx(sum(terms) / 2, rel=1e-5)
+    # at the reference itself every anchored token costs (2 / beta) ln 2
+    at_ref = torch.tensor([[0.0, _log_softmax(logits[0, 1].tolist())[4], 0.0, 0.0],
+                           [_log_softmax(logits[1, 0].tolist())[0], 0.0, 0.0, 0.0]])
+    assert float(token_npo_loss(logits[:2], anchored, at_ref, beta)) == pytest.approx(2.0 / beta * math.log(2), rel=1e-5)
+    # no anchored token: zero, with the graph kept
+    none = token_npo_loss(logits[:2].requires_grad_(), torch.full_like(anchored, IGNORE), ref, beta)
+    assert float(none.detach()) == 0.0 and none.requires_grad
+    # in WHP: generic labels on the forget rows + weight x the term + the retain rows' loss
+    settings = UnlearnSettings(forget_weight=0.5, forget_beta=beta, retain_term=True, retain_weight=2.0)
+    got = whp_loss(settings)(logits.detach(), batch | {"anchor_targets": anchored, "ref_logp": ref})
+    want = _hand_ce(logits, batch["labels"], [0, 1]) + 0.5 * sum(terms) / 2 + 2.0 * _hand_ce(logits, batch["labels"], [2])
+    assert float(got) == pytest.approx(want, rel=1e-5)
+    assert whp_loss(UnlearnSettings()) is None  # the paper's loss: the plain token loss
+
+
+def test_whp_forget_term_pushes_the_anchored_token_down():
+    from training.npo import token_npo_loss
+
+    logits = torch.zeros(1, 2, 5, requires_grad=True)
+    anchored = torch.tensor([[3, IGNORE]])
+    token_npo_loss(logits, anchored, torch.full((1, 2), math.log(0.2)), beta=1.0).backward()
+    grad = logits.grad[0]
+    # gradient descent lowers the anchored token's logit and raises the others; the unanchored position is untouched
+    assert grad[0, 3] > 0 and bool((grad[0, [0, 1, 2, 4]] < 0).all()) and bool((grad[1] == 0).all())
 
 
 def test_npo_loss_by_hand():

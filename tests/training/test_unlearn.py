@@ -242,3 +242,42 @@ def test_anchor_positions_drop_the_other_labels(store, tiny_model_dir):
     art, created = unlearn(store, TARGET, UnlearnSettings(positions="anchors", **common), blocks=blocks,
                            labels=labels, subject=subject)
     assert created and art.stats["trained_positions"] == int((kept.labels != IGNORE).sum())
+
+
+def test_anchored_next_tokens_are_the_original_tokens_the_translation_changed(store):
+    from training.data import anchored_next_tokens
+
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 1 if p % 5 == 0 else tok)
+    data = anchored_next_tokens(store, blocks, pad_id=0)
+    for r, ids, targets in zip(rows, data.input_ids, data.labels):
+        n = len(r["input_ids"])
+        want = [r["input_ids"][p + 1] if (p + 1) % 5 == 0 and p + 1 < n else IGNORE for p in range(ids.shape[0])]
+        assert targets.tolist() == want
+        assert ids[:n].tolist() == r["input_ids"]
+
+
+def test_forget_term_changes_the_version_and_lowers_the_anchored_tokens(store, tiny_model_dir):
+    from training.data import anchored_next_tokens
+    from training.unlearn import version_key
+
+    assert "forget_weight" not in version_key(UnlearnSettings())
+    assert version_key(UnlearnSettings(forget_weight=0.5))["forget_beta"] == 1.0
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 1 if p % 5 == 0 else tok)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=1e-2, epochs=2, batch_size=4, warmup_ratio=0.0)
+    plain, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    forget, created = unlearn(store, TARGET, UnlearnSettings(forget_weight=5.0, forget_beta=0.2, **common), blocks=blocks,
+                              labels=labels, subject=subject)
+    assert created and forget.version != plain.version
+    anchored = anchored_next_tokens(store, blocks, pad_id=0)
+
+    def anchored_logp(art) -> float:
+        with torch.no_grad():
+            logits = load_model(model_folder(art))(input_ids=anchored.input_ids,
+                                                    attention_mask=anchored.attention_mask).logits
+        mask = anchored.labels != IGNORE
+        return float(-F.cross_entropy(logits[mask], anchored.labels[mask]))
+
+    # the anchored original tokens end up less likely with the forget term than with the labels alone
+    assert anchored_logp(forget) < anchored_logp(plain) - 0.5, (anchored_logp(forget), anchored_logp(plain))
