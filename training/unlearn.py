@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
+import torch
+import torch.nn.functional as F
 from pydantic import Field
 
 from corpus_tools.errors import ObliviateError
@@ -22,7 +24,7 @@ from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
-from training.data import ForgetData, anchored_next_tokens, unlearn_data
+from training.data import IGNORE, ForgetData, anchored_next_tokens, unlearn_data
 from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
@@ -49,6 +51,10 @@ class UnlearnSettings(TrainSettings):
                            "English words, where most labels differ from the text without carrying the target), or "
                            "only those whose next token the translation changed (anchors: the original goes on with "
                            "an anchored term there).")
+    retain_loss: Literal["ce", "kl"] = Field(
+        "ce", description="WHP's retain term: next-token cross-entropy on the retain text (ce), or the KL divergence "
+                          "from the subject's own predictions on it (kl: keeps the subject's distribution there "
+                          "rather than fitting the retain corpus; a frozen copy of the subject runs beside training).")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -71,6 +77,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
         if settings.positions != "all":  # absent at the default: models made before the option keep their versions
             key["positions"] = settings.positions
+        if settings.retain_term and settings.retain_loss != "ce":  # likewise
+            key["retain_loss"] = settings.retain_loss
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
     if settings.method == "npo":
@@ -111,7 +119,11 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                                  f"not {blocks.version}")
         inputs["labels"] = labels
 
+        teacher: dict = {}  # retain_loss "kl": the frozen subject, copied before the first update
+
         def make_data(model, folder):
+            if settings.retain_term and settings.retain_loss == "kl":
+                teacher["model"] = frozen_copy(model)
             decode = None
             if settings.positions == "content":
                 from training.models import load_tokenizer
@@ -129,7 +141,7 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
             return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
-        loss = whp_loss(settings)
+        loss = whp_loss(settings, teacher)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
 
@@ -157,10 +169,11 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
                    build=build, saved=saved)
 
 
-def whp_loss(settings: UnlearnSettings):
+def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
-    tokens (forget term), plus `retain_weight` x the next-token loss on the retain rows (retain term);
-    None (the plain token loss) when neither term is on."""
+    tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
+    or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions); None (the plain token
+    loss) when neither term is on."""
     if not settings.retain_term and not settings.forget_weight:
         return None
 
@@ -171,7 +184,32 @@ def whp_loss(settings: UnlearnSettings):
         if settings.forget_weight:
             out = out + settings.forget_weight * npo.token_npo_loss(logits[f], batch["anchor_targets"], batch["ref_logp"],
                                                                     settings.forget_beta)
-        if settings.retain_term:
+        if settings.retain_term and settings.retain_loss == "kl":
+            with torch.no_grad():
+                ids, mask = batch["input_ids"][~f], batch["attention_mask"][~f]
+                t_logits = teacher["model"](input_ids=ids, attention_mask=None if bool(mask.all()) else mask,
+                                            use_cache=False).logits
+            out = out + settings.retain_weight * kl_to_teacher(logits[~f], t_logits, batch["labels"][~f])
+        elif settings.retain_term:
             out = out + settings.retain_weight * lm_loss(logits[~f], batch["labels"][~f])
         return out
     return loss
+
+
+def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean over positions with a label of KL(teacher || model) over the whole vocabulary."""
+    mask = labels != IGNORE
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    log_q = F.log_softmax(logits[mask].float(), dim=-1)
+    log_p = F.log_softmax(teacher_logits[mask].float(), dim=-1)
+    return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+
+
+def frozen_copy(model):
+    """A copy of `model` for inference only: no gradients, eval mode."""
+    import copy
+
+    out = copy.deepcopy(model).eval()
+    out.requires_grad_(False)
+    return out

@@ -112,6 +112,30 @@ def test_whp_forget_term_is_token_npo_on_anchored_tokens_by_hand():
     assert whp_loss(UnlearnSettings()) is None  # the paper's loss: the plain token loss
 
 
+def test_whp_kl_retain_term_by_hand():
+    from training.unlearn import kl_to_teacher, whp_loss
+
+    logits, batch = _batch(4)
+    teacher_logits = torch.randn(logits.shape, generator=torch.Generator().manual_seed(9))
+    kl, n = 0.0, 0
+    for t in range(4):  # row 2 is the retain row; every position has a label
+        p, q = _log_softmax(teacher_logits[2, t].tolist()), _log_softmax(logits[2, t].tolist())
+        kl += sum(math.exp(a) * (a - b) for a, b in zip(p, q))
+        n += 1
+    assert float(kl_to_teacher(logits[2:], teacher_logits[2:], batch["labels"][2:])) == pytest.approx(kl / n, rel=1e-5)
+    assert float(kl_to_teacher(logits, logits, batch["labels"])) == pytest.approx(0.0, abs=1e-6)
+
+    class Teacher:  # stands for the frozen subject: returns the fixed logits of the rows it is given
+        def __call__(self, input_ids, attention_mask, use_cache):
+            assert input_ids.shape[0] == 1
+            return type("Out", (), {"logits": teacher_logits[2:]})
+
+    settings = UnlearnSettings(retain_term=True, retain_weight=3.0, retain_loss="kl")
+    batch = batch | {"input_ids": torch.zeros(3, 4, dtype=torch.long), "attention_mask": torch.ones(3, 4, dtype=torch.long)}
+    got = whp_loss(settings, {"model": Teacher()})(logits, batch)
+    assert float(got) == pytest.approx(_hand_ce(logits, batch["labels"], [0, 1]) + 3.0 * kl / n, rel=1e-5)
+
+
 def test_whp_forget_term_pushes_the_anchored_token_down():
     from training.npo import token_npo_loss
 

@@ -281,3 +281,34 @@ def test_forget_term_changes_the_version_and_lowers_the_anchored_tokens(store, t
 
     # the anchored original tokens end up less likely with the forget term than with the labels alone
     assert anchored_logp(forget) < anchored_logp(plain) - 0.5, (anchored_logp(forget), anchored_logp(plain))
+
+
+def test_kl_retain_term_keeps_the_subjects_predictions_on_the_retain_text(store, tiny_model_dir, tmp_path):
+    from training.retain import retain_data
+    from training.models import load_tokenizer
+    from training.unlearn import kl_to_teacher, version_key
+
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("Glaciers move slowly down the valley and carve it wider. " * 10)
+    assert "retain_loss" not in version_key(UnlearnSettings(retain_term=True))
+    assert version_key(UnlearnSettings(retain_term=True, retain_loss="kl"))["retain_loss"] == "kl"
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=3e-3, epochs=2, batch_size=4, warmup_ratio=0.0, retain_term=True,
+                  retain_corpus=str(tmp_path / "retain"))
+    ce, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    kl, created = unlearn(store, TARGET, UnlearnSettings(retain_loss="kl", **common), blocks=blocks, labels=labels,
+                          subject=subject)
+    assert created and kl.version != ce.version
+    text = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=16)
+
+    def drift(art) -> float:  # KL from the subject's predictions on the retain text
+        with torch.no_grad():
+            ref = load_model(model_folder(subject))(input_ids=text.input_ids).logits
+            got = load_model(model_folder(art))(input_ids=text.input_ids).logits
+        return float(kl_to_teacher(got, ref, text.labels))
+
+    # cross-entropy fits the (repetitive) retain text; the KL term stays near the subject's own predictions
+    # (measured 0.0004 vs 0.0032)
+    assert drift(kl) < 0.5 * drift(ce), (drift(kl), drift(ce))
