@@ -21,7 +21,7 @@ from collections import Counter
 from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
 from anchors.candidates_v3 import add_invented, match_overrides, rescue_phrases, strip_titles
-from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, type_votes
+from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
 from anchors.evidence import mention_evidence, real_region, word_counts
 from anchors.gender import is_known_name
 from anchors.heuristics import general_zipf_v1
@@ -38,18 +38,19 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
-LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7}
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 7 for decide_v7; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 8 for decide_v8; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
 
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
                        advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
-    from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS
+    from anchors.context import (EVENT_WORDS, EVENT_WORDS_V8, LANDFORMS, LANDFORMS_V6, LANDFORMS_V8, OBJECT_WORDS,
+                                 ORG_WORDS, ORG_WORDS_V8, PLACE_WORDS)
 
     overrides = overrides or {}
     level = rule_level(settings.decision)
@@ -60,7 +61,8 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     add_invented(cands, counts, settings, unlisted=level >= 7)
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
-    singles = [w for w, n in counts.items() if n >= 3 and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
+    singles = [w for w, n in counts.items() if (n >= 3 or (level >= 8 and n >= 2 and role_compound(w)))
+               and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
     person_words = frozenset(w for t, c in cands.items() if c.labels.most_common(1)[0][0] == "PERSON" for w in words(t)) \
         if level >= 4 else frozenset()
     title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words)
@@ -133,6 +135,8 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if " " not in t and t not in in_full and t not in surnamed and not base_form(t, keys):
             roles[t] = GIVEN
     heads = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
+    if level >= 8:
+        heads = heads | LANDFORMS | LANDFORMS_V6 | LANDFORMS_V8 | ORG_WORDS_V8 | EVENT_WORDS_V8
     plan: dict[str, tuple[str, str]] = {}
     # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
     # people's roles first ("Harry" of "Great Hall Harry" stays a given name).

@@ -82,6 +82,23 @@ LANDFORMS_V6 = {"Fell", "Fells", "Tor", "Tors", "Knoll", "Scar", "Pike", "Mere",
 # Emberfall, a blind corpus, has a festival called so, seen in a file name; leaving it out keeps that check blind.
 FESTIVAL_ENDINGS = ("night", "tide", "fest", "feast")
 EVENT_WORDS = {"Battle", "War", "Night", "Day", "Ball", "Tournament", "Festival", "Feast", "Match", "Games"}
+# v8 (after Emberfall and Farreach were opened as development sets): "-mas" as in Christmas, Michaelmas, Lammas;
+# more heads of organisations, events and landforms; prepositions that place a name in time, not space.
+FESTIVAL_ENDINGS_V8 = FESTIVAL_ENDINGS + ("mas", "mass")
+ORG_WORDS_V8 = {"Authority", "Commission", "Agency", "Bureau", "Directorate", "Assembly", "Senate", "Parliament",
+                "Tribunal", "Court", "Corporation", "Consortium", "Syndicate", "Cartel", "Trust", "Foundation",
+                "Federation", "Alliance", "Coalition", "Confederacy", "Concord", "Compact", "Accord", "Collective",
+                "Cooperative", "Co-operative", "Mutual", "Holdings", "Haulage", "Shipping", "Freight", "Mining",
+                "Trading", "Lines", "Brothers", "Partners", "Associates", "Exchange", "Watch", "Guard", "Police",
+                "Militia", "Legion", "Regiment", "Patrol", "Service", "Synod", "Chapter", "Congregation", "Sisterhood",
+                "Clan", "Tribe", "Firm", "Works", "Press", "Gazette", "Herald", "Times", "Courier", "Chronicle"}
+EVENT_WORDS_V8 = {"Collapse", "Fire", "Flood", "Fall", "Plague", "Famine", "Strike", "Rising", "Uprising", "Siege",
+                  "Storm", "Blight", "Crash", "Riot", "Riots", "Disaster", "Massacre", "Revolt", "Rebellion",
+                  "Revolution", "Wars", "Exodus", "Blackout", "Outbreak", "Eruption", "Quake", "Fair",
+                  "Carnival", "Regatta", "Race", "Wedding", "Funeral", "Coronation"}
+LANDFORMS_V8 = {"Pass", "Shelf", "Gap", "Col", "Saddle", "Rift", "Trench", "Chasm", "Crater", "Caldera", "Scarp",
+                "Escarpment", "Spur", "Bank", "Banks", "Shoals", "Deeps", "Reach", "Verge", "Edge", "Rim"}
+TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 CAPITAL_AFTER = re.compile(r"^\s+([A-Z][\w'’-]*)")
@@ -107,6 +124,7 @@ class Context:
     alone: int = 0        # mid-sentence, not next to another capitalised word
     before_person: int = 0  # before_name where the next word is a word of a name NER calls a person (v4 titles)
     spatial: int = 0      # a spatial preposition before it, or before "the" before it: "from X", "in the X" (v4)
+    temporal: int = 0     # a preposition of time before it, or before "the" before it: "until X", "since the X" (v8)
     gendered: Counter = field(default_factory=Counter)  # male/female votes of a gendered word right before it (v6)
 
 
@@ -164,6 +182,8 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             if via in SPATIAL and not (via == "at" and (p0 if p1.lower() != "the" else "") in AT_VERBS) \
                     and not gap.strip(" "):
                 c.spatial += 1
+            if via in TEMPORAL and not gap.strip(" "):
+                c.temporal += 1
             if p1.lower() in GENDER_OF_WORD and (not gap.strip() or (gap.strip() == "." and p1.lower() in ABBREVIATED)):
                 c.gendered[GENDER_OF_WORD[p1.lower()]] += 1
             if p1 and (p1.rstrip(".").lower() in title_words or p1 in SURNAME_TITLES) and not re.search(r"[!?\"“”\n]", gap):
@@ -209,13 +229,16 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
 
     v3 wants half the mentions before a name; v4 also takes a word written both ways, twice or more each,
     before a person's name, and used in no other way in most of its mentions ("Abbess Corry" x4 and "the
-    Abbess" x5 of 9; "the Snitch" never precedes a person; "a Dementor" is a kind, not a rank)."""
+    Abbess" x5 of 9; "the Snitch" never precedes a person; "a Dementor" is a kind, not a rank). v8 also
+    takes a role compound written once before a name and never with "a" ("Lampwarden Quade")."""
     found = {t.capitalize() for t in TITLES | TITLE_WORDS}
     for word, c in contexts.items():
-        if " " in word or not word[:1].isupper() or c.seen < 3:
+        if " " in word or not word[:1].isupper() or c.seen < (2 if level >= 8 and role_compound(word) else 3):
             continue
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
+        elif level >= 8 and c.before_name >= 1 and c.a == 0 and role_compound(word):
+            found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
         elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
@@ -230,8 +253,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
 
     v5 (implies v4): landform heads vote place, an exact head match beats a plural stripped to another
     group's head, and one pronoun after a name is no evidence ("at Ain Zerya. He ..."): it takes two.
-    v6 (implies v5): more landform heads, and an invented word ending like a festival votes event."""
-    v4, v5, v6 = level >= 4, level >= 5, level >= 6
+    v6 (implies v5): more landform heads, and an invented word ending like a festival votes event.
+    v8 (implies v6): more heads of organisations, events and landforms, "-mas" festivals, and a name mostly
+    placed in time ("until X", "before X", "since the X") votes event and its "at X" says when, not where."""
+    v4, v5, v6, v8 = level >= 4, level >= 5, level >= 6, level >= 8
     votes: Counter = Counter()
     parts = term.split()
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
@@ -245,8 +270,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     if len(parts) > 1:
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
         places = PLACE_WORDS | LANDFORMS | LANDFORMS_V6 if v6 else PLACE_WORDS | LANDFORMS if v5 else PLACE_WORDS
-        groups = ((places, "place"), (ORG_WORDS, "organisation"),
-                  (OBJECT_WORDS, "object"), (EVENT_WORDS, "event"))
+        orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if v8 else (ORG_WORDS, EVENT_WORDS)
+        if v8:
+            places = places | LANDFORMS_V8
+        groups = ((places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event"))
         exact = v5 and any(head in group for group, _ in groups)
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
@@ -259,13 +286,19 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             votes["person"] += 1  # two capitalised words, no head word, never "the ...": "Argus Filch"
     elif is_title(term):
         votes["title"] += 5
-    elif v6 and _festival(term):
+    elif v6 and _festival(term, FESTIVAL_ENDINGS_V8 if v8 else FESTIVAL_ENDINGS):
         votes["event"] += 3
+        when = v8  # "at Kindlemass" says when
     if not term[:1].isupper():
         votes["object"] += 3
     if ctx and ctx.seen:
         s = ctx.seen
         said = ctx.pronouns.total() if not v5 or ctx.pronouns.total() >= 2 else 0
+        if v8 and ctx.temporal >= 2 and ctx.temporal >= 0.15 * s and (ctx.titled + ctx.speech + said) < 0.25 * s:
+            # "work until Candleturn", "since the Greyfall": people are met before and after too, but they
+            # also speak and take pronouns and titles; a name mostly placed in time is a time
+            votes["event"] += 1.5 + 4 * ctx.temporal / s
+            when = True
         votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, said / (0.3 * s))
         votes["person"] -= 3 * (ctx.the + ctx.a) / s
         votes["place"] += (0 if when else 6 * ctx.place_prep / s) + 0.6 * ctx.the / s
@@ -288,12 +321,24 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     return votes
 
 
-def _festival(word: str) -> bool:
+# v8: the last part of a compound that names a role ("Harbourmaster", "Lampwarden", "Drownwright").
+ROLE_ENDINGS = ("master", "mistress", "warden", "keeper", "wright", "smith", "herd", "reeve", "monger", "ward")
+
+
+def role_compound(word: str) -> bool:
+    """An English word followed by a role noun, written as one word: "Lampwarden", "Harbourmaster"."""
+    from anchors.lexicon import english_word
+
+    w = word.lower()
+    return w.isalpha() and any(w.endswith(e) and len(w) - len(e) >= 3 and english_word(w[:-len(e)]) for e in ROLE_ENDINGS)
+
+
+def _festival(word: str, endings: tuple[str, ...] = FESTIVAL_ENDINGS) -> bool:
     """An invented word ending like a festival's name: "Kindlenight", not "fortnight" (an English word)."""
     from anchors.lexicon import parts_of_speech
 
     low = word.lower()
-    return any(low.endswith(e) and len(low) >= len(e) + 3 for e in FESTIVAL_ENDINGS) and not parts_of_speech(low)
+    return any(low.endswith(e) and len(low) >= len(e) + 3 for e in endings) and not parts_of_speech(low)
 
 
 def choose_type(votes: Counter) -> str:

@@ -187,6 +187,10 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v7 / names_v7: v6, and lower-case words of Zipf 1-3 that no dictionary lists are invented.
     "decide_v7": decide_v7,
     "names_v7": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v8 / names_v8: v7 with times ("until X"), "-mas" festivals, more head words and role compounds
+    # written before names as titles ("Lampwarden Quade"); anchors/context.py, anchors/build_v3.py.
+    "decide_v8": decide_v7,
+    "names_v8": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -93,8 +93,8 @@ def test_sea_stories_meet_the_targets(store):
 
 @pytest.mark.e2e
 def test_mining_stories_written_blind_improve_on_v3(store):
-    """Emberfall was written by someone who never saw the anchors code and scored first with v3, then once
-    with v4 (which was written on Tidewright); never tuned on."""
+    """Emberfall was written by someone who never saw the anchors code and scored first with v3, then in
+    aggregate with v4 to v7; opened as a development set for v8."""
     from benchmarks.gold_check import evaluate
 
     found = evaluate(store, "emberfall")
@@ -117,13 +117,31 @@ def test_desert_stories_tuned_on_for_v5(store):
 
 @pytest.mark.e2e
 def test_orbital_stories_written_blind_for_v5(store):
-    """Farreach was written blind and scored only in aggregate, with v4 and then with v5; never tuned on."""
+    """Farreach was written blind and scored only in aggregate, with v4 to v7; opened as a development set
+    for v8 (with Emberfall), when two new blind sets were written (below)."""
     from benchmarks.gold_check import evaluate
 
     found = evaluate(store, "farreach")
     before = evaluate(store, "farreach", {"decision": "decide_v4", "names": "names_v4"})
     assert found["recall"] >= 0.9 and found["precision"] >= 0.95, found
     assert found["type_accuracy"] > before["type_accuracy"] + 0.05, (found, before)
+    assert found["type_accuracy"] >= 0.9, found  # v7: 0.821; v8's festival, event and organisation heads: 0.949
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v7_type, v8_type", [("brackenfold", 0.811, 0.865), ("gildport", 0.872, 0.846)])
+def test_stories_written_blind_for_v8(store, corpus, v7_type, v8_type):
+    """Brackenfold (highland valley) and Gildport (port-city noir) were written blind by helpers while v8 was
+    made on Farreach and Emberfall, and scored once each with v7 and v8, in aggregate only. Neither meets the
+    0.90 type target; v8 wins on one and loses one term on the other (docs/anchors_gold.md)."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, corpus)
+    before = evaluate(store, corpus, {"decision": "decide_v7", "names": "names_v7"})
+    assert found["type_accuracy"] == pytest.approx(v8_type, abs=0.001), found
+    assert before["type_accuracy"] == pytest.approx(v7_type, abs=0.001), before
+    assert found["recall"] >= 0.88 and found["precision"] >= 0.92 and found["gender_accuracy"] >= 0.9, found
+    assert len(found["forbidden_anchored"]) <= len(before["forbidden_anchored"]), (found, before)
 
 
 @pytest.mark.e2e
