@@ -49,8 +49,7 @@ def rule_level(decision: str) -> int:
 
 def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings, overrides: dict[str, str] | None = None,
                        advance=lambda n=1: None) -> tuple[dict[str, Candidate], dict[str, str]]:
-    from anchors.context import (EVENT_WORDS, EVENT_WORDS_V8, LANDFORMS, LANDFORMS_V6, LANDFORMS_V8, OBJECT_WORDS,
-                                 ORG_WORDS, ORG_WORDS_V8, PLACE_WORDS)
+    from anchors.context import EVENT_WORDS, OBJECT_WORDS, ORG_WORDS, PLACE_WORDS, head_groups
 
     overrides = overrides or {}
     level = rule_level(settings.decision)
@@ -134,9 +133,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     for t in people:  # one name and no title: "Dobby", "Griphook" are called by a given name
         if " " not in t and t not in in_full and t not in surnamed and not base_form(t, keys):
             roles[t] = GIVEN
-    heads = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
-    if level >= 8:
-        heads = heads | LANDFORMS | LANDFORMS_V6 | LANDFORMS_V8 | ORG_WORDS_V8 | EVENT_WORDS_V8
+    # v8 keeps every head word type_votes reads; older levels keep their own, narrower set.
+    heads = set().union(*(group for group, _ in head_groups(level))) if level >= 8 \
+        else PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
     plan: dict[str, tuple[str, str]] = {}
     # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
     # people's roles first ("Harry" of "Great Hall Harry" stays a given name).

@@ -234,16 +234,29 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
     takes a role compound written once before a name and never with "a" ("Lampwarden Quade")."""
     found = {t.capitalize() for t in TITLES | TITLE_WORDS}
     for word, c in contexts.items():
-        if " " in word or not word[:1].isupper() or c.seen < (2 if level >= 8 and role_compound(word) else 3):
+        if " " in word or not word[:1].isupper():
+            continue
+        role = level >= 8 and role_compound(word)
+        if c.seen < (2 if role else 3):
             continue
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
-        elif level >= 8 and c.before_name >= 1 and c.a == 0 and role_compound(word):
+        elif role and c.before_name >= 1 and c.a == 0:
             found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
         elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
     return found
+
+
+def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
+    """The head words a multi-word name's last (or, before "of", first) word is looked up in, with the type
+    each group votes, at a rule level: landforms from v5 (more from v6 and v8), more organisations and
+    events from v8."""
+    places = PLACE_WORDS | (LANDFORMS if level >= 5 else set()) | (LANDFORMS_V6 if level >= 6 else set()) \
+        | (LANDFORMS_V8 if level >= 8 else set())
+    orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if level >= 8 else (ORG_WORDS, EVENT_WORDS)
+    return (places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event")
 
 
 def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, known_name, is_title,
@@ -270,11 +283,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             votes[typ] += k / n
     if len(parts) > 1:
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
-        places = PLACE_WORDS | LANDFORMS | LANDFORMS_V6 if v6 else PLACE_WORDS | LANDFORMS if v5 else PLACE_WORDS
-        orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if v8 else (ORG_WORDS, EVENT_WORDS)
-        if v8:
-            places = places | LANDFORMS_V8
-        groups = ((places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event"))
+        groups = head_groups(level)
         exact = v5 and any(head in group for group, _ in groups)
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"

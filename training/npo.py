@@ -26,8 +26,7 @@ from training.retain import retain_blocks
 def npo_loss(beta: float, retain_weight: float = 0.0) -> LossFn:
     def loss(logits: torch.Tensor, batch: dict) -> torch.Tensor:
         f = batch["forget"]
-        ratio = sequence_logp(logits[f], batch["labels"][f]) - batch["ref_logp"]
-        out = (-2.0 / beta * F.logsigmoid(-beta * ratio)).mean()
+        out = npo_term(sequence_logp(logits[f], batch["labels"][f]) - batch["ref_logp"], beta).mean()
         if retain_weight and bool((~f).any()):
             out = out + retain_weight * lm_loss(logits[~f], batch["labels"][~f])
         return out
@@ -41,7 +40,12 @@ def token_npo_loss(logits: torch.Tensor, targets: torch.Tensor, ref: torch.Tenso
     if not bool(mask.any()):
         return logits.sum() * 0.0  # keeps the graph (and DDP's all-reduce) whole
     logp = -F.cross_entropy(logits[mask].float(), targets[mask], reduction="none")
-    return (-2.0 / beta * F.logsigmoid(-beta * (logp - ref[mask]))).mean()
+    return npo_term(logp - ref[mask], beta).mean()
+
+
+def npo_term(ratio: torch.Tensor, beta: float) -> torch.Tensor:
+    """-(2 / beta) * log sigmoid(-beta * ratio), ratio = log p_theta - log p_ref, elementwise."""
+    return -2.0 / beta * F.logsigmoid(-beta * ratio)
 
 
 @torch.no_grad()
