@@ -55,6 +55,9 @@ class UnlearnSettings(TrainSettings):
         "ce", description="WHP's retain term: next-token cross-entropy on the retain text (ce), or the KL divergence "
                           "from the subject's own predictions on it (kl: keeps the subject's distribution there "
                           "rather than fitting the retain corpus; a frozen copy of the subject runs beside training).")
+    retain_ce_weight: float = Field(0.0, ge=0, description="WHP with retain_loss kl: also add retain_ce_weight x the "
+                                                           "retain text's next-token loss (both retain terms at once); "
+                                                           "0: the KL alone.")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -79,6 +82,8 @@ def version_key(settings: UnlearnSettings) -> dict:
             key["positions"] = settings.positions
         if settings.retain_term and settings.retain_loss != "ce":  # likewise
             key["retain_loss"] = settings.retain_loss
+            if settings.retain_ce_weight > 0:  # likewise
+                key["retain_ce_weight"] = settings.retain_ce_weight
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
     if settings.method == "npo":
@@ -172,7 +177,8 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
 def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
     tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
-    or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions); None (the plain token
+    or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, plus `retain_ce_weight` x
+    their next-token loss); None (the plain token
     loss) when neither term is on."""
     if not settings.retain_term and not settings.forget_weight:
         return None
@@ -190,6 +196,8 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
                 t_logits = teacher["model"](input_ids=ids, attention_mask=None if bool(mask.all()) else mask,
                                             use_cache=False).logits
             out = out + settings.retain_weight * kl_to_teacher(logits[~f], t_logits, batch["labels"][~f])
+            if settings.retain_ce_weight:
+                out = out + settings.retain_ce_weight * lm_loss(logits[~f], batch["labels"][~f])
         elif settings.retain_term:
             out = out + settings.retain_weight * lm_loss(logits[~f], batch["labels"][~f])
         return out

@@ -134,6 +134,8 @@ def test_whp_kl_retain_term_by_hand():
     batch = batch | {"input_ids": torch.zeros(3, 4, dtype=torch.long), "attention_mask": torch.ones(3, 4, dtype=torch.long)}
     got = whp_loss(settings, {"model": Teacher()})(logits, batch)
     assert float(got) == pytest.approx(_hand_ce(logits, batch["labels"], [0, 1]) + 3.0 * kl / n, rel=1e-5)
+    both = whp_loss(settings.model_copy(update={"retain_ce_weight": 0.5}), {"model": Teacher()})(logits, batch)
+    assert float(both) == pytest.approx(float(got) + 0.5 * _hand_ce(logits, batch["labels"], [2]), rel=1e-5)
 
 
 def test_whp_forget_term_pushes_the_anchored_token_down():

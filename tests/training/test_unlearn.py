@@ -292,6 +292,8 @@ def test_kl_retain_term_keeps_the_subjects_predictions_on_the_retain_text(store,
     (tmp_path / "retain" / "a.md").write_text("Glaciers move slowly down the valley and carve it wider. " * 10)
     assert "retain_loss" not in version_key(UnlearnSettings(retain_term=True))
     assert version_key(UnlearnSettings(retain_term=True, retain_loss="kl"))["retain_loss"] == "kl"
+    assert "retain_ce_weight" not in version_key(UnlearnSettings(retain_term=True, retain_loss="kl"))
+    assert version_key(UnlearnSettings(retain_term=True, retain_loss="kl", retain_ce_weight=1.0))["retain_ce_weight"] == 1.0
     blocks, rows = write_blocks(store)
     labels, _ = write_labels(store, blocks, rows)
     subject, _ = base_model(store, TARGET, str(tiny_model_dir))
