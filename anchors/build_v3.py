@@ -22,7 +22,7 @@ from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, sub
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
 from anchors.candidates_v3 import add_invented, match_overrides, rescue_phrases, strip_titles
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
-from anchors.evidence import mention_evidence, real_region, word_counts
+from anchors.evidence import mention_evidence, real_place, real_region, word_counts
 from anchors.gender import is_known_name
 from anchors.heuristics import general_zipf_v1
 from anchors.naming_v3 import OBJECT, StableReplacer, draw_all, given_gender, kind_of
@@ -38,11 +38,11 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
-LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8}
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 8 for decide_v8; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 9 for decide_v9; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
@@ -60,13 +60,15 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     add_invented(cands, counts, settings, unlisted=level >= 7)
 
     # Titles first: "Magister Oake" names Oake, as "Professor Snape" names Snape.
-    singles = [w for w, n in counts.items() if (n >= 3 or (level >= 8 and n >= 2 and role_compound(w)))
+    singles = [w for w, n in counts.items() if (n >= 3 or (level >= 8 and n >= 2 and role_compound(w, level)))
                and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
     person_words = frozenset(w for t, c in cands.items() if c.labels.most_common(1)[0][0] == "PERSON" for w in words(t)) \
         if level >= 4 else frozenset()
     title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words)
     titles = corpus_titles(counts, title_ctx, level)
-    strip_titles(cands, titles)
+    # the head words type_votes reads at this level; v9 keeps a title before one in the name ("Elder Wand")
+    level_heads = frozenset().union(*(group for group, _ in head_groups(level)))
+    strip_titles(cands, titles, level_heads if level >= 9 else frozenset())
 
     names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
     contexts = read_contexts(find_occurrences(names, texts), texts, titles)
@@ -99,6 +101,14 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
+        elif level >= 9 and typ != "person" and t not in forced:
+            kind = real_place(t)
+            # a city's name is also a surname or an estate's ("Fullerton", "Mansfield Park"): only a term
+            # typed place, that is no given name and starts no longer name, is the real city
+            if kind == "place" or (kind == "city" and typ == "place" and not is_known_name(t)
+                                   and not any(k.startswith(t + " ") and cands[k].accepted for k in cands)):
+                cands[t].accepted, cands[t].reason = False, f"real place ({'a city' if kind == 'city' else 'geography'}: {t!r})"
+                del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, settings)
     if level >= 4:
         _reject_common_words(cands, types, contexts, forced, settings, level)
@@ -107,7 +117,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
     totals: Counter = Counter()
     for t, g in groups.items():
-        totals[g] += accepted[t].n_mentions
+        # v9: NER finds a long name once where the text has it three times ("the Guild of the Twelve Shuttles")
+        seen = contexts[t].seen if level >= 9 and " " in t and t in contexts else 0
+        totals[g] += max(accepted[t].n_mentions, seen)
     for t, g in groups.items():
         cands[t].cluster = g
         if totals[g] < settings.min_mentions and t not in forced:
@@ -134,7 +146,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if " " not in t and t not in in_full and t not in surnamed and not base_form(t, keys):
             roles[t] = GIVEN
     # v8 keeps every head word type_votes reads; older levels keep their own, narrower set.
-    heads = set().union(*(group for group, _ in head_groups(level))) if level >= 8 \
+    heads = level_heads if level >= 8 \
         else PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
     plan: dict[str, tuple[str, str]] = {}
     # A word that is a key of its own is drawn by its own type; words of longer keys only fill the gaps,
@@ -219,11 +231,13 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
             kin = 1 if len(firsts.get(ws[-1], ())) >= 2 and len(ws) == len(_name_words(t)) else 0
         else:
             forms = {t, t[:-1]} if level >= 4 and t.endswith("s") else {t}  # v4: "the Weasleys" are kin of "Ron Weasley"
+            if level >= 9 and t.endswith("ses"):
+                forms.add(t[:-2])  # v9: "the Quarleses" are kin of "Harriet Quarles"
             kin = sum(1 for k, typ in out.items() if typ == "person" and " " in k and cands[k].n_mentions >= 2
                       and forms & {words(k)[0], words(k)[-1]})
         out[t] = _type(t, cands[t], contexts, counts, titles, kin, level)
         if level >= 5 and len(ws) == 1 and t.endswith("s") and any(
-                typ == "person" and " " in k and words(k)[-1] == t[:-1] for k, typ in out.items()):
+                typ == "person" and " " in k and words(k)[-1] in forms - {t} for k, typ in out.items()):
             out[t] = "family"
     return out
 
@@ -273,7 +287,8 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
     short form of a longer name ("the Abbey" of "Lirr Abbey", "the Guild") or a thing called by a common noun
     ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched.
     decide_v6: a short form that is an English dictionary word (anchors/lexicon.py) stays from Zipf 2.5
-    ("the Clarion" of "Tallowmere Clarion", Zipf 2.9)."""
+    ("the Clarion" of "Tallowmere Clarion", Zipf 2.9). decide_v9: a common noun typed person that is no given
+    name and never part of a longer name or titled names an animal or a thing ("Ledger", a dog): stays."""
     from anchors.lexicon import parts_of_speech
 
     heads: dict[str, str] = {}
@@ -281,7 +296,14 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
         if c.accepted and " " in t and types.get(t) not in ("person", "family"):
             ws = words(t)
             heads.setdefault(ws[0] if len(ws) > 2 and ws[1] == "of" else strip_possessive(ws[-1]), t)
+    in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)}
     for t, c in cands.items():
+        if level >= 9 and c.accepted and " " not in t and t not in forced and types.get(t) == "person" \
+                and _named_by_a_noun(t, contexts.get(t), in_names, s.common_noun_zipf):
+            c.accepted, c.reason = False, f"an English noun naming an animal or a thing ('{t}', never in a full name " \
+                                          f"or after a title; Zipf {general_zipf_v1(t.lower()):.2f}): stays"
+            del types[t]
+            continue
         if not c.accepted or " " in t or t in forced or types.get(t) in ("person", "family", None):
             continue
         zipf = general_zipf_v1(t.lower())
@@ -296,6 +318,19 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
         else:
             continue
         del types[t]
+
+
+def _named_by_a_noun(term: str, ctx, in_names: set[str], common_zipf: float) -> bool:
+    """decide_v9: a word typed person that is a common English noun ("Ledger", "Biscuit", "Kestrel") and no
+    given name, never part of a longer name ("Agnes Moss") nor after a title ("Goodman Reed"): a dog, a ship
+    or a horse called by a common word, which stays. People with such names are also named in full."""
+    from anchors.lexicon import parts_of_speech
+
+    if term in in_names or is_known_name(term) or "noun" not in parts_of_speech(term):
+        return False
+    if general_zipf_v1(term.lower()) < common_zipf:
+        return False
+    return ctx is None or ctx.titled == 0
 
 
 def _replaced_words(term: str, keys: set[str], roles: dict[str, str], heads: set[str], common_zipf: float) -> list[str]:

@@ -53,11 +53,12 @@ def add_invented(cands: dict[str, Candidate], counts: Counter, s, unlisted: bool
             cand.labels["NOUN" if w.islower() else "PROPN"] += n
 
 
-def strip_titles(cands: dict[str, Candidate], titles: set[str]) -> None:
-    """"Magister Oake" counts as "Oake"; a title alone stays a candidate, to be rejected as a title."""
+def strip_titles(cands: dict[str, Candidate], titles: set[str], heads: frozenset[str] = frozenset()) -> None:
+    """"Magister Oake" counts as "Oake"; a title alone stays a candidate, to be rejected as a title. A title
+    before one of `heads` is a word of a thing's name, not a title ("Elder Wand" is no Elder called Wand)."""
     for term in [t for t in cands if " " in t and words(t)[0].rstrip(".") in titles]:
         rest = " ".join(words(term)[1:])
-        if not rest[:1].isupper():
+        if not rest[:1].isupper() or rest in heads:
             continue
         cand = cands.pop(term)
         into = cands.setdefault(rest, Candidate(rest))

@@ -99,6 +99,27 @@ EVENT_WORDS_V8 = {"Collapse", "Fire", "Flood", "Fall", "Plague", "Famine", "Stri
                   "Carnival", "Regatta", "Race", "Wedding", "Funeral", "Coronation"}
 LANDFORMS_V8 = {"Pass", "Shelf", "Gap", "Col", "Saddle", "Rift", "Trench", "Chasm", "Crater", "Caldera", "Scarp",
                 "Escarpment", "Spur", "Bank", "Banks", "Shoals", "Deeps", "Reach", "Verge", "Edge", "Rim"}
+# v9: heads of organisations a place list also held ("Tessary Bank" is a bank, not a river bank), and the
+# first words that make a name a place ("Hotel Amberlaine", "Mount Selleck", "Club Coquelle": a venue).
+ORG_WORDS_V9 = {"Bank", "Banks", "Moot", "Line", "Conclave"}
+# v9: buildings a name's head or first word ("Cathedral of Saint Velloc") says are places.
+PLACE_WORDS_V9 = {"Cathedral", "Temple", "Shrine", "Monastery", "Convent", "Nunnery", "Basilica", "Minster", "Kirk",
+                  "Chantry", "Sanctuary", "Citadel", "Fortress", "Keep", "Barracks", "Observatory", "Library",
+                  "Museum", "Theatre", "Theater", "Arena", "Prison", "Gaol", "Asylum", "Infirmary", "Workhouse",
+                  "Hotel", "Tavern", "Alehouse", "Hostel", "Mission", "Outpost", "Depot", "Warehouse", "Dock", "Docks"}
+PLACE_PREFIXES = {"Hotel", "Club", "Cafe", "Café", "Mount", "Lake", "Loch", "Fort", "Port", "Cape", "Isle", "Castle",
+                  "Camp", "Villa", "Chateau", "Château", "Rue", "Plaza", "Piazza", "Glen"}
+# v9: offices and ranks written before names that the generic title list lacks ("Inspector Marrow", "Elder
+# Hessel", "Reeve Ockram"); given names ("Dean") and words that are mostly something else ("Prior") left out.
+TITLES_V9 = {"inspector", "constable", "detective", "superintendent", "commissioner", "alderman", "councillor",
+             "councilor", "mayor", "governor", "elder", "reeve", "bailiff", "sheriff", "marshal", "steward",
+             "chancellor", "magistrate", "ambassador", "consul", "senator", "bishop", "archbishop", "abbot", "abbess",
+             "prioress", "deacon", "chaplain", "friar", "matron", "warden", "foreman", "goodman", "goodwife",
+             "mistress", "chamberlain", "seneschal", "provost", "cardinal", "emperor", "empress", "regent", "chief",
+             "headman", "archdeacon", "vicar", "surgeon", "corporal", "private", "ensign", "admiral", "commander",
+             "chairman", "president", "secretary", "treasurer", "herald", "overseer",
+             # forms of address: "Your Highness", "His Majesty"
+             "highness", "majesty", "lordship", "ladyship", "excellency", "eminence", "holiness", "worship"}
 TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -231,18 +252,22 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
     v3 wants half the mentions before a name; v4 also takes a word written both ways, twice or more each,
     before a person's name, and used in no other way in most of its mentions ("Abbess Corry" x4 and "the
     Abbess" x5 of 9; "the Snitch" never precedes a person; "a Dementor" is a kind, not a rank). v8 also
-    takes a role compound written once before a name and never with "a" ("Lampwarden Quade")."""
-    found = {t.capitalize() for t in TITLES | TITLE_WORDS}
+    takes a role compound written once before a name and never with "a" ("Lampwarden Quade"); v9 one
+    written mostly as "the X" and never "a X" ("the Saltreeve"), and the offices and forms of address of
+    TITLES_V9."""
+    found = {t.capitalize() for t in TITLES | TITLE_WORDS | (TITLES_V9 if level >= 9 else set())}
     for word, c in contexts.items():
         if " " in word or not word[:1].isupper():
             continue
-        role = level >= 8 and role_compound(word)
+        role = level >= 8 and role_compound(word, level)
         if c.seen < (2 if role else 3):
             continue
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
         elif role and c.before_name >= 1 and c.a == 0:
             found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
+        elif role and level >= 9 and c.a == 0 and c.the_alone >= 0.5 * c.seen and not c.spatial + c.place_prep:
+            found.add(word)  # v9: "the Saltreeve" every time, never gone to: an office, even when no name follows it
         elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
@@ -252,10 +277,12 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
 def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
     """The head words a multi-word name's last (or, before "of", first) word is looked up in, with the type
     each group votes, at a rule level: landforms from v5 (more from v6 and v8), more organisations and
-    events from v8."""
+    events from v8, banks and assemblies as organisations only from v9."""
     places = PLACE_WORDS | (LANDFORMS if level >= 5 else set()) | (LANDFORMS_V6 if level >= 6 else set()) \
         | (LANDFORMS_V8 if level >= 8 else set())
     orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if level >= 8 else (ORG_WORDS, EVENT_WORDS)
+    if level >= 9:
+        places, orgs = (places - ORG_WORDS_V9) | PLACE_WORDS_V9, (orgs | ORG_WORDS_V9) - PLACE_WORDS_V9
     return (places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event")
 
 
@@ -269,8 +296,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     group's head, and one pronoun after a name is no evidence ("at Ain Zerya. He ..."): it takes two.
     v6 (implies v5): more landform heads, and an invented word ending like a festival votes event.
     v8 (implies v6): more heads of organisations, events and landforms, "-mas" festivals, and a name mostly
-    placed in time ("until X", "before X", "since the X") votes event and its "at X" says when, not where."""
-    v4, v5, v6, v8 = level >= 4, level >= 5, level >= 6, level >= 8
+    placed in time ("until X", "before X", "since the X") votes event and its "at X" says when, not where.
+    v9 (implies v8): a known given name before a landform word is mostly a person ("Agnes Moss": the head
+    votes 2, not 5), and a first word of PLACE_PREFIXES makes a name without a head a place ("Hotel X")."""
+    v4, v5, v6, v8, v9 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9
     votes: Counter = Counter()
     parts = term.split()
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
@@ -285,10 +314,16 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
         groups = head_groups(level)
         exact = v5 and any(head in group for group, _ in groups)
+        # v9: a given name before a landform word is a person whose surname is a word ("Agnes Moss")
+        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS else 5 if v4 else 4
+        matched = False
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
-                votes[typ] += 5 if v4 else 4
+                votes[typ] += weight
                 when = v4 and typ == "event"
+                matched = True
+        if v9 and not matched and parts[0] in PLACE_PREFIXES:  # "Hotel Amberlaine", "Mount Selleck"
+            votes["place"] += 5
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
             votes["person"] += 2
         elif len(parts) == 2 and all(p[:1].isupper() for p in parts) and not (ctx and ctx.the) \
@@ -335,12 +370,18 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
 ROLE_ENDINGS = ("master", "mistress", "warden", "keeper", "wright", "smith", "herd", "reeve", "monger", "ward")
 
 
-def role_compound(word: str) -> bool:
-    """An English word followed by a role noun, written as one word: "Lampwarden", "Harbourmaster"."""
+# v9: more roles ("Keyholder", "Standardbearer").
+ROLE_ENDINGS_V9 = ROLE_ENDINGS + ("holder", "bearer")
+
+
+def role_compound(word: str, level: int = 8) -> bool:
+    """An English word followed by a role noun, written as one word: "Lampwarden", "Harbourmaster"; from v9
+    also "-holder", "-bearer"."""
     from anchors.lexicon import english_word
 
     w = word.lower()
-    return w.isalpha() and any(w.endswith(e) and len(w) - len(e) >= 3 and english_word(w[:-len(e)]) for e in ROLE_ENDINGS)
+    endings = ROLE_ENDINGS_V9 if level >= 9 else ROLE_ENDINGS
+    return w.isalpha() and any(w.endswith(e) and len(w) - len(e) >= 3 and english_word(w[:-len(e)]) for e in endings)
 
 
 def _festival(word: str, endings: tuple[str, ...] = FESTIVAL_ENDINGS) -> bool:

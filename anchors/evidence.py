@@ -130,6 +130,33 @@ def regions() -> frozenset[str]:
     return frozenset(n for n in names if n)
 
 
+@functools.lru_cache(maxsize=1)
+def _resource_names() -> tuple[frozenset[str], frozenset[str]]:
+    """The world's larger cities (resources/cities.txt, from GeoNames) and the other real places of
+    resources/geography.txt (historical regions, old city names, seas, rivers, mountains)."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "resources"
+
+    def read(name: str) -> frozenset[str]:
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return read("cities.txt"), read("geography.txt")
+
+
+def real_place(term: str) -> str | None:
+    """anchors v9: what real place a term names ("city", "region", "place"), else None. Regions as real_region;
+    "place" for the seas, rivers and historical regions of geography.txt ("Flanders"); "city" for a city of
+    100,000 people or more ("Antwerp"), which only a term typed place is rejected for (the city list holds
+    surnames too: "Fullerton")."""
+    cities, geography = _resource_names()
+    if real_region(term):
+        return "region"
+    if term in geography:
+        return "place"
+    return "city" if term in cities else None
+
+
 def real_region(term: str) -> str | None:
     """The region a term names, also in its old "-shire" form ("Devonshire" -> "Devon"), else None."""
     table = regions()

@@ -30,6 +30,7 @@ COMPATIBLE = {"person": {"person"}, "family": {"family", "person"}, "place": {"p
               "organisation": {"organisation"}, "object": {"object"}, "title": {"title"},
               "creature": {"creature", "object", "organisation"}, "event": {"event", "object"}}
 STOP = {"of", "the", "and", "a", "an", "de", "in", "on", "at", "to"}
+ARTICLE = re.compile(r"^(?:The|A|An) (?=[A-Z])")
 TITLED = re.compile(r"\b(?:Mr|Mrs|Miss|Ms|Misses|Dr|Colonel|Captain|Admiral|Lady|Sir|Lord|Professor|Madam|Magister)\.?\s+$")
 PRONOUN = re.compile(r"\b(he|she|him|her|his)\b", re.I)
 
@@ -87,8 +88,9 @@ def _variants(word: str) -> set[str]:
 
 
 def anchored(term: str, keys: set[str]) -> bool:
-    """The term is a key, or each of its words (not "of", "the") is a key or a key's plural/possessive."""
-    if term in keys:
+    """The term is a key (also without a leading article, which extraction strips from names), or each of its
+    words (not "of", "the") is a key or a key's plural/possessive."""
+    if term in keys or ARTICLE.sub("", term) in keys:  # "The Maid of Corvane": the key is "Maid of Corvane", as extracted
         return True
     words = [w for w in term.split() if w.lower() not in STOP]
     return bool(words) and all(keys & _variants(w) or (w.endswith("s") and w[:-1] in keys) for w in words)

@@ -191,6 +191,10 @@ HEURISTICS: dict[str, Callable] = {
     # written before names as titles ("Lampwarden Quade"); anchors/context.py, anchors/build_v3.py.
     "decide_v8": decide_v7,
     "names_v8": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v9 / names_v9: v8 with real cities and geography, the offices of TITLES_V9, names of a known
+    # given name and a landform word typed person, prefix heads ("Hotel X") and phrases counted in the text
+    "decide_v9": decide_v7,
+    "names_v9": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 
