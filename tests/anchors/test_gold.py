@@ -136,12 +136,31 @@ def test_stories_written_blind_for_v8(store, corpus, v7_type, v8_type):
     0.90 type target; v8 wins on one and loses one term on the other (docs/anchors_gold.md)."""
     from benchmarks.gold_check import evaluate
 
-    found = evaluate(store, corpus)
+    found = evaluate(store, corpus, {"decision": "decide_v8", "names": "names_v8"})
     before = evaluate(store, corpus, {"decision": "decide_v7", "names": "names_v7"})
     assert found["type_accuracy"] == pytest.approx(v8_type, abs=0.001), found
     assert before["type_accuracy"] == pytest.approx(v7_type, abs=0.001), before
     assert found["recall"] >= 0.88 and found["precision"] >= 0.92 and found["gender_accuracy"] >= 0.9, found
     assert len(found["forbidden_anchored"]) <= len(before["forbidden_anchored"]), (found, before)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v8_type, v9_type, v9_forbidden", [
+    ("vellmarch", 0.857, 0.886, 3), ("ashcombe", 0.943, 0.971, 2), ("carrowby", 0.865, 0.865, 4), ("oarsmen", 0.795, 0.821, 4)])
+def test_stories_written_blind_for_v9(store, corpus, v8_type, v9_type, v9_forbidden):
+    """Vellmarch (letters of an expedition) and Ashcombe (court intrigue) were written blind while v9 was made
+    on Brackenfold and Gildport, scored once with a v9 draft in aggregate, then opened; Carrowby (a circus
+    troupe) and Oarsmen (an island myth) were written blind after that and scored once each with v8 and v9,
+    in aggregate only. v9 types better on three of the four and anchors no more ordinary words on any; the
+    0.90 type target is met on Ashcombe only (docs/anchors_gold.md)."""
+    from benchmarks.gold_check import evaluate
+
+    found = evaluate(store, corpus)
+    before = evaluate(store, corpus, {"decision": "decide_v8", "names": "names_v8"})
+    assert found["type_accuracy"] == pytest.approx(v9_type, abs=0.001), found
+    assert before["type_accuracy"] == pytest.approx(v8_type, abs=0.001), before
+    assert len(found["forbidden_anchored"]) == v9_forbidden <= len(before["forbidden_anchored"]), (found, before)
+    assert found["recall"] >= before["recall"] and found["precision"] >= before["precision"], (found, before)
 
 
 @pytest.mark.e2e
