@@ -314,7 +314,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         head = parts[0] if len(parts) > 2 and parts[1] == "of" else parts[-1]
         groups = head_groups(level)
         exact = v5 and any(head in group for group, _ in groups)
-        # v9: a given name before a landform word is a person whose surname is a word ("Agnes Moss")
+        # v9: a given name before a head word that names no building or street (a landform, a thing) is a
+        # person whose surname is a word ("Agnes Moss"); "Victoria Station" keeps its place
         weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS else 5 if v4 else 4
         matched = False
         for group, typ in groups:
