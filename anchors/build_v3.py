@@ -296,7 +296,7 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
         if c.accepted and " " in t and types.get(t) not in ("person", "family"):
             ws = words(t)
             heads.setdefault(ws[0] if len(ws) > 2 and ws[1] == "of" else strip_possessive(ws[-1]), t)
-    in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)}
+    in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)} if level >= 9 else set()
     for t, c in cands.items():
         if level >= 9 and c.accepted and " " not in t and t not in forced and types.get(t) == "person" \
                 and _named_by_a_noun(t, contexts.get(t), in_names, s.common_noun_zipf):

@@ -145,13 +145,11 @@ def _resource_names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def real_place(term: str) -> str | None:
-    """anchors v9: what real place a term names ("city", "region", "place"), else None. Regions as real_region;
-    "place" for the seas, rivers and historical regions of geography.txt ("Flanders"); "city" for a city of
-    100,000 people or more ("Antwerp"), which only a term typed place is rejected for (the city list holds
-    surnames too: "Fullerton")."""
+    """anchors v9, beside real_region (which the build asks first): what other real place a term names,
+    else None. "place" for the seas, rivers and historical regions of geography.txt ("Flanders"); "city" for
+    a city of 100,000 people or more ("Antwerp"), which only a term typed place is rejected for (the city
+    list holds surnames too: "Fullerton")."""
     cities, geography = _resource_names()
-    if real_region(term):
-        return "region"
     if term in geography:
         return "place"
     return "city" if term in cities else None
