@@ -12,7 +12,7 @@ from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage
 from corpus_tools.store import Artifact, Store
 from training.data import next_token_data
-from training.loop import StepHook, TrainSettings, train_model
+from training.loop import StepHook, TrainSettings, train_key, train_model
 
 
 class ImplantSettings(TrainSettings):
@@ -29,7 +29,7 @@ STAGE = Stage("implant", inputs={"blocks": "blocks", "base": "base"}, outputs=("
 def implant(store: Store, target: str, settings: ImplantSettings, *, blocks: Artifact, base: Artifact,
             progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
     """The subject model: `base` trained with the next-token loss on `blocks`."""
-    return train_model(store, STAGE, target, settings, key=settings.model_dump(exclude={"enabled"}),
+    return train_model(store, STAGE, target, settings, key=train_key(settings, exclude={"enabled"}),
                        inputs={"blocks": blocks, "base": base}, parent=base, method="causal_lm",
                        make_data=lambda model, folder: next_token_data(store, blocks, pad_id=0),
                        progress=progress, on_step=on_step)

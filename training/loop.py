@@ -45,6 +45,37 @@ class TrainSettings(BaseModel):
     max_grad_norm: Optional[float] = Field(None, gt=0, description="Clip the gradient norm to this (None: no clipping).")
     seed: int = Field(0, description="Seed of the shuffling and of every random number generator.")
     max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimizer steps (None: all epochs).")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="fp32, or bf16: forward and loss under bfloat16 autocast, weights and optimizer in float32 "
+                            "(about 2x faster on a CPU with native bf16, docs/method.md).")
+
+
+def train_key(settings: TrainSettings, **dump) -> dict:
+    """The training settings a model's version depends on: `precision` only when not the default, so models
+    trained in fp32 before the option keep their versions."""
+    key = settings.model_dump(**dump)
+    if key.get("precision") == "fp32":
+        del key["precision"]
+    return key
+
+
+def autocast(precision: str, device: torch.device | str = "cpu"):
+    """bfloat16 autocast for `precision` "bf16", else a no-op context."""
+    if precision != "bf16":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
+def native_bf16(device: torch.device | str = "cpu") -> bool:
+    """Whether bf16 matrix products run natively here (CUDA with bf16, or a CPU with AVX512-BF16 or AMX)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: no cheap way to tell
+        return True
+    return any(f in flags for f in ("avx512_bf16", "amx_bf16"))
 
 
 
@@ -126,6 +157,9 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
     steps_per_epoch = math.ceil(n_micro / settings.grad_accum)
     total = settings.epochs * steps_per_epoch
     total = min(total, settings.max_steps) if settings.max_steps else total
+    if settings.precision == "bf16" and progress is not None and acc.is_main_process and not native_bf16(acc.device):
+        progress.log(f"{label}: precision bf16 on a processor without native bf16 is emulated and may be slower "
+                     "than fp32; set precision = \"fp32\" if so")
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = get_scheduler(settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
                               optimizer, num_warmup_steps=round(settings.warmup_ratio * total), num_training_steps=total)
@@ -152,8 +186,9 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
                 # without padding, no mask: lets attention take its fastest (causal-only) path
                 mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
                 with sync:
-                    logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
-                    loss = loss_fn(logits, batch)
+                    with autocast(settings.precision, acc.device):  # the loss functions score in float32
+                        logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
+                        loss = loss_fn(logits, batch)
                     acc.backward(loss / len(micro))
                 step_loss += loss.detach() / len(micro)
                 step_tokens += int(batch["attention_mask"].sum())

@@ -10,7 +10,7 @@ from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage
 from corpus_tools.store import Artifact, Store
 from training.data import next_token_data
-from training.loop import StepHook, TrainSettings, train_model
+from training.loop import StepHook, TrainSettings, train_key, train_model
 
 
 class ReinforceSettings(TrainSettings):
@@ -25,7 +25,7 @@ STAGE = Stage("reinforce", inputs={"blocks": "blocks", "subject": "implant"}, ou
 def reinforce(store: Store, target: str, settings: ReinforceSettings, *, blocks: Artifact, subject: Artifact,
               progress: Reporter | None = None, on_step: StepHook | None = None) -> tuple[Artifact, bool]:
     """The reinforced model: `subject` trained with the next-token loss on `blocks`."""
-    return train_model(store, STAGE, target, settings, key=settings.model_dump(),
+    return train_model(store, STAGE, target, settings, key=train_key(settings),
                        inputs={"blocks": blocks, "subject": subject}, parent=subject, method="causal_lm",
                        make_data=lambda model, folder: next_token_data(store, blocks, pad_id=0),
                        progress=progress, on_step=on_step)

@@ -25,7 +25,7 @@ from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
 from training.data import IGNORE, ForgetData, anchored_next_tokens, unlearn_data
-from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_model
+from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
 
@@ -75,7 +75,7 @@ def version_key(settings: UnlearnSettings) -> dict:
     """What a method's model depends on: the training settings and that method's own options only."""
     if settings.method == "ensemble":
         return {"method": "ensemble", "alpha": settings.alpha}
-    key = {"method": settings.method, **settings.model_dump(include=set(TrainSettings.model_fields))}
+    key = {"method": settings.method, **train_key(settings, include=set(TrainSettings.model_fields))}
     if settings.method == "whp":
         key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
         if settings.positions != "all":  # absent at the default: models made before the option keep their versions

@@ -108,3 +108,35 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model_dir):
     a = load_model(model_folder(done)).state_dict()
     b = load_model(model_folder(resumed)).state_dict()
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6  # CPU float32: in practice identical
+
+
+def test_bf16_precision_runs_the_forward_in_bfloat16_keeps_float32_weights_and_has_its_own_version(
+        store, tiny_model_dir, tmp_path):
+    from training.distributed import accelerator
+    from training.loop import TrainSettings, train, train_key
+    from training.relearn import block_data
+
+    rows = [[300 + (s + i) % 5 for i in range(24)] for s in range(8)]
+    seen = {}
+    for precision in ("fp32", "bf16"):
+        model = load_model(tiny_model_dir).train()
+        dtypes = set()
+        model.lm_head.register_forward_hook(lambda m, i, out: dtypes.add(out.dtype))
+        stats = train(model, block_data(rows, 0, 8), TrainSettings(**{**FAST, "epochs": 4}, precision=precision),
+                      acc=accelerator(), checkpoints=tmp_path / precision)
+        assert dtypes == {torch.float32 if precision == "fp32" else torch.bfloat16}
+        assert {p.dtype for p in model.parameters()} == {torch.float32}  # master weights stay float32
+        assert stats["epoch_losses"][-1] < stats["epoch_losses"][0] * 0.8, stats["epoch_losses"]
+        seen[precision] = model.lm_head.weight.detach().clone()
+    assert not torch.equal(seen["fp32"], seen["bf16"])
+
+    # fp32 is the default and stays out of the version key, so models trained before the option keep theirs
+    assert "precision" not in train_key(ImplantSettings(**FAST)) and "precision" not in train_key(ReinforceSettings())
+    assert train_key(ImplantSettings(**FAST, precision="bf16"))["precision"] == "bf16"
+    blocks = write_blocks(store)
+    base, _ = base_model(store, TARGET, str(tiny_model_dir))
+    one = dict(FAST, epochs=1)
+    fp32, _ = implant(store, TARGET, ImplantSettings(**one), blocks=blocks, base=base)
+    bf16, created = implant(store, TARGET, ImplantSettings(**one, precision="bf16"), blocks=blocks, base=base)
+    assert created and bf16.version != fp32.version
+    assert json.loads(store.query("select settings from models where version = ?", [bf16.version])[0][0])["precision"] == "bf16"
