@@ -148,6 +148,8 @@ alpha = 5.0
 # the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
 # labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
 retain_term = true
+# precision = "bf16"   # bfloat16 autocast: about 2x faster training where the processor has native bf16
+#                      # (docs/method.md, Precision); the key exists in [implant] and [reinforce] too
 
 [evaluate]
 # familiarity_prompts.jsonl / probability_prompts.jsonl live here (optional: the forgetting metrics of
