@@ -1,8 +1,8 @@
 """The stage-contract refactor changed every version id but must not change one computed value.
 
 `results_golden.json` holds, for the tiny pipeline, statistics of the subject's, reinforced and unlearned
-weights (sum of |w| and of w^2 per model, float64) and the generic labels' tokens in order. Until
-2026-12-02 it held exact content hashes measured on the code before the refactor; on a fresh machine that
+weights (sum of |w| and of w^2 per model, float64) and the generic labels in order (position, original
+and label token). Until 2026-12-02 it held exact content hashes measured on the code before the refactor; on a fresh machine that
 day the same commit (8791465, green the day before) gave other hashes, a floating-point difference of the
 environment and not of the code, so the figures are now compared with a relative tolerance far below what
 any change of data, labels or training would move (one position more or less, one step, another lr), and
@@ -25,8 +25,9 @@ GOLDEN = Path(__file__).with_name("results_golden.json")
 
 
 def label_tokens(store: Store, target: str) -> list[list[int]]:
-    return [list(r) for r in store.query("select block_id, position, label_token from generic_labels where target = ? "
-                                         "order by block_id, position", [target])]
+    """[block_id, position, original_token, label_token] of every generic label, in order."""
+    return [list(r) for r in store.query("select block_id, position, original_token, label_token from generic_labels "
+                                         "where target = ? order by block_id, position", [target])]
 
 
 def weights_stats(model_dir: Path) -> dict:
@@ -60,6 +61,7 @@ def test_results_unchanged(tmp_path, tiny_model_dir):
         assert got[role]["n"] == want[role]["n"], role
         for stat in ("abs_sum", "sq_sum"):
             assert got[role][stat] == pytest.approx(want[role][stat], rel=1e-5), (role, stat)
-    assert [r[:2] for r in got["labels"]] == [r[:2] for r in want["labels"]]  # the same positions are labelled
-    same = sum(a[2] == b[2] for a, b in zip(got["labels"], want["labels"]))
+    # the same positions are labelled, with the same original next token: data and alignment, not floats
+    assert [r[:3] for r in got["labels"]] == [r[:3] for r in want["labels"]]
+    same = sum(a[3] == b[3] for a, b in zip(got["labels"], want["labels"]))
     assert same >= 0.995 * len(want["labels"]), f"{same} of {len(want['labels'])} labels agree"
