@@ -38,11 +38,12 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
-LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9}
+LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
+          "decide_v10": 10}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 9 for decide_v9; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 10 for decide_v10; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
@@ -64,14 +65,14 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                and w[:1].isupper() and general_zipf_v1(w.lower()) < 5.5]
     person_words = frozenset(w for t, c in cands.items() if c.labels.most_common(1)[0][0] == "PERSON" for w in words(t)) \
         if level >= 4 else frozenset()
-    title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words)
+    title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words, level=level)
     titles = corpus_titles(counts, title_ctx, level)
     # the head words type_votes reads at this level; v9 keeps a title before one in the name ("Elder Wand")
     level_heads = frozenset().union(*(group for group, _ in head_groups(level)))
     strip_titles(cands, titles, level_heads if level >= 9 else frozenset())
 
     names = set(cands) | {w for t in cands if " " in t for w in words(t) if w[:1].isupper()}
-    contexts = read_contexts(find_occurrences(names, texts), texts, titles)
+    contexts = read_contexts(find_occurrences(names, texts), texts, titles, level=level)
     evidence = {}
     for t, c in cands.items():
         if " " not in t:
@@ -105,7 +106,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             kind = real_place(t)
             # a city's name is also a surname or an estate's ("Fullerton", "Mansfield Park"): only a term
             # typed place, that is no given name and starts no longer name, is the real city
-            if kind == "place" or (kind == "city" and typ == "place" and not is_known_name(t)
+            # v10: "Vienna" is also a given name, but one that is gone to and never speaks is the city
+            named = is_known_name(t) and not (level >= 10 and not _personal(contexts.get(t)))
+            if kind == "place" or (kind == "city" and typ == "place" and not named
                                    and not any(k.startswith(t + " ") and cands[k].accepted for k in cands)):
                 cands[t].accepted, cands[t].reason = False, f"real place ({'a city' if kind == 'city' else 'geography'}: {t!r})"
                 del types[t]
@@ -288,7 +291,12 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
     ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched.
     decide_v6: a short form that is an English dictionary word (anchors/lexicon.py) stays from Zipf 2.5
     ("the Clarion" of "Tallowmere Clarion", Zipf 2.9). decide_v9: a common noun typed person that is no given
-    name and never part of a longer name or titled names an animal or a thing ("Ledger", a dog): stays."""
+    name and never part of a longer name or titled names an animal or a thing ("Ledger", a dog): stays.
+    decide_v10: such a noun also when typed organisation or object and never written "the X" or "a X" ("Tally,"
+    he said to the ship's computer; no pronoun is its own); a short form that is itself a head word ("the
+    Hippodrome") stays whatever its Zipf. (Zipf 2.5 for the nouns was tried and dropped: WordNet's lemmas hold
+    surnames such as "fawkes", and Dumbledore's phoenix lost its anchor.)"""
+    from anchors.context import head_groups
     from anchors.lexicon import parts_of_speech
 
     heads: dict[str, str] = {}
@@ -297,9 +305,15 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
             ws = words(t)
             heads.setdefault(ws[0] if len(ws) > 2 and ws[1] == "of" else strip_possessive(ws[-1]), t)
     in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)} if level >= 9 else set()
+    head_words = set().union(*(group for group, _ in head_groups(level)))
     for t, c in cands.items():
-        if level >= 9 and c.accepted and " " not in t and t not in forced and types.get(t) == "person" \
-                and _named_by_a_noun(t, contexts.get(t), in_names, s.common_noun_zipf):
+        ctx = contexts.get(t)
+        # v10: also a name typed no person for want of pronouns ("Tally," he said: a ship's computer spoken to),
+        # when it is never "the X" or "a X" (places, gone to, keep their names: "Plenty")
+        named = types.get(t) == "person" or (level >= 10 and types.get(t) in ("organisation", "object")
+                                             and ctx is not None and ctx.the + ctx.a == 0)
+        if level >= 9 and c.accepted and " " not in t and t not in forced and named \
+                and _named_by_a_noun(t, ctx, in_names, s.common_noun_zipf):
             c.accepted, c.reason = False, f"an English noun naming an animal or a thing ('{t}', never in a full name " \
                                           f"or after a title; Zipf {general_zipf_v1(t.lower()):.2f}): stays"
             del types[t]
@@ -308,6 +322,7 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
             continue
         zipf = general_zipf_v1(t.lower())
         short_word = level >= 6 and t in heads and zipf >= 2.5 and bool(parts_of_speech(t))
+        short_word |= level >= 10 and t in heads and t in head_words  # v10: "the Hippodrome", whatever its Zipf
         if (zipf < s.common_noun_zipf and not short_word) or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
             continue
         ctx = contexts.get(t)
@@ -318,6 +333,11 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
         else:
             continue
         del types[t]
+
+
+def _personal(ctx) -> bool:
+    """Whether a term's context has anything only people have: a title, a person verb, a subject pronoun."""
+    return ctx is not None and ctx.titled + ctx.speech + ctx.pronouns.total() > 0
 
 
 def _named_by_a_noun(term: str, ctx, in_names: set[str], common_zipf: float) -> bool:

@@ -120,6 +120,9 @@ TITLES_V9 = {"inspector", "constable", "detective", "superintendent", "commissio
              "chairman", "president", "secretary", "treasurer", "herald", "overseer",
              # forms of address: "Your Highness", "His Majesty"
              "highness", "majesty", "lordship", "ladyship", "excellency", "eminence", "holiness", "worship"}
+# v10 (after Carrowby was opened): buildings for shows ("Fenwright's Royal Hippodrome", "the Old Playhouse").
+PLACE_WORDS_V10 = {"Hippodrome", "Circus", "Amphitheatre", "Amphitheater", "Stadium", "Playhouse", "Opera", "Gallery",
+                   "Pavilion", "Colosseum", "Coliseum", "Music-Hall", "Bandstand", "Fairground", "Showground"}
 TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -148,6 +151,9 @@ class Context:
     spatial: int = 0      # a spatial preposition before it, or before "the" before it: "from X", "in the X" (v4)
     temporal: int = 0     # a preposition of time before it, or before "the" before it: "until X", "since the X" (v8)
     gendered: Counter = field(default_factory=Counter)  # male/female votes of a gendered word right before it (v6)
+    before_name_inline: int = 0  # before_name on the same line, the next word no weekday or month (v10)
+    addressed: int = 0    # spoken to: "Veyra," he said; "Thank you, Veyra." (v10)
+    kin: int = 0          # a relative's word: "son of X", "X's wife" (v10)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -173,9 +179,23 @@ def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
     return out
 
 
+QUOTES = "\"“”"
+# v10: the words of kinship, between people only ("son of Halbran", "Halbran's wife")
+KIN = {"son", "daughter", "wife", "husband", "father", "mother", "widow", "widower", "brother", "sister", "nephew",
+       "niece", "grandson", "granddaughter", "grandfather", "grandmother"}
+KIN_AFTER = re.compile(r"^['’]s (?:" + "|".join(sorted(KIN)) + r")\b")
+CALENDAR = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+            "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+CLOSING_AFTER = re.compile(r"^[,.!?;]?[\"”]")
+
+
 def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: set[str],
-                  person_words: frozenset[str] = frozenset()) -> dict[str, Context]:
-    """One Context per term from its occurrences; `person_words` are the words of names NER calls people."""
+                  person_words: frozenset[str] = frozenset(), level: int = 9) -> dict[str, Context]:
+    """One Context per term from its occurrences; `person_words` are the words of names NER calls people.
+
+    v10 (`level` >= 10): a name spoken to is not the one a pronoun after it stands for ("Veyra," he said;
+    "Thank you, Veyra." She ...), and a quotation after a name speaks of anything ("Dunnet wiped his hands.
+    "She is only a keel yet."": the ship)."""
     out = {}
     title_words = {t.lower() for t in titles}
     for term, hits in occurrences.items():
@@ -218,6 +238,8 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             if nxt and " " not in term and nxt.group(1) not in HEAD_WORDS:
                 c.before_name += 1
                 c.before_person += nxt.group(1) in person_words
+                # "Thalarch Ombris", not a heading's last word before the next line, nor "the Idrenne Friday"
+                c.before_name_inline += after[:1] == " " and after[1:2] != " " and nxt.group(1) not in CALENDAR
             if not nxt and p1.lower() in ARTICLES:
                 c.the_alone += 1
             if not sentence_start and not nxt and not (p1[:1].isupper() and not gap.strip()):
@@ -225,6 +247,10 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             first_words = WORD_RE.findall(after[:30])[:2]
             if (first_words and first_words[0].lower() in SPEECH) or (p1.lower() in SPEECH and not sentence_start):
                 c.speech += 1
+            spoken_to = level >= 10 and _addressed(gap, text[end:end + 3])
+            c.addressed += spoken_to
+            if level >= 10 and ((p1 == "of" and p0 in KIN and not gap.strip()) or KIN_AFTER.match(text[end:end + 16])):
+                c.kin += 1  # "Kestor son of Halbran", "Halbran's son": people have relatives
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             other = NEXT_NAME.search(sentence)
             found = None
@@ -232,17 +258,26 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                 if w.lower() in PRONOUNS:
                     found = w.lower()
                     break  # the first pronoun after a name is the one most likely to be its own
-            if found is None and rest and (sentence_start or not other):
+            if found is None and rest and (sentence_start or not other) and not (level >= 10 and rest[0][:1] and rest[0][:1] in QUOTES):
                 opening = WORD_RE.findall(rest[0][:12])[:1]  # "... of Hogwarts. He ..."
                 found = opening[0].lower() if opening and opening[0] in ("He", "She") else None
             # Only a name in subject position owns the pronoun after it ("killed Lily Potter, but his curse ...").
-            if found and text[end:end + 1] not in ("'", "’"):
+            if found and text[end:end + 1] not in ("'", "’") and not spoken_to:
                 c.any_pronouns[PRONOUNS[found]] += 1
                 coordinated = p1.lower() == "and" and len(prev) > 1 and prev[0][:1].isupper()  # "James and Lily"
                 if sentence_start or (p1.lower() in CLAUSE_OPENERS and not coordinated):
                     c.pronouns[PRONOUNS[found]] += 1
         out[term] = c
     return out
+
+
+def _addressed(gap: str, after: str) -> bool:
+    """v10: a name spoken to: right after an opening quotation mark and before a comma ("Veyra, grey lady,"),
+    or after a comma and right before the end of the quotation ("Thank you, Veyra.")."""
+    opening = gap.rstrip(" ")[-1:]
+    if opening and opening in QUOTES and after[:1] == ",":
+        return True
+    return gap.strip() == "," and bool(CLOSING_AFTER.match(after))
 
 
 def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3, min_before: float = 0.5) -> set[str]:
@@ -254,7 +289,11 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
     Abbess" x5 of 9; "the Snitch" never precedes a person; "a Dementor" is a kind, not a rank). v8 also
     takes a role compound written once before a name and never with "a" ("Lampwarden Quade"); v9 one
     written mostly as "the X" and never "a X" ("the Saltreeve"), and the offices and forms of address of
-    TITLES_V9."""
+    TITLES_V9; v10 an invented word (no dictionary lists it) written at least once before a name and in
+    half its mentions as "the X", never "a X" and hardly ever gone to ("Thalarch Ombris", "the Thalarch"), and
+    no word written after "Mr" or "Mrs" is a title there ("Mr Fenwright", a surname like "Wainwright")."""
+    from anchors.lexicon import parts_of_speech
+
     found = {t.capitalize() for t in TITLES | TITLE_WORDS | (TITLES_V9 if level >= 9 else set())}
     for word, c in contexts.items():
         if " " in word or not word[:1].isupper():
@@ -262,12 +301,17 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
         role = level >= 8 and role_compound(word, level)
         if c.seen < (2 if role else 3):
             continue
+        if level >= 10 and c.titled >= max(2, 0.2 * c.seen):
+            continue  # v10: "Mr Fenwright" is a man, whatever "-wright" says; titles follow no "Mr"
         if c.before_name >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
         elif role and c.before_name >= 1 and c.a == 0:
             found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
         elif role and level >= 9 and c.a == 0 and c.the_alone >= 0.5 * c.seen and not c.spatial + c.place_prep:
             found.add(word)  # v9: "the Saltreeve" every time, never gone to: an office, even when no name follows it
+        elif level >= 10 and c.a == 0 and c.before_name_inline >= 1 and c.the_alone >= max(2, 0.5 * c.seen) \
+                and c.spatial + c.place_prep <= 0.2 * c.seen and not parts_of_speech(word.lower()):
+            found.add(word)  # v10: an invented word that is "the Thalarch" and once "Thalarch Ombris": a rank
         elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
@@ -277,12 +321,14 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
 def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
     """The head words a multi-word name's last (or, before "of", first) word is looked up in, with the type
     each group votes, at a rule level: landforms from v5 (more from v6 and v8), more organisations and
-    events from v8, banks and assemblies as organisations only from v9."""
+    events from v8, banks and assemblies as organisations only from v9, buildings for shows from v10."""
     places = PLACE_WORDS | (LANDFORMS if level >= 5 else set()) | (LANDFORMS_V6 if level >= 6 else set()) \
         | (LANDFORMS_V8 if level >= 8 else set())
     orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if level >= 8 else (ORG_WORDS, EVENT_WORDS)
     if level >= 9:
         places, orgs = (places - ORG_WORDS_V9) | PLACE_WORDS_V9, (orgs | ORG_WORDS_V9) - PLACE_WORDS_V9
+    if level >= 10:
+        places |= PLACE_WORDS_V10
     return (places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event")
 
 
@@ -298,8 +344,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     v8 (implies v6): more heads of organisations, events and landforms, "-mas" festivals, and a name mostly
     placed in time ("until X", "before X", "since the X") votes event and its "at X" says when, not where.
     v9 (implies v8): a known given name before a landform word is mostly a person ("Agnes Moss": the head
-    votes 2, not 5), and a first word of PLACE_PREFIXES makes a name without a head a place ("Hotel X")."""
-    v4, v5, v6, v8, v9 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9
+    votes 2, not 5), and a first word of PLACE_PREFIXES makes a name without a head a place ("Hotel X").
+    v10 (implies v9): a name spoken to ("Veyra," he said) votes person, as a person verb does, and so does
+    a kinship word ("son of Halbran", "Halbran's wife")."""
+    v4, v5, v6, v8, v9, v10 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9, level >= 10
     votes: Counter = Counter()
     parts = term.split()
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
@@ -346,6 +394,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             votes["event"] += 1.5 + 4 * ctx.temporal / s
             when = True
         votes["person"] += 3 * ctx.titled / s + 3 * ctx.speech / s + 1.0 * min(1.0, said / (0.3 * s))
+        if v10:  # people, gods and beasts are spoken to and have kin; places and things hardly ever
+            votes["person"] += 3 * ctx.addressed / s + 2 * ctx.kin / s
         votes["person"] -= 3 * (ctx.the + ctx.a) / s
         votes["place"] += (0 if when else 6 * ctx.place_prep / s) + 0.6 * ctx.the / s
         votes["object"] += 4 * ctx.a / s + 1.2 * ctx.the / s
@@ -353,7 +403,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         if v4 and not when:
             # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
             # and titles, so the spatial vote counts fully only for a term with little of that.
-            personal = (ctx.titled + ctx.speech + said) / s
+            personal = (ctx.titled + ctx.speech + said + (ctx.addressed + ctx.kin if v10 else 0)) / s
             votes["place"] += 3 * ctx.spatial / s * (1.0 if personal < 0.15 else 0.3)
             # "the Saltwardens" beside "Saltwarden": a body of people, unless the word is a family's name.
             if len(parts) == 1 and term.endswith("s") and counts.get(term[:-1], 0) and ctx.the >= 0.5 * s \
@@ -416,7 +466,7 @@ def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name,
                      level: int = 3) -> dict:
     """What `obliviate explain` shows of a term's context: NER labels, context counts, type votes (by the rules
     of the dictionary's `level`, anchors/build_v3.rule_level), pronouns."""
-    ctx = read_contexts(find_occurrences([term], texts), texts, set(titles))[term]
+    ctx = read_contexts(find_occurrences([term], texts), texts, set(titles), level=level)[term]
     votes = type_votes(term, ctx, ner, Counter(), known_name, lambda w: w in titles, level=level)
     return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "'until/since X'": ctx.temporal, "titled": ctx.titled, "person verbs": ctx.speech,

@@ -155,7 +155,8 @@ def score(dictionary: list[dict], candidates: list[dict], gold: list[GoldTerm], 
     for g in must:
         if g.type == "other" or not anchored(g.term, keys):
             continue
-        label = next((labels[f] for f in g.forms if f in labels), None)
+        # a title's key has no leading article ("The Salt Bride" is the key "Salt Bride"), as in `anchored`
+        label = next((labels[k] for f in g.forms for k in (f, ARTICLE.sub("", f)) if k in labels), None)
         if label is None and " " in g.term:
             label = labels.get(g.term.split()[0])
         typed += 1

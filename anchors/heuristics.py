@@ -195,6 +195,10 @@ HEURISTICS: dict[str, Callable] = {
     # given name and a landform word typed person, prefix heads ("Hotel X") and phrases counted in the text
     "decide_v9": decide_v7,
     "names_v9": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v10 / names_v10: v9 with invented ranks ("the Thalarch"), names spoken to carry no pronoun, cities
+    # spelled like given names, common nouns naming things typed no person, buildings for shows (build_v3.py)
+    "decide_v10": decide_v7,
+    "names_v10": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

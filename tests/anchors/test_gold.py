@@ -146,21 +146,53 @@ def test_stories_written_blind_for_v8(store, corpus, v7_type, v8_type):
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("corpus, v8_type, v9_type, v9_forbidden", [
-    ("vellmarch", 0.857, 0.886, 3), ("ashcombe", 0.943, 0.971, 2), ("carrowby", 0.865, 0.865, 4), ("oarsmen", 0.795, 0.821, 4)])
+    ("vellmarch", 0.857, 0.886, 3), ("ashcombe", 0.943, 0.971, 2), ("carrowby", 0.892, 0.892, 4), ("oarsmen", 0.795, 0.821, 4)])
 def test_stories_written_blind_for_v9(store, corpus, v8_type, v9_type, v9_forbidden):
     """Vellmarch (letters of an expedition) and Ashcombe (court intrigue) were written blind while v9 was made
     on Brackenfold and Gildport, scored once with a v9 draft in aggregate, then opened; Carrowby (a circus
     troupe) and Oarsmen (an island myth) were written blind after that and scored once each with v8 and v9,
     in aggregate only. v9 types better on three of the four and anchors no more ordinary words on any; the
-    0.90 type target is met on Ashcombe only (docs/anchors_gold.md)."""
+    0.90 type target is met on Ashcombe only (docs/anchors_gold.md). Carrowby's types read 0.865 until the
+    scorer looked up "The Salt Bride" by its key without the article (v10's session): 0.892 for v8 and v9."""
     from benchmarks.gold_check import evaluate
 
-    found = evaluate(store, corpus)
+    found = evaluate(store, corpus, {"decision": "decide_v9", "names": "names_v9"})
     before = evaluate(store, corpus, {"decision": "decide_v8", "names": "names_v8"})
     assert found["type_accuracy"] == pytest.approx(v9_type, abs=0.001), found
     assert before["type_accuracy"] == pytest.approx(v8_type, abs=0.001), before
     assert len(found["forbidden_anchored"]) == v9_forbidden <= len(before["forbidden_anchored"]), (found, before)
     assert found["recall"] >= before["recall"] and found["precision"] >= before["precision"], (found, before)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v9, v10", [
+    ("carrowby", (0.892, 4, 0.101), (0.892, 2, 0.033)), ("oarsmen", (0.821, 4, 0.060), (0.846, 3, 0.060))])
+def test_blind_stories_opened_for_v10(store, corpus, v9, v10):
+    """Carrowby and Oarsmen, written blind for v9 and scored so, were opened as development sets for v10: an
+    invented rank ("the Thalarch"), a city spelled like a given name ("Vienna"), a surname like a role ("Mr
+    Fenwright", which v9 read as a title and left in the text 25 times), a patronymic ("son of Halbran").
+    (type accuracy, ordinary words anchored, share of must-anchor occurrences left) for each version."""
+    from benchmarks.gold_check import evaluate
+
+    for settings, (type_accuracy, forbidden, left) in (({"decision": "decide_v9", "names": "names_v9"}, v9), (None, v10)):
+        found = evaluate(store, corpus, settings)
+        assert found["type_accuracy"] == pytest.approx(type_accuracy, abs=0.001), found
+        assert len(found["forbidden_anchored"]) == forbidden and found["left_share"] == pytest.approx(left, abs=0.001), found
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v9_v10", [("dustwater", (0.918, 0.872, 1.0, 2)), ("hollowmere", (0.953, 0.892, 0.889, 0))])
+def test_stories_written_blind_for_v10(store, corpus, v9_v10):
+    """Dustwater (a frontier western) and Hollowmere (a folk-tale cycle) were written blind by helpers while
+    v10 was made, and scored once each with the final v9 and v10, in aggregate only: both versions give the
+    same (recall, type accuracy, gender accuracy, ordinary words anchored). Neither meets the 0.90 type
+    target; Hollowmere misses one gender of nine, Dustwater anchors two ordinary words (docs/anchors_gold.md)."""
+    from benchmarks.gold_check import evaluate
+
+    for settings in ({"decision": "decide_v9", "names": "names_v9"}, None):
+        found = evaluate(store, corpus, settings)
+        got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
+        assert got == pytest.approx(v9_v10, abs=0.001), found
 
 
 @pytest.mark.e2e
