@@ -39,11 +39,11 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
-          "decide_v10": 10}
+          "decide_v10": 10, "decide_v11": 11}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 10 for decide_v10; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 11 for decide_v11; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
@@ -98,6 +98,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             c.accepted, c.reason = False, "names joined by 'and': each is a key of its own"
     types = _types(cands, contexts, counts, titles, level)
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
+        if level >= 11 and typ == "person" and t not in forced and real_place(t) \
+                and cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") and not _personal(contexts.get(t)):
+            typ = "place"  # v11: "San Francisco", typed person for its "San"; NER and a context without a person agree
         region = real_region(t) if typ != "person" and t not in forced else None
         if region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"

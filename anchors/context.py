@@ -120,6 +120,13 @@ TITLES_V9 = {"inspector", "constable", "detective", "superintendent", "commissio
              "chairman", "president", "secretary", "treasurer", "herald", "overseer",
              # forms of address: "Your Highness", "His Majesty"
              "highness", "majesty", "lordship", "ladyship", "excellency", "eminence", "holiness", "worship"}
+# v11 (after Dustwater and Hollowmere were opened): polities and their divisions, farms, more bodies, hard seasons.
+PLACE_WORDS_V11 = {"Territory", "Territories", "Province", "County", "Duchy", "Kingdom", "Republic", "Empire", "Realm",
+                   "Dominion", "Colony", "Protectorate", "Principality", "Canton", "District", "Parish", "Borough",
+                   "Ranch", "Homestead", "Plantation", "Estate"}
+ORG_WORDS_V11 = {"Association", "Railroad", "Railway", "Institution", "Conservancy"}
+EVENT_WORDS_V11 = {"Frost", "Freeze", "Thaw", "Drought", "Winter", "Fever", "Pox", "Sickness", "Hunger", "Dearth",
+                   "Burning", "Drowning", "Reckoning"}
 # v10 (after Carrowby was opened): buildings for shows ("Fenwright's Royal Hippodrome", "the Old Playhouse").
 PLACE_WORDS_V10 = {"Hippodrome", "Circus", "Amphitheatre", "Amphitheater", "Stadium", "Playhouse", "Opera", "Gallery",
                    "Pavilion", "Colosseum", "Coliseum", "Music-Hall", "Bandstand", "Fairground", "Showground"}
@@ -235,11 +242,16 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             if after[:2] in ("'s", "’s"):
                 after = after[2:]
             nxt = CAPITAL_AFTER.match(after)
+            if level >= 11 and nxt and "\n" in after[:nxt.start(1)]:
+                nxt = None  # v11: a heading's last word ("# The Sevenbar") stands before no name on the next line
             if nxt and " " not in term and nxt.group(1) not in HEAD_WORDS:
                 c.before_name += 1
                 c.before_person += nxt.group(1) in person_words
                 # "Thalarch Ombris", not a heading's last word before the next line, nor "the Idrenne Friday"
-                c.before_name_inline += after[:1] == " " and after[1:2] != " " and nxt.group(1) not in CALENDAR
+                inline = after[:1] == " " and after[1:2] != " " and nxt.group(1) not in CALENDAR
+                if inline and level >= 11:  # "the Sevenbar Ranch": a ranch, not a rank before a name
+                    inline = _name_like(nxt.group(1))
+                c.before_name_inline += inline
             if not nxt and p1.lower() in ARTICLES:
                 c.the_alone += 1
             if not sentence_start and not nxt and not (p1[:1].isupper() and not gap.strip()):
@@ -269,6 +281,14 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                     c.pronouns[PRONOUNS[found]] += 1
         out[term] = c
     return out
+
+
+def _name_like(word: str) -> bool:
+    """v11: a word that can be a person's name: a known given name, or a word no English dictionary lists."""
+    from anchors.gender import is_known_name
+    from anchors.lexicon import english_word
+
+    return is_known_name(word) or not english_word(word)
 
 
 def _addressed(gap: str, after: str) -> bool:
@@ -303,7 +323,9 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
             continue
         if level >= 10 and c.titled >= max(2, 0.2 * c.seen):
             continue  # v10: "Mr Fenwright" is a man, whatever "-wright" says; titles follow no "Mr"
-        if c.before_name >= min_before * c.seen and c.the_alone >= 1:
+        # v11: before a name on the same line ("The Sevenbar" as a heading, then "Sevenbar Ranch", is a ranch)
+        before = c.before_name_inline if level >= 11 else c.before_name
+        if before >= min_before * c.seen and c.the_alone >= 1:
             found.add(word)
         elif role and c.before_name >= 1 and c.a == 0:
             found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
@@ -321,7 +343,8 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
 def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
     """The head words a multi-word name's last (or, before "of", first) word is looked up in, with the type
     each group votes, at a rule level: landforms from v5 (more from v6 and v8), more organisations and
-    events from v8, banks and assemblies as organisations only from v9, buildings for shows from v10."""
+    events from v8, banks and assemblies as organisations only from v9, buildings for shows from v10,
+    polities, associations and railways, hard seasons ("the Long Frost") from v11."""
     places = PLACE_WORDS | (LANDFORMS if level >= 5 else set()) | (LANDFORMS_V6 if level >= 6 else set()) \
         | (LANDFORMS_V8 if level >= 8 else set())
     orgs, events = (ORG_WORDS | ORG_WORDS_V8, EVENT_WORDS | EVENT_WORDS_V8) if level >= 8 else (ORG_WORDS, EVENT_WORDS)
@@ -329,6 +352,8 @@ def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
         places, orgs = (places - ORG_WORDS_V9) | PLACE_WORDS_V9, (orgs | ORG_WORDS_V9) - PLACE_WORDS_V9
     if level >= 10:
         places |= PLACE_WORDS_V10
+    if level >= 11:
+        places, orgs, events = places | PLACE_WORDS_V11, orgs | ORG_WORDS_V11, events | EVENT_WORDS_V11
     return (places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event")
 
 
@@ -346,7 +371,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     v9 (implies v8): a known given name before a landform word is mostly a person ("Agnes Moss": the head
     votes 2, not 5), and a first word of PLACE_PREFIXES makes a name without a head a place ("Hotel X").
     v10 (implies v9): a name spoken to ("Veyra," he said) votes person, as a person verb does, and so does
-    a kinship word ("son of Halbran", "Halbran's wife")."""
+    a kinship word ("son of Halbran", "Halbran's wife").
+    v11 (implies v10): the v9 given-name rule spares a name mostly written "the X" ("the Long Flood")."""
     v4, v5, v6, v8, v9, v10 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9, level >= 10
     votes: Counter = Counter()
     parts = term.split()
@@ -364,7 +390,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         exact = v5 and any(head in group for group, _ in groups)
         # v9: a given name before a head word that names no building or street (a landform, a thing) is a
         # person whose surname is a word ("Agnes Moss"); "Victoria Station" keeps its place
-        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS else 5 if v4 else 4
+        # v11: ... but a name written "the X" is no person ("the Long Flood": "Long" is also a given name)
+        definite = level >= 11 and ctx is not None and ctx.seen and ctx.the >= 0.5 * ctx.seen
+        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS and not definite \
+            else 5 if v4 else 4
         matched = False
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"

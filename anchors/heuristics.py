@@ -199,6 +199,10 @@ HEURISTICS: dict[str, Callable] = {
     # spelled like given names, common nouns naming things typed no person, buildings for shows (build_v3.py)
     "decide_v10": decide_v7,
     "names_v10": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v11 / names_v11: v10 with polities, associations, railways and hard seasons as heads, ranks only
+    # before name-like words, real cities typed person by a given-name word (anchors/context.py, build_v3.py)
+    "decide_v11": decide_v7,
+    "names_v11": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -174,7 +174,8 @@ def test_blind_stories_opened_for_v10(store, corpus, v9, v10):
     (type accuracy, ordinary words anchored, share of must-anchor occurrences left) for each version."""
     from benchmarks.gold_check import evaluate
 
-    for settings, (type_accuracy, forbidden, left) in (({"decision": "decide_v9", "names": "names_v9"}, v9), (None, v10)):
+    for settings, (type_accuracy, forbidden, left) in (({"decision": "decide_v9", "names": "names_v9"}, v9),
+                                                       ({"decision": "decide_v10", "names": "names_v10"}, v10)):
         found = evaluate(store, corpus, settings)
         assert found["type_accuracy"] == pytest.approx(type_accuracy, abs=0.001), found
         assert len(found["forbidden_anchored"]) == forbidden and found["left_share"] == pytest.approx(left, abs=0.001), found
@@ -189,10 +190,42 @@ def test_stories_written_blind_for_v10(store, corpus, v9_v10):
     target; Hollowmere misses one gender of nine, Dustwater anchors two ordinary words (docs/anchors_gold.md)."""
     from benchmarks.gold_check import evaluate
 
-    for settings in ({"decision": "decide_v9", "names": "names_v9"}, None):
+    for settings in ({"decision": "decide_v9", "names": "names_v9"}, {"decision": "decide_v10", "names": "names_v10"}):
         found = evaluate(store, corpus, settings)
         got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
         assert got == pytest.approx(v9_v10, abs=0.001), found
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v10, v11", [
+    ("dustwater", (0.918, 0.872, 2), (0.939, 0.975, 1)), ("hollowmere", (0.953, 0.892, 0), (0.953, 0.919, 0))])
+def test_blind_stories_opened_for_v11(store, corpus, v10, v11):
+    """Dustwater and Hollowmere, written blind for v10, were opened for v11: a heading's last word read as a
+    rank before the next line's name ("# The Sevenbar"), "the Long Flood" typed by its given-name-like
+    "Long", territories, associations and railways without a head word, "San Francisco" typed person.
+    (recall, type accuracy, ordinary words anchored) for each version."""
+    from benchmarks.gold_check import evaluate
+
+    for settings, want in (({"decision": "decide_v10", "names": "names_v10"}, v10), (None, v11)):
+        found = evaluate(store, corpus, settings)
+        got = (found["recall"], found["type_accuracy"], len(found["forbidden_anchored"]))
+        assert got == pytest.approx(want, abs=0.001), found
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v10_v11", [("greyfriars_vale", (0.900, 0.860, 1.0, 3)),
+                                             ("starwake", (0.870, 0.784, 0.75, 0))])
+def test_stories_written_blind_for_v11(store, corpus, v10_v11):
+    """Greyfriars Vale (a monastery mystery) and Starwake (a space opera) were written blind by helpers while
+    v11 was made, and scored once each with the final v10 and v11, in aggregate only: as for v10, both
+    versions give the same (recall, type accuracy, gender accuracy, ordinary words anchored), and neither
+    corpus meets the 0.90 type target (docs/anchors_gold.md)."""
+    from benchmarks.gold_check import evaluate
+
+    for settings in ({"decision": "decide_v10", "names": "names_v10"}, None):
+        found = evaluate(store, corpus, settings)
+        got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
+        assert got == pytest.approx(v10_v11, abs=0.001), found
 
 
 @pytest.mark.e2e
