@@ -117,7 +117,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                 del types[t]
     _add_family_words(cands, types, contexts, counts, titles, kept, settings)
     if level >= 4:
-        _reject_common_words(cands, types, contexts, forced, settings, level)
+        _reject_common_words(cands, types, contexts, forced, settings, level, level_heads)
     accepted = {t: c for t, c in cands.items() if c.accepted}
     people = {t for t in accepted if types.get(t) in ("person", "family")}
     groups = clusters({t: c.n_mentions for t, c in accepted.items()}, people)
@@ -288,7 +288,8 @@ def _add_family_words(cands, types, contexts, counts, titles, kept, s) -> None:
         types[w] = "person"
 
 
-def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int = 4) -> None:
+def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int = 4,
+                         head_words: frozenset[str] = frozenset()) -> None:
     """decide_v4: an ordinary English word is no anchor on its own when it names a thing, not a person: the
     short form of a longer name ("the Abbey" of "Lirr Abbey", "the Guild") or a thing called by a common noun
     ("the Heron", a ship). Its longer names stay anchored; people ("Black", "Moody") are not touched.
@@ -298,8 +299,8 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
     decide_v10: such a noun also when typed organisation or object and never written "the X" or "a X" ("Tally,"
     he said to the ship's computer; no pronoun is its own); a short form that is itself a head word ("the
     Hippodrome") stays whatever its Zipf. (Zipf 2.5 for the nouns was tried and dropped: WordNet's lemmas hold
-    surnames such as "fawkes", and Dumbledore's phoenix lost its anchor.)"""
-    from anchors.context import head_groups
+    surnames such as "fawkes", and Dumbledore's phoenix lost its anchor.) `head_words` are the head words the
+    type votes read at this level."""
     from anchors.lexicon import parts_of_speech
 
     heads: dict[str, str] = {}
@@ -308,7 +309,6 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
             ws = words(t)
             heads.setdefault(ws[0] if len(ws) > 2 and ws[1] == "of" else strip_possessive(ws[-1]), t)
     in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)} if level >= 9 else set()
-    head_words = set().union(*(group for group, _ in head_groups(level)))
     for t, c in cands.items():
         ctx = contexts.get(t)
         # v10: also a name typed no person for want of pronouns ("Tally," he said: a ship's computer spoken to),
@@ -328,7 +328,6 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
         short_word |= level >= 10 and t in heads and t in head_words  # v10: "the Hippodrome", whatever its Zipf
         if (zipf < s.common_noun_zipf and not short_word) or "-" in t:  # "Time-Turner": wordfreq scores a compound by its parts
             continue
-        ctx = contexts.get(t)
         if t in heads:
             c.accepted, c.reason = False, f"short form of {heads[t]!r}: an English word (Zipf {zipf:.2f}), stays"
         elif ctx is not None and ctx.seen and ctx.the + ctx.a >= 0.5 * ctx.seen:

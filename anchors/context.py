@@ -9,6 +9,7 @@ is found in one Aho-Corasick pass; at most `max_per_term` occurrences of a term 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -270,7 +271,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                 if w.lower() in PRONOUNS:
                     found = w.lower()
                     break  # the first pronoun after a name is the one most likely to be its own
-            if found is None and rest and (sentence_start or not other) and not (level >= 10 and rest[0][:1] and rest[0][:1] in QUOTES):
+            if found is None and rest and (sentence_start or not other) and not (level >= 10 and rest[0].startswith(tuple(QUOTES))):
                 opening = WORD_RE.findall(rest[0][:12])[:1]  # "... of Hogwarts. He ..."
                 found = opening[0].lower() if opening and opening[0] in ("He", "She") else None
             # Only a name in subject position owns the pronoun after it ("killed Lily Potter, but his curse ...").
@@ -283,6 +284,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def _name_like(word: str) -> bool:
     """v11: a word that can be a person's name: a known given name, or a word no English dictionary lists."""
     from anchors.gender import is_known_name
