@@ -34,16 +34,23 @@ LABEL_OF_TYPE = {"person": "PERSON", "family": "PERSON", "place": "GPE", "organi
 KIND_RANK = {"PERSON": 0, "GPE": 1, "ORG": 1}
 NER_TYPE = {"PERSON": "person", "GPE": "place", "LOC": "place", "FAC": "place", "ORG": "organisation",
             "PRODUCT": "object", "WORK_OF_ART": "object", "EVENT": "event"}
+# v12: the feasts and seasons of real calendars, which a story set anywhere may keep ("Easter", "Michaelmas").
+REAL_FESTIVALS = {"Easter", "Christmas", "Christmastide", "Michaelmas", "Lent", "Whitsun", "Whitsuntide", "Candlemas",
+                  "Lammas", "Martinmas", "Advent", "Epiphany", "Pentecost", "Halloween", "Hallowe'en", "Hallowmas",
+                  "Yule", "Yuletide", "Shrovetide", "Passover", "Ramadan", "Eid", "Diwali", "Hanukkah", "Lady Day",
+                  "All Saints", "All Souls", "Twelfth Night", "Boxing Day", "New Year", "Midsummer", "Lughnasadh",
+                  "Beltane", "Samhain", "Imbolc", "Ascension", "Assumption", "Trinity Sunday", "Palm Sunday",
+                  "Good Friday", "Ash Wednesday", "Shrove Tuesday", "Maundy Thursday", "Corpus Christi"}
 FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "not a proper name")
 
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
-          "decide_v10": 10, "decide_v11": 11}
+          "decide_v10": 10, "decide_v11": 11, "decide_v12": 12}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 11 for decide_v11; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 12 for decide_v12; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
@@ -102,7 +109,10 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                 and cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") and not _personal(contexts.get(t)):
             typ = "place"  # v11: "San Francisco", typed person for its "San"; NER and a context without a person agree
         region = real_region(t) if typ != "person" and t not in forced else None
-        if region:
+        if level >= 12 and t in REAL_FESTIVALS and t not in forced:
+            cands[t].accepted, cands[t].reason = False, f"a real feast or season of the calendar ({t!r})"
+            del types[t]
+        elif region:
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
         elif level >= 9 and typ != "person" and t not in forced:

@@ -131,7 +131,39 @@ EVENT_WORDS_V11 = {"Frost", "Freeze", "Thaw", "Drought", "Winter", "Fever", "Pox
 # v10 (after Carrowby was opened): buildings for shows ("Fenwright's Royal Hippodrome", "the Old Playhouse").
 PLACE_WORDS_V10 = {"Hippodrome", "Circus", "Amphitheatre", "Amphitheater", "Stadium", "Playhouse", "Opera", "Gallery",
                    "Pavilion", "Colosseum", "Coliseum", "Music-Hall", "Bandstand", "Fairground", "Showground"}
-TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}
+TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}# v12: what the words around a name say it names, whatever its own words are. A vessel is boarded, sails
+# and has a hull and a crew ("aboard the Iron Verity", "the Sarpedine's oars"); a building has doors and a
+# landlord ("at the door of the Brass Oriole", "the Hanging Kettle's landlord") or is called an inn in the
+# same sentence ("The Salt Lamp was the worst bar on the station"); a title in italics is a work or a
+# ship ("*The Salt Bride*"). The words are English's own, not any corpus's names.
+VESSEL_BEFORE = re.compile(r"\b(?:aboard|board|boarded|boarding|(?:hull|deck|decks|keel|mast|masts|rigging|wake|crew|"
+                           r"helm|bows|stern|gangway|gangplank)\s+of)\s+(?:the\s+)?$", re.I)
+VESSEL_PARTS = ("hull|hulls|deck|decks|crew|mast|masts|sail|sails|keel|bow|bows|stern|oars|engine|engines|rigging|"
+                "hold|holds|helm|rudder|gangway|gangplank|hatch|hatches|cargo|airlock|thrusters|reactor|wheelhouse|"
+                "bulkhead|bulkheads|bridge|captain|skipper|figurehead|anchor|moorings|wake")
+VESSEL_AFTER = re.compile(r"^(?:['’]s\s+(?:" + VESSEL_PARTS + r")\b|\s+(?:sailed|docked|moored|anchored|berthed|"
+                          r"steamed|foundered|capsized|sank|heeled|ran aground|cast off|put to sea|put out|put in|"
+                          r"weighed anchor|made port|came alongside|hove to|set sail|was launched|went down with)\b)")
+BUILDING_PARTS = ("door|doors|doorway|steps|roof|window|windows|cellar|cellars|yard|porch|taproom|parlour|parlor|"
+                  "kitchen|threshold|stables|landlord|landlady|innkeeper|common room|back room|front room|taproom|"
+                  "hearth|chimney|signboard|sign")
+BUILDING_BEFORE = re.compile(r"\b(?:" + BUILDING_PARTS + r"|corner|walls|gate|gates)\s+of\s+(?:the\s+)?$", re.I)
+BUILDING_AFTER = re.compile(r"^['’]s\s+(?:" + BUILDING_PARTS + r")\b")
+ESTABLISHMENTS = re.compile(r"\b(?:inn|inns|tavern|taverns|pub|alehouse|bar|saloon|hotel|hostelry|cantina|"
+                            r"coffee-house|coffeehouse|chophouse|public house|boarding-house|lodging-house|"
+                            r"guest-house|guesthouse|roadhouse|teahouse|tea-room|wine-shop|beer-hall)\b")
+ITALIC_BEFORE = re.compile(r"(?<!\*)\*(?:(?:The|A|An) )?$")  # one star: "**Winky**" is bold (and "_X_" no whole word)
+# v12: after "her", the words that make it an object ("looked at her and", "told her on the cart"), not the
+# possessive whose noun follows ("turned her cup"); "his" is possessive or the owner's ("was his").
+OBJECT_AFTER_HER = {"and", "or", "but", "nor", "to", "in", "on", "at", "by", "for", "from", "with", "into", "onto",
+                    "of", "off", "out", "up", "down", "over", "under", "away", "back", "again", "about", "that",
+                    "this", "a", "an", "the", "as", "so", "too", "if", "when", "then", "now", "there", "here",
+                    "across", "through", "past", "round", "around", "before", "after", "until", "alone", "once",
+                    "twice", "what", "how", "why", "where", "not", "go", "be", "some", "nothing", "everything",
+                    "anything", "something", "all", "his", "her", "their", "my", "your", "our", "its", "one",
+                    "toward", "towards", "inside", "outside", "behind", "beside", "along", "against", "like"}
+OPENING_QUOTE = re.compile(r"(?:^|(?<=\s))[\"“]|“")
+
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 CAPITAL_AFTER = re.compile(r"^\s+([A-Z][\w'’-]*)")
@@ -162,6 +194,9 @@ class Context:
     before_name_inline: int = 0  # before_name on the same line, the next word no weekday or month (v10)
     addressed: int = 0    # spoken to: "Veyra," he said; "Thank you, Veyra." (v10)
     kin: int = 0          # a relative's word: "son of X", "X's wife" (v10)
+    vessel: int = 0       # boarded, sails, has a hull or a crew: "aboard the X", "the X's oars" (v12)
+    building: int = 0     # has doors or a landlord, or "the X" called an inn in its sentence (v12)
+    italic: int = 0       # written in italics, a work's or a ship's name: "*The Salt Bride*" (v12)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -264,13 +299,34 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             c.addressed += spoken_to
             if level >= 10 and ((p1 == "of" and p0 in KIN and not gap.strip()) or KIN_AFTER.match(text[end:end + 16])):
                 c.kin += 1  # "Kestor son of Halbran", "Halbran's son": people have relatives
+            if level >= 12:
+                c.vessel += bool(VESSEL_BEFORE.search(before) or VESSEL_AFTER.match(text[end:end + 40]))
+                c.italic += bool(ITALIC_BEFORE.search(before) and text[end:end + 1] == "*" and text[end + 1:end + 2] != "*")
+                if p1.lower() == "the" and not gap.strip():
+                    line_start = max(text.rfind("\n", 0, start), max(text.rfind(m, 0, start) for m in ".!?") )
+                    line_end = min((i for i in (text.find(m, end) for m in ".!?\n") if i >= 0), default=len(text))
+                    c.building += bool(BUILDING_BEFORE.search(before) or BUILDING_AFTER.match(text[end:end + 30])
+                                       or ESTABLISHMENTS.search(text[line_start + 1:start] + " " + text[end:line_end]))
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
+            if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
+                quote = OPENING_QUOTE.search(sentence)
+                sentence = sentence[:quote.start()] if quote else sentence
             other = NEXT_NAME.search(sentence)
-            found = None
-            for w in WORD_RE.findall(sentence[: other.start() if other else len(sentence)])[:12]:
-                if w.lower() in PRONOUNS:
-                    found = w.lower()
+            found, possessive = None, False
+            said = WORD_RE.findall(sentence[: other.start() if other else len(sentence)])[:13]
+            for i, w in enumerate(said[:12]):
+                low = w.lower()
+                if low in PRONOUNS:
+                    found = low
                     break  # the first pronoun after a name is the one most likely to be its own
+                if level >= 12 and low in ("his", "her", "him"):
+                    # v12: a possessive is mostly the subject's ("Isbet turned her cup"; counted as a pronoun
+                    # in any position only), an object is someone else ("looked at her", "told him"): it ends
+                    # the search
+                    nxt_word = said[i + 1] if i + 1 < len(said) else ""
+                    if low == "his" or (low == "her" and _possessive_before(nxt_word)):
+                        found, possessive = ("he" if low == "his" else "she"), True
+                    break
             if found is None and rest and (sentence_start or not other) and not (level >= 10 and rest[0].startswith(tuple(QUOTES))):
                 opening = WORD_RE.findall(rest[0][:12])[:1]  # "... of Hogwarts. He ..."
                 found = opening[0].lower() if opening and opening[0] in ("He", "She") else None
@@ -278,7 +334,8 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             if found and text[end:end + 1] not in ("'", "’") and not spoken_to:
                 c.any_pronouns[PRONOUNS[found]] += 1
                 coordinated = p1.lower() == "and" and len(prev) > 1 and prev[0][:1].isupper()  # "James and Lily"
-                if sentence_start or (p1.lower() in CLAUSE_OPENERS and not coordinated):
+                # a possessive is weaker evidence: "Hermione corrected his pronunciation" is Ron's
+                if not possessive and (sentence_start or (p1.lower() in CLAUSE_OPENERS and not coordinated)):
                     c.pronouns[PRONOUNS[found]] += 1
         out[term] = c
     return out
@@ -291,6 +348,18 @@ def _name_like(word: str) -> bool:
     from anchors.lexicon import english_word
 
     return is_known_name(word) or not english_word(word)
+
+
+@functools.lru_cache(maxsize=None)
+def _possessive_before(word: str) -> bool:
+    """v12: "her" before `word` is a possessive ("her cup", "her threading"), not an object ("her alongside",
+    "her on the cart"): a lower-case word that can be a noun or an adjective, or an inflected word."""
+    from anchors.lexicon import english_word, parts_of_speech
+
+    if not word[:1].islower() or word in OBJECT_AFTER_HER:
+        return False
+    pos = parts_of_speech(word)
+    return bool(pos - {"adv", "verb"}) or (not pos and english_word(word))
 
 
 def _addressed(gap: str, after: str) -> bool:
@@ -374,10 +443,13 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     votes 2, not 5), and a first word of PLACE_PREFIXES makes a name without a head a place ("Hotel X").
     v10 (implies v9): a name spoken to ("Veyra," he said) votes person, as a person verb does, and so does
     a kinship word ("son of Halbran", "Halbran's wife").
-    v11 (implies v10): the v9 given-name rule spares a name mostly written "the X" ("the Long Flood")."""
+    v11 (implies v10): the v9 given-name rule spares a name mostly written "the X" ("the Long Flood").
+    v12 (implies v11): a name boarded, sailed or in italics votes object (a ship, a work), one with doors, a
+    landlord or called an inn votes place (a building)."""
     v4, v5, v6, v8, v9, v10 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9, level >= 10
     votes: Counter = Counter()
     parts = term.split()
+    matched = False  # the type a multi-word name's head word votes
     when = False  # v4: "at Lantern Night", "on Lantern Night" say when, not where
     n = max(1, sum(ner.values()))
     for label, k in ner.items():
@@ -396,12 +468,11 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         definite = level >= 11 and ctx is not None and ctx.seen and ctx.the >= 0.5 * ctx.seen
         weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS and not definite \
             else 5 if v4 else 4
-        matched = False
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
                 votes[typ] += weight
                 when = v4 and typ == "event"
-                matched = True
+                matched = typ
         if v9 and not matched and parts[0] in PLACE_PREFIXES:  # "Hotel Amberlaine", "Mount Selleck"
             votes["place"] += 5
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
@@ -431,6 +502,14 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         votes["place"] += (0 if when else 6 * ctx.place_prep / s) + 0.6 * ctx.the / s
         votes["object"] += 4 * ctx.a / s + 1.2 * ctx.the / s
         votes["organisation"] += 1.0 * ctx.the / s
+        if level >= 12:
+            # v12: boarded and sailed, or written in italics: a ship or a work, whatever its words or NER say;
+            # with doors, a landlord or called an inn: a building ("the Salt Lamp" names no lamp)
+            # in a quarter of its mentions or more, this outvotes the head word ("the Salt Lamp" names no lamp)
+            ship, building = ctx.vessel + ctx.italic, ctx.building
+            votes["object"] += 6 * ship / s + (5 if ship >= 0.25 * s else 0)
+            # (a head word of a place, a body or an event keeps its say: "a saloon car of the Northern Railway")
+            votes["place"] += 6 * building / s + (5 if building >= 0.25 * s and matched in (False, "object") else 0)
         if v4 and not when:
             # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
             # and titles, so the spatial vote counts fully only for a term with little of that.

@@ -203,6 +203,10 @@ HEURISTICS: dict[str, Callable] = {
     # before name-like words, real cities typed person by a given-name word (anchors/context.py, build_v3.py)
     "decide_v11": decide_v7,
     "names_v11": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v12 / names_v12: v11 with ships, works and buildings read from the words around a name, and
+    # possessive pronouns (not those inside a quotation) as gender evidence (anchors/context.py)
+    "decide_v12": decide_v7,
+    "names_v12": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

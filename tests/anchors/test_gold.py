@@ -206,7 +206,8 @@ def test_blind_stories_opened_for_v11(store, corpus, v10, v11):
     (recall, type accuracy, ordinary words anchored) for each version."""
     from benchmarks.gold_check import evaluate
 
-    for settings, want in (({"decision": "decide_v10", "names": "names_v10"}, v10), (None, v11)):
+    for settings, want in (({"decision": "decide_v10", "names": "names_v10"}, v10),
+                           ({"decision": "decide_v11", "names": "names_v11"}, v11)):
         found = evaluate(store, corpus, settings)
         got = (found["recall"], found["type_accuracy"], len(found["forbidden_anchored"]))
         assert got == pytest.approx(want, abs=0.001), found
@@ -222,10 +223,46 @@ def test_stories_written_blind_for_v11(store, corpus, v10_v11):
     corpus meets the 0.90 type target (docs/anchors_gold.md)."""
     from benchmarks.gold_check import evaluate
 
-    for settings in ({"decision": "decide_v10", "names": "names_v10"}, None):
+    for settings in ({"decision": "decide_v10", "names": "names_v10"}, {"decision": "decide_v11", "names": "names_v11"}):
         found = evaluate(store, corpus, settings)
         got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
         assert got == pytest.approx(v10_v11, abs=0.001), found
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v11, v12", [
+    ("starwake", (0.870, 0.784, 0.75, 0), (0.870, 0.838, 0.75, 0)),
+    ("greyfriars_vale", (0.900, 0.860, 1.0, 3), (0.900, 0.860, 1.0, 2)),
+    ("vellmarch", (0.950, 0.886, 0.857, 3), (0.950, 0.943, 0.857, 3))])
+def test_stories_opened_for_v12(store, corpus, v11, v12):
+    """v12 was made on the wrong types every corpus shared (ships typed places, inns typed by their head word,
+    works typed people) and on the genders of names that take no subject pronoun: Starwake and Greyfriars
+    Vale, written blind for v11, were opened for it (Vellmarch, a development set since v9, is the largest
+    type gain). (recall, type accuracy, gender accuracy, ordinary words anchored) for each version."""
+    from benchmarks.gold_check import evaluate
+
+    for settings, want in (({"decision": "decide_v11", "names": "names_v11"}, v11), (None, v12)):
+        found = evaluate(store, corpus, settings)
+        got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
+        assert got == pytest.approx(want, abs=0.001), found
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v11, v12", [
+    ("rimewater", (0.850, 0.906, 0.875, 1), (0.850, 0.938, 0.875, 1)),
+    ("lanternmere", (0.833, 0.941, 0.929, 0), (0.833, 1.0, 0.929, 0))])
+def test_stories_written_blind_for_v12(store, corpus, v11, v12):
+    """Rimewater (a whaling station) and Lanternmere (a canal city) were written blind by helpers while v12 was
+    made, and scored once each with the final v11 and v12, in aggregate only: the first blind corpora on which
+    a new version gains (type accuracy), and the first invented corpus written blind with type and gender
+    accuracy >= 0.90 and no ordinary word anchored (Lanternmere), whose recall (0.833) misses the 0.90 target
+    (docs/anchors_gold.md)."""
+    from benchmarks.gold_check import evaluate
+
+    for settings, want in (({"decision": "decide_v11", "names": "names_v11"}, v11), (None, v12)):
+        found = evaluate(store, corpus, settings)
+        got = (found["recall"], found["type_accuracy"], found["gender_accuracy"], len(found["forbidden_anchored"]))
+        assert got == pytest.approx(want, abs=0.001), found
 
 
 @pytest.mark.e2e
