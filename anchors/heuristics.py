@@ -207,6 +207,9 @@ HEURISTICS: dict[str, Callable] = {
     # possessive pronouns (not those inside a quotation) as gender evidence (anchors/context.py)
     "decide_v12": decide_v7,
     "names_v12": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v13 / names_v13: v12, and invented ranks ("Lampwarden") anchored with an ordinary office
+    "decide_v13": decide_v7,
+    "names_v13": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -3,7 +3,8 @@
 - a person's given name gets a first name of the gender its pronouns say (gender-guesser only without
   pronoun evidence), a surname a surname; a place or an institution an ordinary English place name;
   an object, creature or event a generic English-looking noun (two short English words joined:
-  "tidestone" -> "ashbell"), never a pseudo-word; titles are never replaced.
+  "tidestone" -> "ashbell"), never a pseudo-word; titles are never replaced, except from names_v13 an
+  invented rank, which gets an ordinary English office ("Lampwarden" -> "Steward").
 - Each word's replacement is drawn on its own (case-folded: "Skyglass" and "skyglass" agree) and only
   redrawn when it collides with a corpus word or an earlier replacement, so fixing one term leaves the
   replacements of unrelated terms as they were.
@@ -28,6 +29,13 @@ SECOND = ["ball", "band", "bell", "bloom", "bolt", "bowl", "box", "braid", "cap"
           "cup", "disc", "drop", "fang", "glass", "horn", "husk", "knot", "leaf", "lock", "loop", "mark", "moth",
           "nail", "orb", "pin", "plume", "reel", "ring", "rod", "root", "seed", "shard", "spool", "thread", "vane",
           "weed", "wheel", "wing", "wisp"]
+# names_v13: what an invented title or rank becomes ("Lampwarden Quade" -> "Steward <Quade's replacement>"):
+# ordinary English offices, never a pseudo-word; one the corpus itself uses is skipped like any taken word.
+TITLE = "title"
+RANKS = ["Warden", "Steward", "Keeper", "Overseer", "Marshal", "Provost", "Bailiff", "Sheriff", "Chancellor",
+         "Prefect", "Deacon", "Magistrate", "Governor", "Proctor", "Registrar", "Treasurer", "Curator", "Director",
+         "Superintendent", "Commissioner", "Constable", "Inspector", "Surveyor", "Alderman", "Chamberlain", "Envoy",
+         "Sergeant", "Lieutenant", "Marshal", "Captain", "Elder", "Abbot", "Prior", "Dean", "Rector", "Warden"]
 ATTEMPTS = 80
 
 
@@ -62,6 +70,8 @@ class StableReplacer:
             return pick(), self.name_max_zipf
         if kind == SURNAME:
             return self.fake.last_name(), self.name_max_zipf
+        if kind == TITLE:
+            return rng.choice(RANKS), 7.0
         if kind == PLACE:
             stem = self.fake.last_name()
             stem = stem[:-1] if stem.endswith(("s", "e", "y")) else stem
@@ -108,6 +118,8 @@ def given_gender(word: str, votes, weak_votes, gendered=None) -> str:
 
 
 def kind_of(typ: str, role: str | None) -> str:
+    if typ == "title":  # names_v13: only invented ranks are keys typed title (anchors/build_v3.py)
+        return TITLE
     if typ in ("person", "family"):
         return role or SURNAME
     if typ in ("place", "organisation"):
