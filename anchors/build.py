@@ -40,7 +40,7 @@ class AnchorSettings(BaseModel):
     label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
     general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
     specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
-    decision: str = Field("decide_v13", description="Registered heuristic: accept or reject a candidate, with a reason "
+    decision: str = Field("decide_v14", description="Registered heuristic: accept or reject a candidate, with a reason "
                           "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py; "
                           "decide_v3: also corpus titles and invented words in any case, with names_v3; decide_v4: also "
                           "looser titles, and English words naming things stay, with names_v4; decide_v5: as v4, with names_v5; "
@@ -53,8 +53,9 @@ class AnchorSettings(BaseModel):
                           "forms that are head words stay, with names_v10; decide_v11: also ranks only before name-like words "
                           "on the same line, real cities typed person by a given-name word stay, with names_v11; decide_v12: also the "
                           "feasts of real calendars stay ('Easter'), with names_v12; decide_v13: also invented ranks no dictionary "
-                          "lists are anchored ('Lampwarden'), with names_v13).")
-    names: str = Field("names_v13", description="Registered heuristic: who is a person, given name or surname "
+                          "lists are anchored ('Lampwarden'), with names_v13; decide_v14: also names 'X of (the) Y' read from the "
+                          "text ('the Charter of Tides'), with names_v14).")
+    names: str = Field("names_v14", description="Registered heuristic: who is a person, given name or surname "
                        "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
                        "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py; "
                        "names_v4: also spatial prepositions, head words and plural bodies as type evidence; names_v5: "
@@ -67,7 +68,8 @@ class AnchorSettings(BaseModel):
                        "also polities, farms, associations, railways and hard seasons as head words, 'the Long Flood' no person; "
                        "names_v12: also ships (boarded, sailed), works (in italics) and buildings (doors, landlords, called an "
                        "inn) from the words around a name, and possessive pronouns, never those inside a quotation, as gender "
-                       "evidence; names_v13: also an invented rank replaced by an ordinary office ('Lampwarden' -> 'Steward')).")
+                       "evidence; names_v13: also an invented rank replaced by an ordinary office ('Lampwarden' -> 'Steward'); "
+                       "names_v14: as v13).")
     derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
     lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")

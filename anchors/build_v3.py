@@ -20,7 +20,7 @@ from collections import Counter
 
 from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
-from anchors.candidates_v3 import add_invented, match_overrides, rescue_phrases, strip_titles
+from anchors.candidates_v3 import add_invented, match_overrides, of_phrases, rescue_phrases, strip_titles
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
 from anchors.evidence import mention_evidence, real_place, real_region, word_counts
 from anchors.gender import is_known_name
@@ -46,11 +46,11 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
-          "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13}
+          "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13, "decide_v14": 14}
 
 
 def rule_level(decision: str) -> int:
-    """The rule level a decision builds (3 for decide_v3 ... 13 for decide_v13; 0 for the older decisions);
+    """The rule level a decision builds (3 for decide_v3 ... 14 for decide_v14; 0 for the older decisions);
     every level keeps the rules of the levels before it."""
     return LEVELS.get(decision, 0)
 
@@ -88,6 +88,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     score(cands, total_words, settings, evidence)
     advance(1)
     rescue_phrases(cands, contexts, texts)
+    if level >= 14:
+        found = [t for t in of_phrases(cands, texts, titles) if t not in contexts]
+        contexts |= read_contexts(find_occurrences(found, texts), texts, titles, level=level)
     ranks = invented_ranks(titles, counts, settings) if level >= 13 else set()
     for t in ranks:  # NER may never have labelled the rank alone ("Lampwarden Quade" became "Quade")
         cands.setdefault(t, Candidate(t, n_mentions=counts[t], label="PROPN")).accepted = True

@@ -3,6 +3,7 @@ words kept when the corpus uses them as names, and overrides matched case-insens
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from anchors.aliases import CONNECTORS
@@ -83,3 +84,41 @@ def rescue_phrases(cands: dict[str, Candidate], contexts, texts: dict[str, str])
         lower = sum(text.count(" " + t.lower() + " ") for text in texts.values())
         if lower <= 0.2 * ctx.seen:
             c.accepted, c.reason = True, f"a name of common words used {ctx.mid_sentence} times mid-sentence, {lower} in lower case"
+
+
+# v14: "the Charter of Lanterns", "the Sisters of the Still Well", "the Treaty of Varnholm": a capitalised noun,
+# "of", and capitalised words, written so at least twice and once mid-sentence.
+OF_PHRASE = re.compile(r"\b([A-Z][a-z]+) of (the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,2})")
+
+
+def of_phrases(cands: dict[str, Candidate], texts: dict[str, str], titles: set[str]) -> list[str]:
+    """v14: names made of a noun, "of" and capitalised words that NER missed, cut short or gave a label the
+    rules reject ("the Charter of Tides" as LAW), accepted; not after a title ("Head of Gryffindor" is an
+    office), not naming a real place ("the Bank of England"), nor a date ("the Fifth of November")."""
+    from anchors.context import CALENDAR
+    from anchors.evidence import real_place, real_region
+    from anchors.terms import is_title
+
+    seen: Counter = Counter()
+    inside: Counter = Counter()
+    for text in texts.values():
+        for m in OF_PHRASE.finditer(text):
+            phrase = f"{m.group(1)} of {m.group(2) or ''}{m.group(3)}".strip()
+            seen[phrase] += 1
+            before = text[max(0, m.start() - 3):m.start()]
+            inside[phrase] += bool(before.strip()) and not re.search(r"[.!?\"“”#\n]\s*$", before)
+    found = []
+    for phrase, n in seen.items():
+        head, rest = phrase.split(" of ", 1)
+        rest = rest[4:] if rest.startswith("the ") else rest
+        tail = rest.split()
+        if n < 2 or not inside[phrase] or head in titles or is_title(head) or head in CALENDAR \
+                or any(w in CALENDAR for w in tail) or real_place(rest) or real_region(rest) \
+                or real_region(tail[-1]) or real_place(tail[-1]):
+            continue
+        if phrase in cands and cands[phrase].accepted:
+            continue
+        cand = cands.setdefault(phrase, Candidate(phrase, n_mentions=n, label="PROPN"))
+        cand.accepted, cand.reason = True, f"a name 'X of Y' written {n} times, {inside[phrase]} mid-sentence"
+        found.append(phrase)
+    return found

@@ -210,6 +210,9 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v13 / names_v13: v12, and invented ranks ("Lampwarden") anchored with an ordinary office
     "decide_v13": decide_v7,
     "names_v13": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v14 / names_v14: v13, and names "X of (the) Y" read from the text (anchors/candidates_v3.py)
+    "decide_v14": decide_v7,
+    "names_v14": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 
