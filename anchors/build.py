@@ -54,7 +54,8 @@ class AnchorSettings(BaseModel):
                           "on the same line, real cities typed person by a given-name word stay, with names_v11; decide_v12: also the "
                           "feasts of real calendars stay ('Easter'), with names_v12; decide_v13: also invented ranks no dictionary "
                           "lists are anchored ('Lampwarden'), with names_v13; decide_v14: also names 'X of (the) Y' read from the "
-                          "text ('the Charter of Tides'), with names_v14).")
+                          "text ('the Charter of Tides'), with names_v14; decide_v15 (not the default: it scored as v14 on the "
+                          "corpora written blind to it): also a rank explained once as 'a X' stays a rank, with names_v15).")
     names: str = Field("names_v14", description="Registered heuristic: who is a person, given name or surname "
                        "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
                        "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py; "
@@ -69,7 +70,7 @@ class AnchorSettings(BaseModel):
                        "names_v12: also ships (boarded, sailed), works (in italics) and buildings (doors, landlords, called an "
                        "inn) from the words around a name, and possessive pronouns, never those inside a quotation, as gender "
                        "evidence; names_v13: also an invented rank replaced by an ordinary office ('Lampwarden' -> 'Steward'); "
-                       "names_v14: as v13).")
+                       "names_v14: as v13; names_v15: also tunnels, junctions, mines and other works as place heads).")
     derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
     lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")

@@ -126,6 +126,10 @@ PLACE_WORDS_V11 = {"Territory", "Territories", "Province", "County", "Duchy", "K
                    "Dominion", "Colony", "Protectorate", "Principality", "Canton", "District", "Parish", "Borough",
                    "Ranch", "Homestead", "Plantation", "Estate"}
 ORG_WORDS_V11 = {"Association", "Railroad", "Railway", "Institution", "Conservancy"}
+# v15 (after Cogsmoor): works of engineering and digging head places ("the Skelling Tunnel", "Harrow Junction").
+PLACE_WORDS_V15 = {"Tunnel", "Viaduct", "Junction", "Halt", "Siding", "Causeway", "Dam", "Weir", "Canal", "Pier",
+                   "Jetty", "Mine", "Pit", "Quarry", "Colliery", "Lighthouse", "Glacier", "Crag", "Strait", "Landing",
+                   "Sluice", "Reservoir", "Aqueduct", "Embankment", "Breakwater"}
 EVENT_WORDS_V11 = {"Frost", "Freeze", "Thaw", "Drought", "Winter", "Fever", "Pox", "Sickness", "Hunger", "Dearth",
                    "Burning", "Drowning", "Reckoning"}
 # v10 (after Carrowby was opened): buildings for shows ("Fenwright's Royal Hippodrome", "the Old Playhouse").
@@ -400,6 +404,11 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
             found.add(word)
         elif role and c.before_name >= 1 and c.a == 0:
             found.add(word)  # "Lampwarden Quade", "the Lampwarden": a role's name written as a title
+        elif level >= 15 and role and c.before_name_inline >= 2 \
+                and c.a <= max(1, 0.2 * c.seen) and c.spatial + c.place_prep <= 0.2 * c.seen:
+            # v15: a rank is explained once ("In Carvenna a Linesmaster was neither an engineer nor a clerk")
+            # and written before names on their line ("Linesmaster Hale" x3); "a Dementor" precedes none
+            found.add(word)
         elif role and level >= 9 and c.a == 0 and c.the_alone >= 0.5 * c.seen and not c.spatial + c.place_prep:
             found.add(word)  # v9: "the Saltreeve" every time, never gone to: an office, even when no name follows it
         elif level >= 10 and c.a == 0 and c.before_name_inline >= 1 and c.the_alone >= max(2, 0.5 * c.seen) \
@@ -425,6 +434,8 @@ def head_groups(level: int) -> tuple[tuple[set[str], str], ...]:
         places |= PLACE_WORDS_V10
     if level >= 11:
         places, orgs, events = places | PLACE_WORDS_V11, orgs | ORG_WORDS_V11, events | EVENT_WORDS_V11
+    if level >= 15:
+        places |= PLACE_WORDS_V15
     return (places, "place"), (orgs, "organisation"), (OBJECT_WORDS, "object"), (events, "event")
 
 

@@ -213,6 +213,9 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v14 / names_v14: v13, and names "X of (the) Y" read from the text (anchors/candidates_v3.py)
     "decide_v14": decide_v7,
     "names_v14": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v15 / names_v15: v14, ranks explained once as "a X", works of engineering as place heads
+    "decide_v15": decide_v7,
+    "names_v15": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 
