@@ -35,7 +35,7 @@ TITLE = "title"
 RANKS = ["Warden", "Steward", "Keeper", "Overseer", "Marshal", "Provost", "Bailiff", "Sheriff", "Chancellor",
          "Prefect", "Deacon", "Magistrate", "Governor", "Proctor", "Registrar", "Treasurer", "Curator", "Director",
          "Superintendent", "Commissioner", "Constable", "Inspector", "Surveyor", "Alderman", "Chamberlain", "Envoy",
-         "Sergeant", "Lieutenant", "Marshal", "Captain", "Elder", "Abbot", "Prior", "Dean", "Rector", "Warden"]
+         "Sergeant", "Lieutenant", "Captain", "Elder", "Abbot", "Prior", "Dean", "Rector"]
 ATTEMPTS = 80
 
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from anchors.build import AnchorSettings, make_dictionary
 from anchors.context import _possessive_before, find_occurrences, read_contexts
-from tests.anchors.test_dictionary import mention_rows
+from tests.anchors.versions import build
 
-V11 = AnchorSettings(decision="decide_v11", names="names_v11")
-V12 = AnchorSettings(decision="decide_v12", names="names_v12")
 TEXT = (
     "Captain Orrin came down from the Grey Tamsel at dawn. Nobody aboard the Grey Tamsel slept. "
     "The Grey Tamsel sailed at noon. The Grey Tamsel's hull was black. "
@@ -28,18 +25,14 @@ SPANS = {"Grey Tamsel": "GPE", "Copper Lamp": "PRODUCT", "Bonny Velleth": "PERSO
          "Orrin": "PERSON", "Skarrow": "GPE", "Easter": "EVENT"}
 
 
-def build(settings, text=TEXT * 2):
-    return make_dictionary(mention_rows(text, SPANS), {"d": text}, settings)[0]
-
-
 @pytest.fixture(scope="module")
 def v11():
-    return build(V11)
+    return build(11, TEXT * 2, SPANS)
 
 
 @pytest.fixture(scope="module")
 def v12():
-    return build(V12)
+    return build(12, TEXT * 2, SPANS)
 
 
 def contexts(level, terms=("Grey Tamsel", "Copper Lamp", "Bonny Velleth", "Idrane")):

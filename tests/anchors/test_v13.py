@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from anchors.build import AnchorSettings, make_dictionary
 from anchors.naming_v3 import RANKS
-from tests.anchors.test_dictionary import mention_rows
+from tests.anchors.versions import build
 
-V12 = AnchorSettings(decision="decide_v12", names="names_v12")
-V13 = AnchorSettings(decision="decide_v13", names="names_v13")
 TEXT = (
     "Lampwarden Quade walked the quay at dusk. The Lampwarden lit the first lamp. Nobody argued with the "
     "Lampwarden. Harbourmaster Fenn counted the boats. The Harbourmaster wrote it down. Lampwarden Quade "
@@ -22,18 +19,14 @@ SPANS = {"Lampwarden Quade": "PERSON", "Quade": "PERSON", "Harbourmaster Fenn": 
          "Vance": "PERSON", "Skellport": "GPE", "Fenn": "PERSON"}
 
 
-def build(settings, text=TEXT * 2):
-    return make_dictionary(mention_rows(text, SPANS), {"d": text}, settings)[0]
-
-
 @pytest.fixture(scope="module")
 def v12():
-    return build(V12)
+    return build(12, TEXT * 2, SPANS)
 
 
 @pytest.fixture(scope="module")
 def v13():
-    return build(V13)
+    return build(13, TEXT * 2, SPANS)
 
 
 def test_an_invented_rank_is_anchored_with_an_ordinary_office(v12, v13):

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from anchors.build import AnchorSettings, make_dictionary
 from anchors.candidates_v3 import of_phrases
-from tests.anchors.test_dictionary import mention_rows
+from tests.anchors.versions import build
 
-V13 = AnchorSettings(decision="decide_v13", names="names_v13")
-V14 = AnchorSettings(decision="decide_v14", names="names_v14")
 TEXT = (
     "Orrel Vance signed the Charter of Tides in spring. Nobody read the Charter of Tides again. "
     "The Sisters of the Still Well kept the gate, and Vance feared the Sisters of the Still Well. "
@@ -23,18 +20,14 @@ TEXT = (
 SPANS = {"Orrel Vance": "PERSON", "Vance": "PERSON", "Ravenholt": "GPE"}  # NER found neither "of" name
 
 
-def build(settings, text=TEXT * 2):
-    return make_dictionary(mention_rows(text, SPANS), {"d": text}, settings)[0]
-
-
 @pytest.fixture(scope="module")
 def v13():
-    return build(V13)
+    return build(13, TEXT * 2, SPANS)
 
 
 @pytest.fixture(scope="module")
 def v14():
-    return build(V14)
+    return build(14, TEXT * 2, SPANS)
 
 
 def test_a_name_of_x_of_y_is_a_key(v13, v14):

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from anchors.build import AnchorSettings, make_dictionary
 from anchors.context import corpus_titles, find_occurrences, read_contexts
 from anchors.evidence import word_counts
-from tests.anchors.test_dictionary import mention_rows
+from tests.anchors.versions import build
 
-V14 = AnchorSettings(decision="decide_v14", names="names_v14")
-V15 = AnchorSettings(decision="decide_v15", names="names_v15")
 TEXT = (
     "Linesmaster Hale arrived at nine. In Carvenna a Linesmaster was neither an engineer nor a clerk. "
     "Linesmaster Hale slept by the fire. The Linesmaster woke late. Linesmaster Hale paid the men. "
@@ -34,7 +31,7 @@ def test_a_rank_explained_once_is_still_a_rank(level, is_rank):
 
 def test_a_tunnel_is_a_place_and_the_rank_is_anchored_as_a_rank():
     text = TEXT * 2
-    v14, v15 = (make_dictionary(mention_rows(text, SPANS), {"d": text}, s)[0] for s in (V14, V15))
+    v14, v15 = build(14, text, SPANS), build(15, text, SPANS)
     assert v14["Skelling Tunnel"].label != "GPE" and v15["Skelling Tunnel"].label == "GPE"
     assert v15["Linesmaster"].accepted and v15["Linesmaster"].label == "TITLE"  # invented: v13's rule replaces it
     assert "Linesmaster" not in v14 or v14["Linesmaster"].label != "TITLE"
