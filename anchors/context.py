@@ -592,4 +592,5 @@ def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name,
     return {"NER labels": dict(ner.most_common()), "occurrences read": ctx.seen, "'the X'": ctx.the, "'a X'": ctx.a,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "'until/since X'": ctx.temporal, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
+            **({"ship cues": ctx.vessel, "building cues": ctx.building, "in italics": ctx.italic} if level >= 12 else {}),
             "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

@@ -84,3 +84,13 @@ def test_bold_is_no_italic():
     texts = {"d": "**Winky** served the house. **Winky** cried. *Tamsel* was read aloud. "}
     ctx = read_contexts(find_occurrences(["Winky", "Tamsel"], texts), texts, set(), level=12)
     assert ctx["Winky"].italic == 0 and ctx["Tamsel"].italic == 1
+
+
+def test_explain_shows_the_cues_from_v12():
+    from collections import Counter
+
+    from anchors.context import explain_evidence
+
+    shown = explain_evidence("Grey Tamsel", {"d": TEXT}, Counter({"GPE": 2}), lambda w: False, level=12)
+    assert shown["ship cues"] == 3 and shown["type"] == "object"
+    assert "ship cues" not in explain_evidence("Grey Tamsel", {"d": TEXT}, Counter({"GPE": 2}), lambda w: False, level=11)
