@@ -182,9 +182,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if " " in k:
             firsts_of.setdefault(words(k)[-1], set()).add(words(k)[0])
             fulls_of.setdefault(words(k)[0], []).append(k)
+    type_of_label = {"PERSON": "person", "GPE": "place", "ORG": "organisation", **({"TITLE": "title"} if level >= 13 else {})}
     for t in sorted(keys, key=order):
-        typ = {"PERSON": "person", "GPE": "place", "ORG": "organisation",
-               **({"TITLE": "title"} if level >= 13 else {})}.get(cands[t].label, "object")
+        typ = type_of_label.get(cands[t].label, "object")
         for w in _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
             w = base_form(w, keys) or w
             if w in plan:

@@ -135,7 +135,8 @@ EVENT_WORDS_V11 = {"Frost", "Freeze", "Thaw", "Drought", "Winter", "Fever", "Pox
 # v10 (after Carrowby was opened): buildings for shows ("Fenwright's Royal Hippodrome", "the Old Playhouse").
 PLACE_WORDS_V10 = {"Hippodrome", "Circus", "Amphitheatre", "Amphitheater", "Stadium", "Playhouse", "Opera", "Gallery",
                    "Pavilion", "Colosseum", "Coliseum", "Music-Hall", "Bandstand", "Fairground", "Showground"}
-TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}# v12: what the words around a name say it names, whatever its own words are. A vessel is boarded, sails
+TEMPORAL = {"before", "after", "until", "till", "since", "during", "every", "throughout"}
+# v12: what the words around a name say it names, whatever its own words are. A vessel is boarded, sails
 # and has a hull and a crew ("aboard the Iron Verity", "the Sarpedine's oars"); a building has doors and a
 # landlord ("at the door of the Brass Oriole", "the Hanging Kettle's landlord") or is called an inn in the
 # same sentence ("The Salt Lamp was the worst bar on the station"); a title in italics is a work or a
@@ -149,7 +150,7 @@ VESSEL_AFTER = re.compile(r"^(?:['’]s\s+(?:" + VESSEL_PARTS + r")\b|\s+(?:sail
                           r"steamed|foundered|capsized|sank|heeled|ran aground|cast off|put to sea|put out|put in|"
                           r"weighed anchor|made port|came alongside|hove to|set sail|was launched|went down with)\b)")
 BUILDING_PARTS = ("door|doors|doorway|steps|roof|window|windows|cellar|cellars|yard|porch|taproom|parlour|parlor|"
-                  "kitchen|threshold|stables|landlord|landlady|innkeeper|common room|back room|front room|taproom|"
+                  "kitchen|threshold|stables|landlord|landlady|innkeeper|common room|back room|front room|"
                   "hearth|chimney|signboard|sign")
 BUILDING_BEFORE = re.compile(r"\b(?:" + BUILDING_PARTS + r"|corner|walls|gate|gates)\s+of\s+(?:the\s+)?$", re.I)
 BUILDING_AFTER = re.compile(r"^['’]s\s+(?:" + BUILDING_PARTS + r")\b")
@@ -307,7 +308,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                 c.vessel += bool(VESSEL_BEFORE.search(before) or VESSEL_AFTER.match(text[end:end + 40]))
                 c.italic += bool(ITALIC_BEFORE.search(before) and text[end:end + 1] == "*" and text[end + 1:end + 2] != "*")
                 if p1.lower() == "the" and not gap.strip():
-                    line_start = max(text.rfind("\n", 0, start), max(text.rfind(m, 0, start) for m in ".!?") )
+                    line_start = max(text.rfind(m, 0, start) for m in ".!?\n")  # the sentence around it
                     line_end = min((i for i in (text.find(m, end) for m in ".!?\n") if i >= 0), default=len(text))
                     c.building += bool(BUILDING_BEFORE.search(before) or BUILDING_AFTER.match(text[end:end + 30])
                                        or ESTABLISHMENTS.search(text[line_start + 1:start] + " " + text[end:line_end]))
@@ -515,8 +516,8 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         votes["organisation"] += 1.0 * ctx.the / s
         if level >= 12:
             # v12: boarded and sailed, or written in italics: a ship or a work, whatever its words or NER say;
-            # with doors, a landlord or called an inn: a building ("the Salt Lamp" names no lamp)
-            # in a quarter of its mentions or more, this outvotes the head word ("the Salt Lamp" names no lamp)
+            # with doors, a landlord or called an inn: a building. In a quarter of its mentions or more, this
+            # outvotes the head word ("the Salt Lamp" names no lamp)
             ship, building = ctx.vessel + ctx.italic, ctx.building
             votes["object"] += 6 * ship / s + (5 if ship >= 0.25 * s else 0)
             # (a head word of a place, a body or an event keeps its say: "a saloon car of the Northern Railway")

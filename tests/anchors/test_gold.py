@@ -10,15 +10,11 @@ import pytest
 
 from anchors.gold import GoldTerm, anchored, load_gold, occurrences, score
 from corpus_tools.errors import ObliviateError
+from tests.anchors.versions import rule_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = {"tidewright": ROOT / "data/gold/tidewright/gold.jsonl", "emberfall": ROOT / "data/gold/emberfall/gold.jsonl", "austen": ROOT / "data/gold/austen/gold.jsonl",
         "hp": ROOT / "data/targets/harry_potter/lexicon.jsonl"}
-
-
-def rules(version: int | None) -> dict | None:
-    """The settings of rule version `version` (None: the default)."""
-    return None if version is None else {"decision": f"decide_v{version}", "names": f"names_v{version}"}
 
 
 def assert_scores(store, corpus: str, runs, fields=("recall", "type_accuracy", "gender_accuracy", "forbidden_anchored")):
@@ -26,7 +22,7 @@ def assert_scores(store, corpus: str, runs, fields=("recall", "type_accuracy", "
     from benchmarks.gold_check import evaluate
 
     for version, want in runs:
-        found = evaluate(store, corpus, rules(version))
+        found = evaluate(store, corpus, None if version is None else rule_settings(version))
         got = tuple(len(found[f]) if isinstance(found[f], list) else found[f] for f in fields)
         assert got == pytest.approx(want, abs=0.001), (version, found)
 

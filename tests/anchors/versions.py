@@ -6,8 +6,13 @@ from anchors.build import AnchorSettings, make_dictionary
 from tests.anchors.test_dictionary import mention_rows
 
 
+def rule_settings(version: int) -> dict[str, str]:
+    """The AnchorSettings keys that select rule version `version`."""
+    return {"decision": f"decide_v{version}", "names": f"names_v{version}"}
+
+
 def rules(version: int) -> AnchorSettings:
-    return AnchorSettings(decision=f"decide_v{version}", names=f"names_v{version}")
+    return AnchorSettings(**rule_settings(version))
 
 
 def build(version: int, text: str, spans: dict[str, str]) -> dict:
