@@ -20,7 +20,7 @@ from collections import Counter
 
 from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
-from anchors.candidates_v3 import add_invented, match_overrides, of_phrases, rescue_phrases, strip_titles
+from anchors.candidates_v3 import add_invented, built_names, match_overrides, of_phrases, rescue_phrases, strip_titles
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
 from anchors.evidence import mention_evidence, real_place, real_region, word_counts
 from anchors.gender import is_known_name
@@ -46,7 +46,8 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
-          "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13, "decide_v14": 14, "decide_v15": 15}
+          "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13, "decide_v14": 14, "decide_v15": 15,
+          "decide_v16": 16}
 
 
 def rule_level(decision: str) -> int:
@@ -89,7 +90,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     advance(1)
     rescue_phrases(cands, contexts, texts)
     if level >= 14:
-        found = [t for t in of_phrases(cands, texts, titles) if t not in contexts]
+        found = [t for t in of_phrases(cands, texts, titles, level) if t not in contexts]
+        if level >= 16:
+            found += [t for t in built_names(cands, texts, level_heads) if t not in contexts]
         contexts |= read_contexts(find_occurrences(found, texts), texts, titles, level=level)
     ranks = invented_ranks(titles, counts, settings) if level >= 13 else set()
     for t in ranks:  # NER may never have labelled the rank alone ("Lampwarden Quade" became "Quade")
@@ -164,11 +167,18 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             cands[t].reason += f"; typed {typ} from context (NER said {ner})"
     people = {t for t in keys if cands[t].label == "PERSON"}
     surnamed = {t for t in people if " " not in t and contexts.get(t) and contexts[t].surname_titled >= max(1, 0.3 * contexts[t].seen)}
-    roles = _roles(people, cands, surnamed)
+    # v16: a family's name is a surname in every form ("Marrak", "House Carrow", "the House of Tavrel"), and
+    # "House" stays
+    families = {t for t in keys if types.get(t) == "family"} if level >= 16 else set()
+    roles = _roles(people - {t for t in families if " " in t}, cands, surnamed)
     in_full = {w for t in people if " " in t for w in _name_words(t)}
     for t in people:  # one name and no title: "Dobby", "Griphook" are called by a given name
         if " " not in t and t not in in_full and t not in surnamed and not base_form(t, keys):
             roles[t] = GIVEN
+    for t in families:
+        for w in _name_words(t):
+            if w != "House":
+                roles[w] = SURNAME
     # v8 keeps every head word type_votes reads; older levels keep their own, narrower set.
     heads = level_heads if level >= 8 \
         else PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
@@ -202,7 +212,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
                         votes.update(contexts[term].pronouns)
                         weak.update(contexts[term].any_pronouns)
                         told.update(contexts[term].gendered)
-                gender = given_gender(w, votes, weak, told if level >= 6 else None)
+                gender = given_gender(w, votes, weak, told if level >= 6 else None, level >= 16)
             plan[w] = (kind, gender)
     taken = {w.lower() for w in counts} | {w.lower() for t in cands for w in WORD.findall(t)}
     replacer = StableReplacer(settings.seed, taken, settings.name_max_zipf)
@@ -274,6 +284,10 @@ def _types(cands: dict[str, Candidate], contexts, counts: Counter, titles: set[s
         if level >= 5 and len(ws) == 1 and t.endswith("s") and any(
                 typ == "person" and " " in k and words(k)[-1] in forms - {t} for k, typ in out.items()):
             out[t] = "family"
+        elif level >= 16 and len(ws) == 1 and out[t] != "person" and counts.get(t + "s", 0) and sum(
+                1 for k, typ in out.items() if typ == "person" and " " in k and words(k)[-1] == t
+                and cands[k].n_mentions >= 2) >= 2:
+            out[t] = "family"  # v16: "Halloran" beside "the Hallorans", "Magnus Halloran" and "Wren Halloran"
     return out
 
 

@@ -10,7 +10,7 @@ from anchors.aliases import CONNECTORS
 from anchors.candidates import Candidate
 from anchors.heuristics import general_zipf_v1, unlisted_word
 from anchors.overrides import KEEP
-from anchors.terms import words
+from anchors.terms import strip_possessive, words
 
 
 def _variants(term: str) -> set[str]:
@@ -91,12 +91,24 @@ def rescue_phrases(cands: dict[str, Candidate], contexts, texts: dict[str, str])
 OF_PHRASE = re.compile(r"\b([A-Z][a-z]+) of (the )?([A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,2})")
 
 
-def of_phrases(cands: dict[str, Candidate], texts: dict[str, str], titles: set[str]) -> list[str]:
+# v16: offices named "X of Y": "Head of House" and "Keeper of Keys" are a school's and a household's ordinary
+# posts; only an invented word after "of" makes one the universe's own ("Keeper of the Varnholm Seal")
+OFFICES = {"head", "keeper", "master", "mistress", "chief", "minister", "warden", "captain", "commander", "governor",
+           "chancellor", "president", "director", "secretary", "clerk", "steward", "bishop", "prior", "abbot",
+           "abbess", "dean", "provost", "mayor", "lord", "lady", "king", "queen", "prince", "princess", "duke",
+           "duchess", "earl", "count", "countess", "marshal", "sheriff", "constable", "prefect", "heir", "champion",
+           "guardian", "custodian", "protector", "defender", "speaker", "general", "admiral", "leader", "member",
+           "father", "mother", "son", "daughter", "brother", "sister", "servant", "friend", "enemy"}
+
+
+def of_phrases(cands: dict[str, Candidate], texts: dict[str, str], titles: set[str], level: int = 14) -> list[str]:
     """v14: names made of a noun, "of" and capitalised words that NER missed, cut short or gave a label the
     rules reject ("the Charter of Tides" as LAW), accepted; not after a title ("Head of Gryffindor" is an
-    office), not naming a real place ("the Bank of England"), nor a date ("the Fifth of November")."""
+    office), not naming a real place ("the Bank of England"), nor a date ("the Fifth of November"). v16: nor
+    an office of English words only ("Head of House", "Keeper of Keys")."""
     from anchors.context import CALENDAR
     from anchors.evidence import real_place, real_region
+    from anchors.lexicon import english_word
     from anchors.terms import is_title
 
     seen: Counter = Counter()
@@ -116,9 +128,44 @@ def of_phrases(cands: dict[str, Candidate], texts: dict[str, str], titles: set[s
                 or any(w in CALENDAR for w in tail) or real_place(rest) or real_region(rest) \
                 or real_region(tail[-1]) or real_place(tail[-1]):
             continue
+        if level >= 16 and head.lower() in OFFICES and all(english_word(w) for w in tail):
+            continue
         if phrase in cands and cands[phrase].accepted:
             continue
         cand = cands.setdefault(phrase, Candidate(phrase, n_mentions=n, label="PROPN"))
         cand.accepted, cand.reason = True, f"a name 'X of Y' written {n} times, {inside[phrase]} mid-sentence"
+        found.append(phrase)
+    return found
+
+
+# v16: the universe's names built on an anchored (or invented) word with an ordinary one: "House Carrow",
+# "Saint Orrin", "Hobday's Bank", "the Bolters' Guild"
+PREFIXED_NAME = re.compile(r"\b(House|Saint) ([A-Z][\w-]*)\b")
+OWNED_NAME = re.compile(r"\b([A-Z][\w-]*?)(['’]s|s['’]) ([A-Z][a-z]+)\b")
+
+
+def built_names(cands: dict[str, Candidate], texts: dict[str, str], heads: set[str]) -> list[str]:
+    """v16: "House Carrow", "Saint Orrin" and "Hobday's Bank" / "the Bolters' Guild" (the last word a head word),
+    written so twice or more, where the name word is anchored or no English word: the name as the universe
+    writes it, a key of its own (a house is typed family by its first word, anchors/context.py) whose
+    ordinary word stays ("House Thompson", "Saint Shawn", "Brassnail's Bank")."""
+    from anchors.lexicon import english_word
+
+    seen: Counter = Counter()
+    for text in texts.values():
+        for m in PREFIXED_NAME.finditer(text):  # "Saint Elfrith's" with no name after it is her church
+            church = m.group(1) == "Saint" and re.match(r"['’]s\b(?!\s+[A-Z])", text[m.end():m.end() + 12])
+            seen[f"{m.group(0)}{text[m.end():m.end() + 2]}" if church else m.group(0)] += 1
+        seen.update(m.group(0) for m in OWNED_NAME.finditer(text) if m.group(3) in heads)
+    found = []
+    for phrase, n in sorted(seen.items()):
+        owned = OWNED_NAME.fullmatch(phrase)
+        word = (owned.group(1) + ("s" if owned.group(2)[0] == "s" else "")) if owned \
+            else strip_possessive(phrase.split()[1])
+        known = word in cands and cands[word].accepted
+        if n < 2 or (phrase in cands and cands[phrase].accepted) or not (known or not english_word(word)):
+            continue
+        cand = cands.setdefault(phrase, Candidate(phrase, n_mentions=n, label="PROPN"))
+        cand.accepted, cand.reason = True, f"a name built on {word!r}, written {n} times"
         found.append(phrase)
     return found

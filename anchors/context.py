@@ -168,6 +168,16 @@ OBJECT_AFTER_HER = {"and", "or", "but", "nor", "to", "in", "on", "at", "by", "fo
                     "anything", "something", "all", "his", "her", "their", "my", "your", "our", "its", "one",
                     "toward", "towards", "inside", "outside", "behind", "beside", "along", "against", "like"}
 OPENING_QUOTE = re.compile(r"(?:^|(?<=\s))[\"“]|“")
+# v16: a family or a people: "the Marrak clan", "House Carrow", "the House of Tavrel", "the Varraki chief"
+CLAN_AFTER = re.compile(r"^\s+(?:clan|clans|clansmen|clanswomen|clansfolk|kin|kindred|tribe|tribesmen|family|families|"
+                        r"household|dynasty|chief|chiefs|chieftain|chieftains|elders)\b")
+CLAN_BEFORE = re.compile(r"(?:\bHouse[ \t]+(?:of[ \t]+)?|\bclan[ \t]+)$")
+# v16: a river, a mountain, an island or a realm has banks, slopes, shores and rulers: "the bank of the
+# Sallow", "the middle of the Tern", "the queen of Korrath" (a person has a son or a wife: KIN, v10)
+LANDMARK_BEFORE = re.compile(r"\b(?:bank|banks|shore|shores|mouth|waters|headwaters|source|ford|fords|slope|slopes|"
+                             r"summit|foot|flank|flanks|peak|crest|coast|coasts|middle|far side|streets|harbour|harbor|"
+                             r"queen|king|ruler|rulers|governor|fishermen|people|folk|villages|towns|edge)\s+of\s+"
+                             r"(?:the\s+)?$", re.I)
 
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -202,6 +212,8 @@ class Context:
     vessel: int = 0       # boarded, sails, has a hull or a crew: "aboard the X", "the X's oars" (v12)
     building: int = 0     # has doors or a landlord, or "the X" called an inn in its sentence (v12)
     italic: int = 0       # written in italics, a work's or a ship's name: "*The Salt Bride*" (v12)
+    clan: int = 0         # a family's or a people's: "the X clan", "House X", "the X chief" (v16)
+    landmark: int = 0     # a river's, a mountain's or a realm's: "the bank of the X", "the queen of X" (v16)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -312,6 +324,12 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                     line_end = min((i for i in (text.find(m, end) for m in ".!?\n") if i >= 0), default=len(text))
                     c.building += bool(BUILDING_BEFORE.search(before) or BUILDING_AFTER.match(text[end:end + 30])
                                        or ESTABLISHMENTS.search(text[line_start + 1:start] + " " + text[end:line_end]))
+            if level >= 16:
+                # (not "a Muggle family": a kind of family, not the family's name)
+                c.clan += bool((CLAN_AFTER.match(text[end:end + 20]) and p1.lower() not in ("a", "an"))
+                               or CLAN_BEFORE.search(before))
+                # (not "the middle of Marjolaine's speech": the speech is in the middle)
+                c.landmark += bool(LANDMARK_BEFORE.search(before)) and text[end:end + 2] not in ("'s", "’s")
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
                 quote = OPENING_QUOTE.search(sentence)
@@ -387,7 +405,9 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
     written mostly as "the X" and never "a X" ("the Saltreeve"), and the offices and forms of address of
     TITLES_V9; v10 an invented word (no dictionary lists it) written at least once before a name and in
     half its mentions as "the X", never "a X" and hardly ever gone to ("Thalarch Ombris", "the Thalarch"), and
-    no word written after "Mr" or "Mrs" is a title there ("Mr Fenwright", a surname like "Wainwright")."""
+    no word written after "Mr" or "Mrs" is a title there ("Mr Fenwright", a surname like "Wainwright"); v16
+    an invented word written twice before names on their line and alone as "the X", the two together in most
+    of its mentions, never "a X" ("Yurin Taskar", "Yurin Ashka", "the Yurin")."""
     from anchors.lexicon import parts_of_speech
 
     found = {t.capitalize() for t in TITLES | TITLE_WORDS | (TITLES_V9 if level >= 9 else set())}
@@ -415,6 +435,10 @@ def corpus_titles(counts: Counter, contexts: dict[str, Context], level: int = 3,
         elif level >= 10 and c.a == 0 and c.before_name_inline >= 1 and c.the_alone >= max(2, 0.5 * c.seen) \
                 and c.spatial + c.place_prep <= 0.2 * c.seen and not parts_of_speech(word.lower()):
             found.add(word)  # v10: an invented word that is "the Thalarch" and once "Thalarch Ombris": a rank
+        elif level >= 16 and c.a == 0 and c.before_name_inline >= 2 and c.the_alone >= 1 \
+                and c.before_name_inline + c.the_alone >= 0.6 * c.seen and c.spatial + c.place_prep <= 0.2 * c.seen \
+                and not parts_of_speech(word.lower()):
+            found.add(word)  # v16: an invented word before names and "the X" alone in most of its mentions: a rank
         elif level >= 4 and c.before_person >= 2 and c.the_alone >= 2 and c.before_person + c.the_alone >= 0.6 * c.seen \
                 and c.a <= 0.1 * c.seen:  # "a Dementor" is a kind of thing, not a rank
             found.add(word)
@@ -457,7 +481,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     a kinship word ("son of Halbran", "Halbran's wife").
     v11 (implies v10): the v9 given-name rule spares a name mostly written "the X" ("the Long Flood").
     v12 (implies v11): a name boarded, sailed or in italics votes object (a ship, a work), one with doors, a
-    landlord or called an inn votes place (a building)."""
+    landlord or called an inn votes place (a building).
+    v16 (implies v12): a clan's or a house's name votes family ("the Marrak clan", "House Carrow"), one with
+    banks, slopes or rulers votes place ("the bank of the Sallow"), and a given name before a place word is a
+    person when others share the surname ("Clara Marsh" beside "Tobias Marsh")."""
     v4, v5, v6, v8, v9, v10 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9, level >= 10
     votes: Counter = Counter()
     parts = term.split()
@@ -478,8 +505,9 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         # person whose surname is a word ("Agnes Moss"); "Victoria Station" keeps its place
         # v11: ... but a name written "the X" is no person ("the Long Flood": "Long" is also a given name)
         definite = level >= 11 and ctx is not None and ctx.seen and ctx.the >= 0.5 * ctx.seen
-        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and head not in PLACE_WORDS and not definite \
-            else 5 if v4 else 4
+        # v16: ... and so is one whose surname others share, whatever it names ("Clara Marsh", "Tobias Marsh")
+        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and not definite \
+            and (head not in PLACE_WORDS or (level >= 16 and kin)) else 5 if v4 else 4
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
                 votes[typ] += weight
@@ -487,6 +515,11 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
                 matched = typ
         if v9 and not matched and parts[0] in PLACE_PREFIXES:  # "Hotel Amberlaine", "Mount Selleck"
             votes["place"] += 5
+        if level >= 16 and parts[0] == "House" and (len(parts) == 2 or parts[1] == "of") \
+                and not any(p in HEAD_WORDS for p in parts[1:]):
+            votes["family"] += 6  # v16: "House Carrow", "the House of Tavrel": a family, not a building
+        if level >= 16 and parts[0] == "Saint" and len(parts) == 2:  # v16: a saint, or her church
+            votes["place" if parts[1].endswith(("'s", "’s")) else "person"] += 5
         if known_name(parts[0]) and parts[-1][:1].isupper() and "of" not in parts:
             votes["person"] += 2
         elif len(parts) == 2 and all(p[:1].isupper() for p in parts) and not (ctx and ctx.the) \
@@ -522,6 +555,11 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             votes["object"] += 6 * ship / s + (5 if ship >= 0.25 * s else 0)
             # (a head word of a place, a body or an event keeps its say: "a saloon car of the Northern Railway")
             votes["place"] += 6 * building / s + (5 if building >= 0.25 * s and matched in (False, "object") else 0)
+        if level >= 16:
+            # v16: a family or a people ("the Marrak clan", "the Varraki chief"); a river, a mountain or a realm
+            # ("the bank of the Sallow", "the queen of Korrath")
+            votes["family"] += 6 * ctx.clan / s + (4 if ctx.clan >= 0.1 * s else 0)
+            votes["place"] += 6 * ctx.landmark / s + (2 if ctx.landmark else 0)
         if v4 and not when:
             # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
             # and titles, so the spatial vote counts fully only for a term with little of that.
@@ -594,4 +632,5 @@ def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "'until/since X'": ctx.temporal, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
             **({"ship cues": ctx.vessel, "building cues": ctx.building, "in italics": ctx.italic} if level >= 12 else {}),
+            **({"clan cues": ctx.clan, "landmark cues": ctx.landmark} if level >= 16 else {}),
             "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

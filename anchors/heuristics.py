@@ -216,6 +216,10 @@ HEURISTICS: dict[str, Callable] = {
     # decide_v15 / names_v15: v14, ranks explained once as "a X", works of engineering as place heads
     "decide_v15": decide_v7,
     "names_v15": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v16 / names_v16: v15, clans and houses as families, rivers' banks and realms' rulers as places,
+    # ranks before names and alone, a shared surname that is a place word, offices "X of Y" of English words
+    "decide_v16": decide_v7,
+    "names_v16": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

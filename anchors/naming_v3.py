@@ -92,10 +92,12 @@ class StableReplacer:
         return out.lower() if word.islower() else out[:1].upper() + out[1:]
 
 
-def given_gender(word: str, votes, weak_votes, gendered=None) -> str:
+def given_gender(word: str, votes, weak_votes, gendered=None, any_over_guess: bool = False) -> str:
     """The gender a first name's replacement needs: the pronouns after it as a subject when they are clear
     (3 votes, 80% agreeing: "Dace ... he" though gender-guesser says female), then gender-guesser, then fewer
-    subject pronouns, then the pronouns after it anywhere; else unknown (an androgynous name)."""
+    subject pronouns, then the pronouns after it anywhere; else unknown (an androgynous name).
+    names_v16 (`any_over_guess`): the pronouns in any position, 5 or more and 75% agreeing, overrule a
+    gender-guesser answer they contradict ("Wren ... her ... she ... her": gender-guesser says male)."""
     from anchors.context import pronoun_gender
 
     if gendered is not None:  # names_v6: a gendered word before it ("Aunt X", "his son X") decides first
@@ -106,6 +108,10 @@ def given_gender(word: str, votes, weak_votes, gendered=None) -> str:
     if strong != "unknown":
         return strong
     known = guess_name(word)
+    if any_over_guess and known != "unknown":
+        told_anywhere = pronoun_gender(weak_votes, 5, 0.75)
+        if told_anywhere not in ("unknown", known):
+            return told_anywhere
     if known != "unknown":
         return known
     fair = pronoun_gender(votes, 2, 0.75)
