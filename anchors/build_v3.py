@@ -296,7 +296,8 @@ def _type(term: str, cand: Candidate, contexts, counts: Counter, titles: set[str
     ner = Counter({k: v for k, v in cand.labels.items() if k != "PROPN"})
     votes = type_votes(term, ctx, ner, counts, is_known_name, lambda w: w in titles, kin, level)
     typ = choose_type(votes)
-    if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2:
+    if typ == "object" and term[:1].isupper() and " " not in term and ctx and ctx.the == 0 and ctx.pronouns.total() >= 2 \
+            and not (level >= 16 and ctx.animal):  # v16: "the pony Moggan ... he" stays an animal
         typ = "person"  # a named creature or person without "the": "Hedwig", "Dobby"
     return typ
 

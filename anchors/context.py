@@ -168,6 +168,15 @@ OBJECT_AFTER_HER = {"and", "or", "but", "nor", "to", "in", "on", "at", "by", "fo
                     "anything", "something", "all", "his", "her", "their", "my", "your", "our", "its", "one",
                     "toward", "towards", "inside", "outside", "behind", "beside", "along", "against", "like"}
 OPENING_QUOTE = re.compile(r"(?:^|(?<=\s))[\"“]|“")
+# v16: place words that are also common surnames ("Ysolde Marsh", "Tom Wood", "Emma Hall")
+SURNAME_PLACE_WORDS = {"Marsh", "Hill", "Wood", "Moor", "Fen", "Green", "Hall", "Mill", "Cross", "Lake", "Grove",
+                       "Park", "Bridge", "Church", "Chapel", "Lane", "Forest", "Castle", "Brook", "Field", "Ford"}
+# v16: an animal's name: "the pony Moggan", "the lead dog, Bracken", "The ram was called Absalom"
+ANIMALS = ("dog|dogs|hound|hounds|bitch|pup|puppy|sheepdog|terrier|mastiff|pony|ponies|horse|horses|mare|stallion|"
+           "gelding|colt|filly|cob|nag|mule|donkey|ox|oxen|cow|bull|ram|ewe|goat|pig|sow|boar|cat|kitten|tomcat|"
+           "parrot|raven|hawk|falcon|owl|bear|wolf|camel")
+ANIMAL_BEFORE = re.compile(r"\b(?:" + ANIMALS + r"),?[ \t]+(?:(?:was|were|is)[ \t]+(?:called|named)[ \t]+|(?:called|named)[ \t]+)?$",
+                           re.I)
 # v16: a family or a people: "the Marrak clan", "House Carrow", "the House of Tavrel", "the Varraki chief"
 CLAN_AFTER = re.compile(r"^\s+(?:clan|clans|clansmen|clanswomen|clansfolk|kin|kindred|tribe|tribesmen|family|families|"
                         r"household|dynasty|chief|chiefs|chieftain|chieftains|elders)\b")
@@ -175,7 +184,7 @@ CLAN_BEFORE = re.compile(r"(?:\bHouse[ \t]+(?:of[ \t]+)?|\bclan[ \t]+)$")
 # v16: a river, a mountain, an island or a realm has banks, slopes, shores and rulers: "the bank of the
 # Sallow", "the middle of the Tern", "the queen of Korrath" (a person has a son or a wife: KIN, v10)
 LANDMARK_BEFORE = re.compile(r"\b(?:bank|banks|shore|shores|mouth|waters|headwaters|source|ford|fords|slope|slopes|"
-                             r"summit|foot|flank|flanks|peak|crest|coast|coasts|middle|far side|streets|harbour|harbor|"
+                             r"summit|foot|flank|flanks|peak|coast|coasts|middle|far side|streets|harbour|harbor|"
                              r"queen|king|ruler|rulers|governor|fishermen|people|folk|villages|towns|edge)\s+of\s+"
                              r"(?:the\s+)?$", re.I)
 
@@ -214,6 +223,7 @@ class Context:
     italic: int = 0       # written in italics, a work's or a ship's name: "*The Salt Bride*" (v12)
     clan: int = 0         # a family's or a people's: "the X clan", "House X", "the X chief" (v16)
     landmark: int = 0     # a river's, a mountain's or a realm's: "the bank of the X", "the queen of X" (v16)
+    animal: int = 0       # an animal's: "the pony X", "the lead dog, X", "the ram was called X" (v16)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -330,6 +340,7 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                                or CLAN_BEFORE.search(before))
                 # (not "the middle of Marjolaine's speech": the speech is in the middle)
                 c.landmark += bool(LANDMARK_BEFORE.search(before)) and text[end:end + 2] not in ("'s", "’s")
+                c.animal += bool(ANIMAL_BEFORE.search(before))
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
                 quote = OPENING_QUOTE.search(sentence)
@@ -505,15 +516,22 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
         # person whose surname is a word ("Agnes Moss"); "Victoria Station" keeps its place
         # v11: ... but a name written "the X" is no person ("the Long Flood": "Long" is also a given name)
         definite = level >= 11 and ctx is not None and ctx.seen and ctx.the >= 0.5 * ctx.seen
-        # v16: ... and so is one whose surname others share, whatever it names ("Clara Marsh", "Tobias Marsh")
-        weight = 2 if v9 and len(parts) == 2 and known_name(parts[0]) and not definite \
-            and (head not in PLACE_WORDS or (level >= 16 and kin)) else 5 if v4 else 4
+        # v16: ... and so is one whose surname others share, whatever it names ("Clara Marsh", "Tobias Marsh"),
+        # and one of an invented first name and a surname that is a place word, never gone to but followed by
+        # pronouns ("Ysolde Marsh ... her")
+        surname = level >= 16 and len(parts) == 2 and head in SURNAME_PLACE_WORDS and not definite and ctx is not None \
+            and ctx.any_pronouns.total() >= 2 and not ctx.place_prep + ctx.spatial + ctx.the
+        weight = 2 if (v9 and len(parts) == 2 and known_name(parts[0]) and not definite
+                       and (head not in PLACE_WORDS or (level >= 16 and kin))) or surname else 5 if v4 else 4
+        if surname and not known_name(parts[0]):
+            votes["person"] += 2
         for group, typ in groups:
             if head in group or (not exact and head.endswith("s") and head[:-1] in group):  # "Disarming Charms"
                 votes[typ] += weight
                 when = v4 and typ == "event"
                 matched = typ
-        if v9 and not matched and parts[0] in PLACE_PREFIXES:  # "Hotel Amberlaine", "Mount Selleck"
+        if v9 and not matched and parts[0] in PLACE_PREFIXES and not (level >= 16 and parts[0] == "House"):
+            # "Hotel Amberlaine", "Mount Selleck" (v16: "House Quiravel" is a family, below)
             votes["place"] += 5
         if level >= 16 and parts[0] == "House" and (len(parts) == 2 or parts[1] == "of") \
                 and not any(p in HEAD_WORDS for p in parts[1:]):
@@ -560,6 +578,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
             # ("the bank of the Sallow", "the queen of Korrath")
             votes["family"] += 6 * ctx.clan / s + (4 if ctx.clan >= 0.1 * s else 0)
             votes["place"] += 6 * ctx.landmark / s + (2 if ctx.landmark else 0)
+            votes["object"] += 6 * ctx.animal / s + (5 if ctx.animal >= max(1, 0.1 * s) else 0)  # a named animal
         if v4 and not when:
             # Places are gone to, come from and stood in; people are too, but people also speak, take pronouns
             # and titles, so the spatial vote counts fully only for a term with little of that.
@@ -632,5 +651,5 @@ def explain_evidence(term: str, texts: dict[str, str], ner: Counter, known_name,
             "'in/at X'": ctx.place_prep, "'from/to/in the X'": ctx.spatial, "'until/since X'": ctx.temporal, "titled": ctx.titled, "person verbs": ctx.speech,
             "pronouns after (subject)": dict(ctx.pronouns), "pronouns after (any)": dict(ctx.any_pronouns),
             **({"ship cues": ctx.vessel, "building cues": ctx.building, "in italics": ctx.italic} if level >= 12 else {}),
-            **({"clan cues": ctx.clan, "landmark cues": ctx.landmark} if level >= 16 else {}),
+            **({"clan cues": ctx.clan, "landmark cues": ctx.landmark, "animal cues": ctx.animal} if level >= 16 else {}),
             "type votes": {k: round(v, 2) for k, v in votes.most_common()}, "type": choose_type(votes)}

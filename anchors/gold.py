@@ -31,6 +31,7 @@ COMPATIBLE = {"person": {"person"}, "family": {"family", "person"}, "place": {"p
               "creature": {"creature", "object", "organisation"}, "event": {"event", "object"}}
 STOP = {"of", "the", "and", "a", "an", "de", "in", "on", "at", "to"}
 ARTICLE = re.compile(r"^(?:The|A|An) (?=[A-Z])")
+LOWER_ARTICLE = re.compile(r"^(?:the|a|an) (?=[A-Z]\S*$)")  # a gold term written "the Xs", one name after it
 TITLED = re.compile(r"\b(?:Mr|Mrs|Miss|Ms|Misses|Dr|Colonel|Captain|Admiral|Lady|Sir|Lord|Professor|Madam|Magister)\.?\s+$")
 PRONOUN = re.compile(r"\b(he|she|him|her|his)\b", re.I)
 
@@ -162,6 +163,9 @@ def score(dictionary: list[dict], candidates: list[dict], gold: list[GoldTerm], 
             continue
         # a title's key has no leading article ("The Salt Bride" is the key "Salt Bride"), as in `anchored`
         label = next((labels[k] for f in g.forms for k in (f, ARTICLE.sub("", f)) if k in labels), None)
+        bare = LOWER_ARTICLE.sub("", g.term)  # "the Fanes": the family's key is "Fanes" or "Fane"
+        if label is None and bare != g.term:
+            label = labels.get(bare) or (labels.get(bare[:-1]) if bare.endswith("s") else None)
         if label is None and " " in g.term:
             label = labels.get(g.term.split()[0])
         typed += 1

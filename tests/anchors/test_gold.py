@@ -337,7 +337,7 @@ def test_stories_opened_for_v14(store, corpus, v13, v14):
     """v14 reads names "X of (the) Y" from the text, the recall misses of eight corpora ("the Treaty of
     Varnholm", "the Sisters of the Still Well", "the Charter of Tides"); Cogsmoor and Reedhaven, written blind
     for v13, were opened for it. (recall, type accuracy, ordinary words and real places anchored)."""
-    assert_scores(store, corpus, ((13, v13), (None, v14)), ("recall", "type_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((13, v13), (14, v14)), ("recall", "type_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
@@ -350,7 +350,7 @@ def test_stories_written_blind_for_v14(store, corpus, v12, v13, v14):
     only: v13's invented ranks and v14's "of" names anchor more of both, nothing else moves; Saltglass meets
     recall, gender and ordinary words but not type (0.865), Thornmarch type, gender and ordinary words but
     not recall (0.791). (recall, type accuracy, gender accuracy, ordinary words and real places anchored)."""
-    assert_scores(store, corpus, ((12, v12), (13, v13), (None, v14)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((12, v12), (13, v13), (14, v14)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
@@ -362,30 +362,53 @@ def test_stories_written_blind_for_v15(store, corpus, v13, v14):
     (a rank explained once as "a X", tunnels and junctions as places) scores exactly as v14 on both, so it is
     not the default; v14's "of" names anchor more of Kharrow. (recall, type accuracy, gender accuracy,
     ordinary words and real places anchored) for v13, and for v14 and v15 alike."""
-    assert_scores(store, corpus, ((13, v13), (None, v14), (15, v14)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((13, v13), (14, v14), (15, v14)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("corpus, v15, v16", [
-    ("cadrelle", (0.893, 0.820, 0.941, 2), (0.911, 0.824, 0.941, 2)),
-    ("callowdene", (0.852, 0.882, 0.944, 1), (0.918, 0.927, 0.944, 1)),
+    ("cadrelle", (0.893, 0.880, 0.941, 2), (0.911, 0.882, 0.941, 2)),
+    ("callowdene", (0.852, 0.882, 0.944, 1), (0.918, 0.945, 0.944, 1)),
     ("kharrow", (0.936, 0.805, 0.714, 0), (0.957, 0.905, 0.857, 0)),
-    ("thornmarch", (0.791, 0.969, 1.0, 0), (0.860, 0.971, 1.0, 0))])
+    ("thornmarch", (0.791, 0.969, 1.0, 0), (0.860, 0.971, 1.0, 0)),
+    ("ulvarre", (0.927, 0.796, 1.0, 2), (0.927, 0.816, 1.0, 2)),
+    ("caldessa", (0.925, 0.857, 0.875, 0), (0.925, 0.878, 0.938, 0))])
 def test_stories_opened_for_v16(store, corpus, v15, v16):
     """v16 was made on errors several opened corpora share (clans and houses, rivers with banks, a surname that is
-    a place word, ranks before names, "Saint X" and "Hobday's Bank", pronouns against gender-guesser); Cadrelle
-    and Callowdene were opened after their blind score. (recall, type accuracy, gender accuracy, ordinary words
-    and real places anchored) for v15 and v16."""
-    assert_scores(store, corpus, ((15, v15), (16, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    a place word, ranks before names, "Saint X" and "Hobday's Bank", named animals, pronouns against
+    gender-guesser); Cadrelle, Callowdene, Ulvarre and Caldessa were opened after their blind scores (docs/
+    anchors_gold.md). (recall, type accuracy, gender accuracy, ordinary words and real places anchored) for v15
+    and v16."""
+    assert_scores(store, corpus, ((15, v15), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("corpus, v14, v16", [
-    ("ulvarre", (0.927, 0.796, 1.0, 2), (0.927, 0.816, 1.0, 2)),
-    ("caldessa", (0.925, 0.857, 0.875, 0), (0.925, 0.837, 0.875, 0))])
+    ("quessany", (0.918, 0.955, 0.9, 2), (0.939, 0.956, 0.9, 2)),
+    ("verrow", (0.825, 0.891, 1.0, 0), (0.842, 0.915, 1.0, 0))])
 def test_stories_written_blind_for_v16(store, corpus, v14, v16):
-    """Ulvarre (a polar expedition) and Caldessa (a lagoon city's court) were written blind by helpers while v16
-    was made, and scored once each with v14, v15 and the final v16, in aggregate only: v15 = v14 on both, v16
-    types one more term right on Ulvarre and one fewer on Caldessa, recall and gender unchanged, so v16 is not
-    the default. (recall, type accuracy, gender accuracy, ordinary words and real places anchored)."""
-    assert_scores(store, corpus, ((None, v14), (15, v14), (16, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    """Quessany (a detective serial in a spice port) and Verrow (a vineyard valley) were written blind by helpers
+    while v16 was finished, and scored once each with v14, v15 and the final v16, in aggregate only: v15 = v14,
+    v16 gains recall and type accuracy on both and loses nothing, so v16 is the default. (recall, type accuracy,
+    gender accuracy, ordinary words and real places anchored)."""
+    assert_scores(store, corpus, ((14, v14), (15, v14), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v14, v16", [
+    ("skelmay", (0.842, 0.896, 0.833, 2), (0.842, 0.896, 0.833, 2)),
+    ("skelloway", (0.836, 0.878, 1.0, 0), (0.852, 0.880, 1.0, 0))])
+def test_stories_written_blind_after_v16(store, corpus, v14, v16):
+    """Skelmay (lighthouse isles) and Skelloway (a mill town in a strike) were written blind by helpers after v16
+    was final and made the default, and scored once each with v14 and v16, in aggregate only: v16 = v14 on
+    Skelmay, a little better on Skelloway. (recall, type accuracy, gender accuracy, ordinary words and real
+    places anchored)."""
+    assert_scores(store, corpus, ((14, v14), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+
+
+def test_a_gold_family_written_with_a_lower_case_article_is_typed_by_its_key():
+    gold = [GoldTerm("the Fanes", "family", None, True, ()), GoldTerm("the Quells", "family", None, True, ())]
+    rows = [{"term": "Fane", "replacement": "Hughes", "label": "PERSON"},
+            {"term": "Quells", "replacement": "Rivers", "label": "GPE"}]
+    found = score(rows, rows, gold)
+    assert found["recall"] == 1.0 and found["wrong_type"] == ["the Quells: family as GPE"]

@@ -141,3 +141,36 @@ def test_an_office_of_english_words_is_no_key(v15, v16):
 ])
 def test_many_pronouns_anywhere_overrule_gender_guesser(weak, any_over_guess, expected):
     assert given_gender("Wren", Counter(), weak, Counter(), any_over_guess) == expected
+
+
+def test_a_named_animal_is_no_person():
+    text = ("Outside, the pony Moggan was steaming. Moggan shook his mane; he was cold. Kit led the pony Moggan "
+            "home, and Moggan ate. He slept. ")
+    ctx = contexts(["Moggan"], 16, text)["Moggan"]
+    assert ctx.animal == 2 and contexts(["Moggan"], 15, text)["Moggan"].animal == 0
+    v15, v16 = build(15, text * 2, {"Moggan": "PERSON"}), build(16, text * 2, {"Moggan": "PERSON"})
+    assert v15["Moggan"].label == "PERSON" and v16["Moggan"].label == "PRODUCT"
+    assert contexts(["Bracken"], 16, "The lead dog, Bracken, ran. ")["Bracken"].animal == 1
+    assert contexts(["Absalom"], 16, "The ram was called Absalom. ")["Absalom"].animal == 1
+    assert contexts(["Absalom"], 16, "The ram butted Absalom. ")["Absalom"].animal == 0
+
+
+def test_a_saint_is_a_person_and_her_church_a_place():
+    text = "Saint Orrin wept in the square. They prayed at Saint Elfrith's until dark. "
+    assert votes_for("Saint Orrin", text, kin=0, level=16) == "person"
+    assert votes_for("Saint Elfrith's", text, kin=0, level=16) == "place"
+
+
+def test_an_invented_given_name_before_a_surname_place_word_followed_by_pronouns_is_a_person():
+    text = ("Ysolde Marsh drew the curtain and her hands shook. Later Ysolde Marsh sat down; her cup was cold. ")
+    assert votes_for("Ysolde Marsh", text, kin=0, level=15) == "place"
+    assert votes_for("Ysolde Marsh", text, kin=0, level=16) == "person"
+    # gone to, it is a place whatever follows it
+    assert votes_for("Ysolde Marsh", "They rode to Ysolde Marsh and her sister wept. Ysolde Marsh was wet. "
+                     "Her boots sank. ", kin=0, level=16) == "place"
+
+
+def test_a_heraldic_crest_is_no_landmark():
+    text = "The case bore the crest of House Quiravel. The crest of House Quiravel was gold. "
+    assert contexts(["House Quiravel"], 16, text)["House Quiravel"].landmark == 0
+    assert votes_for("House Quiravel", text, kin=0, level=16) == "family"
