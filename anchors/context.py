@@ -494,8 +494,10 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
     v12 (implies v11): a name boarded, sailed or in italics votes object (a ship, a work), one with doors, a
     landlord or called an inn votes place (a building).
     v16 (implies v12): a clan's or a house's name votes family ("the Marrak clan", "House Carrow"), one with
-    banks, slopes or rulers votes place ("the bank of the Sallow"), and a given name before a place word is a
-    person when others share the surname ("Clara Marsh" beside "Tobias Marsh")."""
+    banks, slopes or rulers votes place ("the bank of the Sallow"), a named animal object ("the pony Moggan"),
+    a saint person and her church place ("Saint Orrin", "Saint Elfrith's"), and a given name before a place
+    word is a person when others share the surname ("Clara Marsh" beside "Tobias Marsh") or pronouns follow
+    it and it is never gone to ("Ysolde Marsh ... her")."""
     v4, v5, v6, v8, v9, v10 = level >= 4, level >= 5, level >= 6, level >= 8, level >= 9, level >= 10
     votes: Counter = Counter()
     parts = term.split()
@@ -530,8 +532,7 @@ def type_votes(term: str, ctx: Context | None, ner: Counter, counts: Counter, kn
                 votes[typ] += weight
                 when = v4 and typ == "event"
                 matched = typ
-        if v9 and not matched and parts[0] in PLACE_PREFIXES and not (level >= 16 and parts[0] == "House"):
-            # "Hotel Amberlaine", "Mount Selleck" (v16: "House Quiravel" is a family, below)
+        if v9 and not matched and parts[0] in PLACE_PREFIXES:  # "Hotel Amberlaine", "Mount Selleck"
             votes["place"] += 5
         if level >= 16 and parts[0] == "House" and (len(parts) == 2 or parts[1] == "of") \
                 and not any(p in HEAD_WORDS for p in parts[1:]):
