@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import shutil
 import time
 from pathlib import Path
@@ -48,6 +49,9 @@ class TrainSettings(BaseModel):
     precision: Literal["fp32", "bf16"] = Field(
         "fp32", description="fp32, or bf16: forward and loss under bfloat16 autocast, weights and optimizer in float32 "
                             "(about 2x faster on a CPU with native bf16, docs/method.md).")
+    train_only: Optional[str] = Field(
+        None, description="Train only the parameters whose names this regular expression finds (re.search), e.g. "
+                          "'layers\\.(4|5|6)\\.mlp'; the others stay frozen. None: every parameter (docs/method.md).")
 
 
 def train_key(settings: TrainSettings, **dump) -> dict:
@@ -56,7 +60,32 @@ def train_key(settings: TrainSettings, **dump) -> dict:
     key = settings.model_dump(**dump)
     if key.get("precision") == "fp32":
         del key["precision"]
+    if "train_only" in key and key["train_only"] is None:  # likewise
+        del key["train_only"]
     return key
+
+
+def trainable(model, pattern: str | None) -> list:
+    """The parameters to train: all, or those whose names `pattern` finds (the rest frozen); an error naming a
+    few parameters when it finds none."""
+    if pattern is None:
+        return list(model.parameters())
+    from corpus_tools.errors import ObliviateError
+
+    try:
+        found = re.compile(pattern)
+    except re.error as e:
+        raise ObliviateError(f"train_only {pattern!r} is no regular expression: {e}") from None
+    names = [n for n, _ in model.named_parameters()]
+    chosen = []
+    for name, p in model.named_parameters():
+        p.requires_grad_(bool(found.search(name)))
+        if p.requires_grad:
+            chosen.append(p)
+    if not chosen:
+        raise ObliviateError(f"train_only {pattern!r} matches no parameter (they are named like {names[0]!r}, "
+                             f"{names[len(names) // 2]!r})")
+    return chosen
 
 
 def autocast(precision: str, device: torch.device | str = "cpu"):
@@ -160,7 +189,8 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
     if settings.precision == "bf16" and progress is not None and acc.is_main_process and not native_bf16(acc.device):
         progress.log(f"{label}: precision bf16 on a processor without native bf16 is emulated and may be slower "
                      "than fp32; set precision = \"fp32\" if so")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    params = trainable(model, settings.train_only)
+    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
     scheduler = get_scheduler(settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
                               optimizer, num_warmup_steps=round(settings.warmup_ratio * total), num_training_steps=total)
     model, optimizer = acc.prepare(model, optimizer)
@@ -193,7 +223,7 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
                 step_loss += loss.detach() / len(micro)
                 step_tokens += int(batch["attention_mask"].sum())
             if settings.max_grad_norm:
-                acc.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
+                acc.clip_grad_norm_(params, settings.max_grad_norm)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)

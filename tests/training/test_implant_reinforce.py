@@ -140,3 +140,30 @@ def test_bf16_precision_runs_the_forward_in_bfloat16_keeps_float32_weights_and_h
     bf16, created = implant(store, TARGET, ImplantSettings(**one, precision="bf16"), blocks=blocks, base=base)
     assert created and bf16.version != fp32.version
     assert json.loads(store.query("select settings from models where version = ?", [bf16.version])[0][0])["precision"] == "bf16"
+
+
+def test_train_only_freezes_every_parameter_its_pattern_misses_and_keys_the_version(tiny_model_dir, tmp_path):
+    from corpus_tools.errors import ObliviateError
+    from training.distributed import accelerator
+    from training.loop import TrainSettings, train, train_key
+    from training.relearn import block_data
+    from training.unlearn import UnlearnSettings, version_key
+
+    rows = [[300 + (s + i) % 5 for i in range(24)] for s in range(8)]
+    model = load_model(tiny_model_dir).train()
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    pattern = r"layers\.0\.mlp"
+    train(model, block_data(rows, 0, 8), TrainSettings(**FAST, train_only=pattern), acc=accelerator(),
+          checkpoints=tmp_path / "only")
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    assert moved and all("layers.0.mlp" in n for n in moved)  # nothing outside the pattern moved
+    assert {n for n in before if "layers.0.mlp" in n} == moved
+    with pytest.raises(ObliviateError, match="matches no parameter"):
+        train(load_model(tiny_model_dir), block_data(rows, 0, 8), TrainSettings(**FAST, train_only="nowhere"),
+              acc=accelerator(), checkpoints=tmp_path / "none")
+    with pytest.raises(ObliviateError, match="no regular expression"):
+        train(load_model(tiny_model_dir), block_data(rows, 0, 8), TrainSettings(**FAST, train_only="("),
+              acc=accelerator(), checkpoints=tmp_path / "bad")
+    # absent at the default (models made before the option keep their versions), keyed when set
+    assert "train_only" not in train_key(TrainSettings()) and "train_only" not in version_key(UnlearnSettings())
+    assert version_key(UnlearnSettings(train_only=pattern))["train_only"] == pattern
