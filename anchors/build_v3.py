@@ -116,9 +116,12 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     types = _types(cands, contexts, counts, titles, level)
     types |= {t: "title" for t in ranks if cands[t].accepted}
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
-        if level >= 11 and typ == "person" and t not in forced and real_place(t) \
-                and cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") and not _personal(contexts.get(t)):
-            typ = "place"  # v11: "San Francisco", typed person for its "San"; NER and a context without a person agree
+        if level >= 11 and typ == "person" and t not in forced and real_place(t, level) \
+                and (cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") or (level >= 16 and real_place(t, level) == "place")) \
+                and not _personal(contexts.get(t)):
+            # v11: "San Francisco", typed person for its "San"; NER and a context without a person agree
+            # v16: a place of geography (no city: those lists hold surnames) needs no NER vote ("since Madeira")
+            typ = "place"
         region = real_region(t) if typ != "person" and t not in forced else None
         if level >= 12 and t in REAL_FESTIVALS and t not in forced:
             cands[t].accepted, cands[t].reason = False, f"a real feast or season of the calendar ({t!r})"
@@ -127,7 +130,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             cands[t].accepted, cands[t].reason = False, f"real place (country or region {region!r})"
             del types[t]
         elif level >= 9 and typ != "person" and t not in forced:
-            kind = real_place(t)
+            kind = real_place(t, level)
             # a city's name is also a surname or an estate's ("Fullerton", "Mansfield Park"): only a term
             # typed place, that is no given name and starts no longer name, is the real city
             # v10: "Vienna" is also a given name, but one that is gone to and never speaks is the city

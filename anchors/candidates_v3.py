@@ -125,8 +125,8 @@ def of_phrases(cands: dict[str, Candidate], texts: dict[str, str], titles: set[s
         rest = rest[4:] if rest.startswith("the ") else rest
         tail = rest.split()
         if n < 2 or not inside[phrase] or head in titles or is_title(head) or head in CALENDAR \
-                or any(w in CALENDAR for w in tail) or real_place(rest) or real_region(rest) \
-                or real_region(tail[-1]) or real_place(tail[-1]):
+                or any(w in CALENDAR for w in tail) or real_place(rest, level) or real_region(rest) \
+                or real_region(tail[-1]) or real_place(tail[-1], level):
             continue
         if level >= 16 and head.lower() in OFFICES and all(english_word(w) for w in tail):
             continue

@@ -144,13 +144,21 @@ def _resource_names() -> tuple[frozenset[str], frozenset[str]]:
     return read("cities.txt"), read("geography.txt")
 
 
-def real_place(term: str) -> str | None:
+@functools.lru_cache(maxsize=1)
+def _geography_v16() -> frozenset[str]:
+    from pathlib import Path
+
+    lines = (Path(__file__).parent / "resources" / "geography_v16.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def real_place(term: str, level: int = 9) -> str | None:
     """anchors v9, beside real_region (which the build asks first): what other real place a term names,
     else None. "place" for the seas, rivers and historical regions of geography.txt ("Flanders"); "city" for
     a city of 100,000 people or more ("Antwerp"), which only a term typed place is rejected for (the city
-    list holds surnames too: "Fullerton")."""
+    list holds surnames too: "Fullerton"). From `level` 16 also the places of geography_v16.txt ("Malabar")."""
     cities, geography = _resource_names()
-    if term in geography:
+    if term in geography or (level >= 16 and term in _geography_v16()):  # v16: resources/geography_v16.txt
         return "place"
     return "city" if term in cities else None
 

@@ -174,3 +174,14 @@ def test_a_heraldic_crest_is_no_landmark():
     text = "The case bore the crest of House Quiravel. The crest of House Quiravel was gold. "
     assert contexts(["House Quiravel"], 16, text)["House Quiravel"].landmark == 0
     assert votes_for("House Quiravel", text, kin=0, level=16) == "family"
+
+
+def test_more_real_places_from_v16_only():
+    from anchors.evidence import real_place
+
+    assert real_place("Malabar", 15) is None and real_place("Malabar", 16) == "place"
+    assert real_place("Flanders", 15) == real_place("Flanders", 16) == "place"  # geography.txt, every level
+    text = "Her cargo came from Malabar, and the Kestrel had not called at Malabar this season. "
+    spans = {"Malabar": "GPE", "Kestrel": "ORG"}
+    assert build(15, text * 2, spans)["Malabar"].accepted
+    assert not build(16, text * 2, spans)["Malabar"].accepted
