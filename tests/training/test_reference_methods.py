@@ -306,7 +306,7 @@ def test_ga_gd_npo_recipes_forget_and_register(store, tiny_model_dir, tmp_path):
 def test_version_key_holds_only_what_the_method_uses():
     from training.unlearn import version_key
 
-    train = set(TrainSettings.model_fields) - {"precision"}  # fp32, the default, is not in the key
+    train = set(TrainSettings.model_fields) - {"precision", "train_only"}  # defaults (fp32, all) are not in the key
     whp = version_key(UnlearnSettings(lr=1e-4))
     assert set(whp) == train | {"method", "soft_labels", "retain_term"}
     assert version_key(UnlearnSettings(lr=1e-4, beta=0.7)) == whp  # beta is NPO's, not WHP's
