@@ -116,8 +116,8 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     types = _types(cands, contexts, counts, titles, level)
     types |= {t: "title" for t in ranks if cands[t].accepted}
     for t, typ in list(types.items()):  # NER called Surrey PERSON; its context says it is no person: a real region
-        if level >= 11 and typ == "person" and t not in forced and real_place(t, level) \
-                and (cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") or (level >= 16 and real_place(t, level) == "place")) \
+        real = real_place(t, level) if level >= 11 and typ == "person" and t not in forced else None
+        if real and (cands[t].labels.most_common(1)[0][0] in ("GPE", "LOC") or (level >= 16 and real == "place")) \
                 and not _personal(contexts.get(t)):
             # v11: "San Francisco", typed person for its "San"; NER and a context without a person agree
             # v16: a place of geography (no city: those lists hold surnames) needs no NER vote ("since Madeira")

@@ -10,7 +10,7 @@ from anchors.aliases import CONNECTORS
 from anchors.candidates import Candidate
 from anchors.heuristics import general_zipf_v1, unlisted_word
 from anchors.overrides import KEEP
-from anchors.terms import strip_possessive, words
+from anchors.terms import words
 
 
 def _variants(term: str) -> set[str]:
@@ -152,16 +152,20 @@ def built_names(cands: dict[str, Candidate], texts: dict[str, str], heads: set[s
     from anchors.lexicon import english_word
 
     seen: Counter = Counter()
+    name_word: dict[str, str] = {}  # phrase -> the word it is built on
     for text in texts.values():
         for m in PREFIXED_NAME.finditer(text):  # "Saint Elfrith's" with no name after it is her church
             church = m.group(1) == "Saint" and re.match(r"['’]s\b(?!\s+[A-Z])", text[m.end():m.end() + 12])
-            seen[f"{m.group(0)}{text[m.end():m.end() + 2]}" if church else m.group(0)] += 1
-        seen.update(m.group(0) for m in OWNED_NAME.finditer(text) if m.group(3) in heads)
+            phrase = f"{m.group(0)}{text[m.end():m.end() + 2]}" if church else m.group(0)
+            seen[phrase] += 1
+            name_word[phrase] = m.group(2)
+        for m in OWNED_NAME.finditer(text):
+            if m.group(3) in heads:  # "the Bolters' Guild" is built on "Bolters", "Hobday's Bank" on "Hobday"
+                seen[m.group(0)] += 1
+                name_word[m.group(0)] = m.group(1) + ("s" if m.group(2)[0] == "s" else "")
     found = []
     for phrase, n in sorted(seen.items()):
-        owned = OWNED_NAME.fullmatch(phrase)
-        word = (owned.group(1) + ("s" if owned.group(2)[0] == "s" else "")) if owned \
-            else strip_possessive(phrase.split()[1])
+        word = name_word[phrase]
         known = word in cands and cands[word].accepted
         if n < 2 or (phrase in cands and cands[phrase].accepted) or not (known or not english_word(word)):
             continue

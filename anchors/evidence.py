@@ -130,26 +130,19 @@ def regions() -> frozenset[str]:
     return frozenset(n for n in names if n)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
+def _resource(name: str) -> frozenset[str]:
+    """One name a line of anchors/resources/`name`, without "#" comment lines."""
+    from pathlib import Path
+
+    lines = (Path(__file__).parent / "resources" / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
 def _resource_names() -> tuple[frozenset[str], frozenset[str]]:
     """The world's larger cities (resources/cities.txt, from GeoNames) and the other real places of
     resources/geography.txt (historical regions, old city names, seas, rivers, mountains)."""
-    from pathlib import Path
-
-    folder = Path(__file__).parent / "resources"
-
-    def read(name: str) -> frozenset[str]:
-        lines = (folder / name).read_text(encoding="utf-8").splitlines()
-        return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
-    return read("cities.txt"), read("geography.txt")
-
-
-@functools.lru_cache(maxsize=1)
-def _geography_v16() -> frozenset[str]:
-    from pathlib import Path
-
-    lines = (Path(__file__).parent / "resources" / "geography_v16.txt").read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+    return _resource("cities.txt"), _resource("geography.txt")
 
 
 def real_place(term: str, level: int = 9) -> str | None:
@@ -158,7 +151,7 @@ def real_place(term: str, level: int = 9) -> str | None:
     a city of 100,000 people or more ("Antwerp"), which only a term typed place is rejected for (the city
     list holds surnames too: "Fullerton"). From `level` 16 also the places of geography_v16.txt ("Malabar")."""
     cities, geography = _resource_names()
-    if term in geography or (level >= 16 and term in _geography_v16()):  # v16: resources/geography_v16.txt
+    if term in geography or (level >= 16 and term in _resource("geography_v16.txt")):
         return "place"
     return "city" if term in cities else None
 

@@ -76,13 +76,13 @@ def trainable(model, pattern: str | None) -> list:
         found = re.compile(pattern)
     except re.error as e:
         raise ObliviateError(f"train_only {pattern!r} is no regular expression: {e}") from None
-    names = [n for n, _ in model.named_parameters()]
     chosen = []
     for name, p in model.named_parameters():
         p.requires_grad_(bool(found.search(name)))
         if p.requires_grad:
             chosen.append(p)
     if not chosen:
+        names = [n for n, _ in model.named_parameters()]
         raise ObliviateError(f"train_only {pattern!r} matches no parameter (they are named like {names[0]!r}, "
                              f"{names[len(names) // 2]!r})")
     return chosen
