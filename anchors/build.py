@@ -57,7 +57,9 @@ class AnchorSettings(BaseModel):
                           "text ('the Charter of Tides'), with names_v14; decide_v15 (not the default: it scored as v14 on the "
                           "corpora written blind to it): also a rank explained once as 'a X' stays a rank, with names_v15; decide_v16 (the default): also clans and houses as families, "
                           "'House X', 'Saint X' and 'Hobday's Bank' as keys, ranks before names and alone, offices 'X of Y' "
-                          "of English words left alone, with names_v16).")
+                          "of English words left alone, with names_v16; decide_v17: also titled names as keys ('Madam "
+                          "Pomfrey'), ships and animals called by common nouns kept when the text shows what they are, an "
+                          "invented word before three people's names a rank ('Messa'), with names_v17).")
     names: str = Field("names_v16", description="Registered heuristic: who is a person, given name or surname "
                        "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
                        "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py; "
@@ -75,7 +77,8 @@ class AnchorSettings(BaseModel):
                        "names_v14: as v13; names_v15: also tunnels, junctions, mines and other works as place heads; names_v16: "
                        "also a river's banks and a realm's rulers as place evidence, a given name before a place word shared "
                        "by relatives as a person, families replaced by surnames, and five or more pronouns in any position "
-                       "over gender-guesser).")
+                       "over gender-guesser; names_v17: also a titled name keeps its title ('Madam Ayala'), ship words "
+                       "('the barge Patience') and what only animals do ('Clove whined') as type evidence).")
     derived_min_zipf: float = Field(3.0, description="decide_v2: a rare noun derived from an English word this frequent is English (\"civilities\").")
     lower_case_share: float = Field(0.2, description="decide_v2: a capitalised word also written in lower case this often (share of its capitalised count) is a common word.")
     lower_case_min_zipf: float = Field(2.5, description="decide_v2: ... if its lower-case form is at least this frequent in general English.")

@@ -16,11 +16,13 @@ ordinary English words that name things stay unanchored on their own ("the Guild
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
-from anchors.candidates_v3 import add_invented, built_names, match_overrides, of_phrases, rescue_phrases, strip_titles
+from anchors.candidates_v3 import (add_invented, built_names, match_overrides, of_phrases, rescue_phrases, strip_titles,
+                                   titled_names)
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
 from anchors.evidence import mention_evidence, real_place, real_region, word_counts
 from anchors.gender import is_known_name
@@ -47,7 +49,7 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
           "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13, "decide_v14": 14, "decide_v15": 15,
-          "decide_v16": 16}
+          "decide_v16": 16, "decide_v17": 17}
 
 
 def rule_level(decision: str) -> int:
@@ -75,6 +77,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         if level >= 4 else frozenset()
     title_ctx = read_contexts(find_occurrences(singles, texts, 60), texts, set(), person_words, level=level)
     titles = corpus_titles(counts, title_ctx, level)
+    addresses = address_words(singles, texts, {w for t in cands for w in words(t) if w[:1].isupper()}, titles, counts) \
+        if level >= 17 else set()
+    titles |= addresses
     # the head words type_votes reads at this level; v9 keeps a title before one in the name ("Elder Wand")
     level_heads = frozenset().union(*(group for group, _ in head_groups(level)))
     strip_titles(cands, titles, level_heads if level >= 9 else frozenset())
@@ -92,9 +97,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     if level >= 14:
         found = [t for t in of_phrases(cands, texts, titles, level) if t not in contexts]
         if level >= 16:
-            found += [t for t in built_names(cands, texts, level_heads) if t not in contexts]
+            found += [t for t in built_names(cands, texts, level_heads, level) if t not in contexts]
         contexts |= read_contexts(find_occurrences(found, texts), texts, titles, level=level)
-    ranks = invented_ranks(titles, counts, settings) if level >= 13 else set()
+    ranks = (invented_ranks(titles, counts, settings) | addresses) if level >= 13 else set()
     for t in ranks:  # NER may never have labelled the rank alone ("Lampwarden Quade" became "Quade")
         cands.setdefault(t, Candidate(t, n_mentions=counts[t], label="PROPN")).accepted = True
         cands[t].reason = "an invented title or rank (no dictionary lists it): replaced by an ordinary one"
@@ -159,6 +164,17 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     for t, reason in subkeys.items():
         cands[t].accepted, cands[t].reason = False, reason
     keys = {t for t, c in cands.items() if c.accepted} | set(subkeys)
+    titled: dict[str, str] = {}
+    if level >= 17:  # v17: "Madam Pomfrey" -> "Madam Ayala", a key of its own (candidates_v3.titled_names)
+        named = {t for t in keys if " " not in t and types.get(t) in ("person", "family")}
+        titled = titled_names(texts, titles, named, keys)
+        for t, w in titled.items():
+            cand = cands.setdefault(t, Candidate(t, label="PROPN"))
+            cand.accepted, cand.reason = True, f"a titled name: {words(t)[0]!r} before the key {w!r} (the title stays)"
+            cand.n_mentions = max(cand.n_mentions, sum(text.count(t) for text in texts.values()))
+            cand.cluster = cands[w].cluster
+            types[t] = "person"
+        keys |= set(titled)
     advance(1)
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
@@ -168,7 +184,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         cands[t].label = LABEL_OF_TYPE[typ]
         if ner in NER_TYPE and NER_TYPE[ner] != typ and cands[t].accepted:  # a disagreement a reviewer should see
             cands[t].reason += f"; typed {typ} from context (NER said {ner})"
-    people = {t for t in keys if cands[t].label == "PERSON"}
+    people = {t for t in keys if cands[t].label == "PERSON" and t not in titled}  # a title is nobody's given name
     surnamed = {t for t in people if " " not in t and contexts.get(t) and contexts[t].surname_titled >= max(1, 0.3 * contexts[t].seen)}
     # v16: a family's name is a surname in every form ("Marrak", "House Carrow", "the House of Tavrel"), and
     # "House" stays
@@ -198,7 +214,7 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     type_of_label = {"PERSON": "person", "GPE": "place", "ORG": "organisation", **({"TITLE": "title"} if level >= 13 else {})}
     for t in sorted(keys, key=order):
         typ = type_of_label.get(cands[t].label, "object")
-        for w in _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
+        for w in [titled[t]] if t in titled else _replaced_words(t, keys, roles, heads, settings.common_word_zipf):
             w = base_form(w, keys) or w
             if w in plan:
                 continue
@@ -233,6 +249,31 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             cands[t].source = "generated"
     advance(1)
     return dict(sorted(cands.items())), mapping
+
+
+TWO_NAMES = re.compile(r"\b([A-Z][\w-]*) (?=([A-Z][a-z]+)\b)")  # (lookahead: "A B C" yields A B and B C)
+
+
+def address_words(singles: list[str], texts: dict[str, str], name_words: set[str], titles: set[str],
+                  counts: Counter) -> set[str]:
+    """v17: an invented word written before three or more different people's names on their line ("Messa
+    Cateline", "Messa Isaura", "Messa Morvaine") is a form of address, whoever it is said to: no person has
+    three surnames, and a place's or a body's name goes before head words, not names. `name_words`: the
+    words of the candidates; the names after it must be among them and no English words, none of them after
+    half of its uses before names ("Albus Dumbledore" 58 of 68: a given name), and those uses at least 30% of
+    all its mentions ("Hogwarts" stands before a name now and then, in a sentence without commas)."""
+    from anchors.lexicon import english_word
+
+    words_ = {w for w in singles if w not in titles and not english_word(w) and not is_known_name(w)}
+    if not words_:
+        return set()
+    after: dict[str, Counter] = {}
+    for text in texts.values():
+        for m in TWO_NAMES.finditer(text):
+            if m.group(1) in words_ and m.group(2) in name_words and not english_word(m.group(2)):
+                after.setdefault(m.group(1), Counter())[m.group(2)] += 1
+    return {w for w, names in after.items() if len(names) >= 3 and max(names.values()) < 0.5 * sum(names.values())
+            and sum(names.values()) >= 0.3 * counts[w]}
 
 
 def invented_ranks(titles: set[str], counts: Counter, s) -> set[str]:
@@ -358,6 +399,8 @@ def _reject_common_words(cands, types, contexts, forced: set[str], s, level: int
     in_names = {w for t, c in cands.items() if c.accepted and " " in t for w in words(t)} if level >= 9 else set()
     for t, c in cands.items():
         ctx = contexts.get(t)
+        if level >= 17 and ctx is not None and ctx.vessel + ctx.animal >= max(1.0, 0.2 * ctx.seen):
+            continue  # v17: a ship or an animal the text shows as one keeps its name's anchor ("the barge Patience")
         # v10: also a name typed no person for want of pronouns ("Tally," he said: a ship's computer spoken to),
         # when it is never "the X" or "a X" (places, gone to, keep their names: "Plenty")
         named = types.get(t) == "person" or (level >= 10 and types.get(t) in ("organisation", "object")

@@ -144,11 +144,13 @@ PREFIXED_NAME = re.compile(r"\b(House|Saint) ([A-Z][\w-]*)\b")
 OWNED_NAME = re.compile(r"\b([A-Z][\w-]*?)(['’]s|s['’]) ([A-Z][a-z]+)\b")
 
 
-def built_names(cands: dict[str, Candidate], texts: dict[str, str], heads: set[str]) -> list[str]:
+def built_names(cands: dict[str, Candidate], texts: dict[str, str], heads: set[str], level: int = 16) -> list[str]:
     """v16: "House Carrow", "Saint Orrin" and "Hobday's Bank" / "the Bolters' Guild" (the last word a head word),
     written so twice or more, where the name word is anchored or no English word: the name as the universe
     writes it, a key of its own (a house is typed family by its first word, anchors/context.py) whose
-    ordinary word stays ("House Thompson", "Saint Shawn", "Brassnail's Bank")."""
+    ordinary word stays ("House Thompson", "Saint Shawn", "Brassnail's Bank"). v17: a house or an owned name
+    written once is enough when the name word is anchored ("the badge of House Morvaine", "the Emberwrights'
+    Guild")."""
     from anchors.lexicon import english_word
 
     seen: Counter = Counter()
@@ -167,9 +169,34 @@ def built_names(cands: dict[str, Candidate], texts: dict[str, str], heads: set[s
     for phrase, n in sorted(seen.items()):
         word = name_word[phrase]
         known = word in cands and cands[word].accepted
-        if n < 2 or (phrase in cands and cands[phrase].accepted) or not (known or not english_word(word)):
+        # (not a saint: "Saint Elfrith" once beside her church "Saint Elfrith's" would make the church a sub-key)
+        once = level >= 17 and known and not phrase.startswith("Saint ")
+        if n < (1 if once else 2) or (phrase in cands and cands[phrase].accepted) \
+                or not (known or not english_word(word)):
             continue
         cand = cands.setdefault(phrase, Candidate(phrase, n_mentions=n, label="PROPN"))
         cand.accepted, cand.reason = True, f"a name built on {word!r}, written {n} times"
         found.append(phrase)
     return found
+
+
+TITLED = re.compile(r"\b([A-Z][a-z]+)(\.?) (?=([A-Z][\w-]*)\b)")
+
+
+def titled_names(texts: dict[str, str], titles: set[str], people: set[str], keys: set[str]) -> dict[str, str]:
+    """v17: "Madam Pomfrey", "Uncle Vernon", "Mr. Weasley": a title the corpus uses before a word that is an
+    anchored person's or family's key, as the text writes them (once is enough: the name is anchored already).
+    Each becomes a key of its own whose title stays ("Madam Ayala"), so the titled name is a key as a reader
+    would list it, not only through its name word. A title that is itself a key (an invented rank,
+    "Lampwarden Quade") is left to the sub-key rule. Returns phrase -> the name word it is built on."""
+    usable = sorted(t for t in titles if t[:1].isupper() and " " not in t and t not in keys)
+    if not usable or not people:
+        return {}
+    usable = set(usable)
+    found: dict[str, str] = {}
+    for text in texts.values():
+        for m in TITLED.finditer(text):
+            phrase = f"{m.group(1)}{m.group(2)} {m.group(3)}"
+            if m.group(1) in usable and m.group(3) in people and phrase not in keys:
+                found[phrase] = m.group(3)
+    return dict(sorted(found.items()))

@@ -177,6 +177,22 @@ ANIMALS = ("dog|dogs|hound|hounds|bitch|pup|puppy|sheepdog|terrier|mastiff|pony|
            "parrot|raven|hawk|falcon|owl|bear|wolf|camel")
 ANIMAL_BEFORE = re.compile(r"\b(?:" + ANIMALS + r"),?[ \t]+(?:(?:was|were|is)[ \t]+(?:called|named)[ \t]+|(?:called|named)[ \t]+)?$",
                            re.I)
+# v17: a ship, a barge or an engine by what it is called ("the Hales' barge Patience", "the frigate, the
+# Patience", "the second mate of the Patience", "the buffer beam of the Patience"), an animal by what only
+# animals do ("Clove whined", "Sultan's hooves", "riding Sultan", "Heel, Clove")
+VESSELS = ("barge|barges|boat|ship|sloop|schooner|ketch|brig|brigantine|lugger|cutter|frigate|steamer|steamship|tug|"
+           "tugboat|ferry|wherry|punt|skiff|dinghy|galley|trawler|smack|yacht|narrowboat|keelboat|airship|coracle|"
+           "dhow|hulk|locomotive|engine|tender")
+VESSEL_NAMED_BEFORE = re.compile(r"\b(?:(?:" + VESSELS + r")(?:[ \t]+(?:(?:was|is)[ \t]+)?(?:called|named)[ \t]+|[ \t]+|,[ \t]+the[ \t]+)"
+                                 r"|(?:(?:first|second|third)[ \t]+mate|bridge|footplate|cab|buffer beam|smokebox|"
+                                 r"firebox|tiller|prow|bowsprit)[ \t]+of[ \t]+(?:the[ \t]+)?)$", re.I)  # not "my ship, Aurelian"
+ANIMAL_PARTS = ("hooves|hoofs|tail|muzzle|paws|mane|flanks|withers|fur|collar|leash|bridle|saddle|halter|harness|"
+                "hackles|snout|whiskers|fetlocks|haunches|kennel|stall|manger|nosebag")
+ANIMAL_AFTER = re.compile(r"^(?:['’]s\s+(?:" + ANIMAL_PARTS + r")\b|\s+(?:barked|barking|whined|whining|growled|growling|"
+                          r"snarled|snarling|yelped|howled|bayed|whimpered|wagged|neighed|whinnied|nickered|pawed|"
+                          r"galloped|cantered|grazed|purred|mewed|miaowed|meowed|bleated|brayed|lowed)\b)")
+ANIMAL_VERB_BEFORE = re.compile(r"(?:\b(?:riding|rode|mounted|saddled|unsaddled|harnessed|unharnessed|groomed)[ \t]+|"
+                                r"\bHeel,[ \t]+)$")
 # v16: a family or a people: "the Marrak clan", "House Carrow", "the House of Tavrel", "the Varraki chief"
 CLAN_AFTER = re.compile(r"^\s+(?:clan|clans|clansmen|clanswomen|clansfolk|kin|kindred|tribe|tribesmen|family|families|"
                         r"household|dynasty|chief|chiefs|chieftain|chieftains|elders)\b")
@@ -223,7 +239,8 @@ class Context:
     italic: int = 0       # written in italics, a work's or a ship's name: "*The Salt Bride*" (v12)
     clan: int = 0         # a family's or a people's: "the X clan", "House X", "the X chief" (v16)
     landmark: int = 0     # a river's, a mountain's or a realm's: "the bank of the X", "the queen of X" (v16)
-    animal: int = 0       # an animal's: "the pony X", "the lead dog, X", "the ram was called X" (v16)
+    animal: int = 0       # an animal's: "the pony X", "the lead dog, X", "the ram was called X" (v16); "X whined",
+    #                       "X's hooves", "riding X" (v17)
 
 
 def find_occurrences(terms, texts: dict[str, str], max_per_term: int = 200):
@@ -340,7 +357,11 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                                or CLAN_BEFORE.search(before))
                 # (not "the middle of Marjolaine's speech": the speech is in the middle)
                 c.landmark += bool(LANDMARK_BEFORE.search(before)) and text[end:end + 2] not in ("'s", "’s")
-                c.animal += bool(ANIMAL_BEFORE.search(before))
+                c.animal += bool(ANIMAL_BEFORE.search(before)
+                                 or (level >= 17 and (ANIMAL_AFTER.match(text[end:end + 30])
+                                                      or ANIMAL_VERB_BEFORE.search(before))))
+            if level >= 17:
+                c.vessel += bool(VESSEL_NAMED_BEFORE.search(before)) and not VESSEL_BEFORE.search(before)
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
                 quote = OPENING_QUOTE.search(sentence)

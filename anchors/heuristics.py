@@ -220,6 +220,10 @@ HEURISTICS: dict[str, Callable] = {
     # ranks before names and alone, a shared surname that is a place word, offices "X of Y" of English words
     "decide_v16": decide_v7,
     "names_v16": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v17 / names_v17: v16, titled names as keys ("Madam Pomfrey" -> "Madam Ayala"), ships and animals
+    # called by a common noun anchored when the text says what they are
+    "decide_v17": decide_v7,
+    "names_v17": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -1,0 +1,114 @@
+"""decide_v17 / names_v17 on hand-written sentences (a river town; no spaCy), v16 against v17: a titled name
+is a key of its own whose title stays, a barge or an animal called by a common noun keeps its anchor when
+the text shows what it is, an invented word before three people's names is a form of address (a rank, not a
+given name), and "House X" written once is a key when X is anchored."""
+
+from __future__ import annotations
+
+import pytest
+
+from anchors.build_v3 import address_words
+from anchors.candidates import Candidate
+from anchors.candidates_v3 import built_names, titled_names
+from anchors.context import find_occurrences, read_contexts
+from anchors.evidence import word_counts
+from anchors.gender import guess_name
+from tests.anchors.versions import build
+
+TEXT = (
+    "Madam Pomfrey mended the arm, and she scolded the boy. Pomfrey had seen worse; she said so. "
+    "Uncle Vernon shouted, and Vernon Dursley slammed the door; he was red. "
+    "They came up the river on the Hales' barge Patience, which carried flour. "
+    "The crew of the Patience slept on deck. "
+    "Clove whined at the gate. The dog Clove ran off; Clove barked twice. "
+    "Gantry came riding Sultan bareback, and Sultan's hooves rang on the setts. "
+    "Messa Cateline bowed. Messa Isaura smiled. Messa Morvaine frowned, and Messa Quiravel left. "
+    "Cateline Quiravel opened the case; she wept. Cateline closed it again, and she laughed. "
+    "It was the badge of House Morvaine. Isaura Morvaine wore it; she was proud. "
+)
+SPANS = {"Pomfrey": "PERSON", "Vernon Dursley": "PERSON", "Vernon": "PERSON", "Patience": "GPE", "Clove": "PERSON",
+         "Sultan": "GPE", "Gantry": "PERSON", "Messa Cateline": "PERSON", "Messa Isaura": "PERSON",
+         "Messa Morvaine": "PERSON", "Messa Quiravel": "PERSON", "Cateline Quiravel": "PERSON", "Cateline": "ORG",
+         "Isaura Morvaine": "PERSON", "Morvaine": "PERSON"}
+
+
+@pytest.fixture(scope="module")
+def v16():
+    return build(16, TEXT * 2, SPANS)
+
+
+@pytest.fixture(scope="module")
+def v17():
+    return build(17, TEXT * 2, SPANS)
+
+
+def test_titled_names_are_keys_of_their_own_from_v17_and_keep_their_title(v16, v17):
+    for term in ("Madam Pomfrey", "Uncle Vernon"):
+        assert term not in v16 or not v16[term].accepted
+        assert v17[term].accepted and v17[term].label == "PERSON"
+    name = v17["Pomfrey"].replacement
+    assert v17["Madam Pomfrey"].replacement == f"Madam {name}"  # the title stays, the name is the name's own
+    assert v17["Uncle Vernon"].replacement == f"Uncle {v17['Vernon'].replacement}"
+    assert v16["Pomfrey"].replacement == name  # nothing else moved
+
+
+def test_titled_names_need_an_anchored_person_word_and_a_title_that_is_no_key():
+    texts = {"d": "Madam Pomfrey came. Madam Rosmerta smiled. Lampwarden Quade spoke. Mr. Weasley sat."}
+    found = titled_names(texts, {"Madam", "Mr", "Lampwarden"}, {"Pomfrey", "Quade", "Weasley"}, {"Lampwarden"})
+    assert found == {"Madam Pomfrey": "Pomfrey", "Mr. Weasley": "Weasley"}  # Rosmerta: no key; Lampwarden: a key
+
+
+def test_a_barge_and_animals_called_by_common_nouns_keep_their_anchor_from_v17(v16, v17):
+    assert not v16["Patience"].accepted  # v9's rule: a common noun naming a thing stays
+    for term in ("Patience", "Sultan", "Clove"):
+        assert v17[term].accepted and v17[term].label == "PRODUCT", term
+    assert v16["Sultan"].label == "PERSON"  # a horse, not a man
+
+
+def test_vessel_and_animal_cues_are_read_only_from_v17():
+    texts = {"d": TEXT}
+    terms = ["Patience", "Clove", "Sultan", "Gantry"]
+    old = read_contexts(find_occurrences(terms, texts), texts, set(), level=16)
+    new = read_contexts(find_occurrences(terms, texts), texts, set(), level=17)
+    assert old["Patience"].vessel == 1 and new["Patience"].vessel == 2  # "crew of the" (v12) + "barge Patience"
+    assert old["Clove"].animal == 1 and new["Clove"].animal == 3  # "The dog Clove" (v16) + whined, barked
+    assert old["Sultan"].animal == 0 and new["Sultan"].animal == 2  # riding Sultan, Sultan's hooves
+    assert new["Gantry"].animal == new["Gantry"].vessel == 0  # a man riding is no animal
+
+
+def test_an_invented_word_before_three_names_is_a_form_of_address():
+    texts = {"d": TEXT}
+    singles = ["Messa", "Cateline", "Gantry", "Kharrow"]
+    names = {"Cateline", "Isaura", "Morvaine", "Quiravel", "Bridge", "Road", "Mill"}
+    assert address_words(singles, texts, names, set(), word_counts(texts.values())) == {"Messa"}
+    roads = {"d": "Kharrow Bridge fell. Kharrow Road flooded. Kharrow Mill burned. Kharrow Cateline wept."}
+    assert address_words(["Kharrow"], roads, names, set(), word_counts(roads.values())) == set()  # head words: English
+
+
+def test_an_address_word_is_a_rank_and_the_names_after_it_are_given_names(v16, v17):
+    assert v16["Messa"].label == "PERSON"
+    assert v17["Messa"].accepted and v17["Messa"].label == "TITLE"
+    assert guess_name(v17["Cateline"].replacement) == "female"  # she, and no longer the surname of "Messa Cateline"
+
+
+def test_house_written_once_is_a_key_when_its_name_word_is_anchored(v17):
+    texts = {"d": "It was the badge of House Morvaine. House Quiravel held. House Quiravel fell."}
+    assert built_names({}, texts, set(), 17) == ["House Quiravel"]  # no English word, twice; Morvaine: no key
+    anchored = {"Morvaine": Candidate("Morvaine", accepted=True)}
+    assert built_names(dict(anchored), texts, set(), 16) == ["House Quiravel"]
+    assert built_names(dict(anchored), texts, set(), 17) == ["House Morvaine", "House Quiravel"]
+    assert v17["House Morvaine"].replacement == f"House {v17['Morvaine'].replacement}"
+
+
+def test_a_given_name_before_one_surname_mostly_or_a_place_seldom_before_names_is_no_address():
+    albus = {"d": "Albus Dumbledore came. " * 6 + "Albus Severus slept. Albus Percival woke. Albus Cateline ate. "}
+    names = {"Dumbledore", "Severus", "Percival", "Cateline", "Snape", "Filch", "Lily"}
+    assert address_words(["Albus"], albus, names, set(), word_counts(albus.values())) == set()
+    school = {"d": "He went to Hogwarts. " * 12 + "At Hogwarts Snape sneered. At Hogwarts Filch swept. At Hogwarts Lily sang."}
+    assert address_words(["Hogwarts"], school, names, set(), word_counts(school.values())) == set()
+
+
+def test_a_ship_spoken_of_is_no_vessel_cue_for_the_person_spoken_to():
+    texts = {"d": '"The Thora Lind is my ship, Aurelian," she said. They boarded the barge, the Patience.'}
+    ctx = read_contexts(find_occurrences(["Aurelian", "Patience"], texts), texts, set(), level=17)
+    assert ctx["Aurelian"].vessel == 0 and ctx["Patience"].vessel == 1
