@@ -40,7 +40,7 @@ class AnchorSettings(BaseModel):
     label_vote: str = Field("label_vote_v1", description="Registered heuristic: one label per term.")
     general_zipf: str = Field("general_zipf_v1", description="Registered heuristic: general-English frequency of a term.")
     specificity: str = Field("specificity_v1", description="Registered heuristic: target vs general frequency.")
-    decision: str = Field("decide_v16", description="Registered heuristic: accept or reject a candidate, with a reason "
+    decision: str = Field("decide_v17", description="Registered heuristic: accept or reject a candidate, with a reason "
                           "(decide_v1: frequencies and labels only; decide_v2: also the corpus evidence of anchors/evidence.py; "
                           "decide_v3: also corpus titles and invented words in any case, with names_v3; decide_v4: also "
                           "looser titles, and English words naming things stay, with names_v4; decide_v5: as v4, with names_v5; "
@@ -55,12 +55,12 @@ class AnchorSettings(BaseModel):
                           "feasts of real calendars stay ('Easter'), with names_v12; decide_v13: also invented ranks no dictionary "
                           "lists are anchored ('Lampwarden'), with names_v13; decide_v14: also names 'X of (the) Y' read from the "
                           "text ('the Charter of Tides'), with names_v14; decide_v15 (not the default: it scored as v14 on the "
-                          "corpora written blind to it): also a rank explained once as 'a X' stays a rank, with names_v15; decide_v16 (the default): also clans and houses as families, "
+                          "corpora written blind to it): also a rank explained once as 'a X' stays a rank, with names_v15; decide_v16: also clans and houses as families, "
                           "'House X', 'Saint X' and 'Hobday's Bank' as keys, ranks before names and alone, offices 'X of Y' "
-                          "of English words left alone, with names_v16; decide_v17: also titled names as keys ('Madam "
+                          "of English words left alone, with names_v16; decide_v17 (the default): also titled names as keys ('Madam "
                           "Pomfrey'), ships and animals called by common nouns kept when the text shows what they are, an "
                           "invented word before three people's names a rank ('Messa'), with names_v17).")
-    names: str = Field("names_v16", description="Registered heuristic: who is a person, given name or surname "
+    names: str = Field("names_v17", description="Registered heuristic: who is a person, given name or surname "
                        "(names_v2: place heads like 'Hall' end places, titles like 'Mr.' mark surnames; names_v3: types, "
                        "genders and families from context, replacements by type, seeded per word: anchors/build_v3.py; "
                        "names_v4: also spatial prepositions, head words and plural bodies as type evidence; names_v5: "

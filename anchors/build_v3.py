@@ -21,8 +21,8 @@ from collections import Counter
 
 from anchors.aliases import CONNECTORS, GIVEN, SURNAME, base_form, clusters, subkey_rejections, _name_words
 from anchors.candidates import Candidate, fold_sentence_case, gather, score
-from anchors.candidates_v3 import (add_invented, built_names, match_overrides, of_phrases, rescue_phrases, strip_titles,
-                                   titled_names)
+from anchors.candidates_v3 import (add_invented, built_names, first_names, match_overrides, of_phrases, rescue_phrases,
+                                   strip_titles, titled_names)
 from anchors.context import corpus_titles, choose_type, find_occurrences, read_contexts, role_compound, type_votes
 from anchors.evidence import mention_evidence, real_place, real_region, word_counts
 from anchors.gender import is_known_name
@@ -49,7 +49,8 @@ FAMILY_REJECTS = ("too common", "not specific", "also written in lower case", "n
 # The decisions this module builds, by rule level; each goes with its names_* twin ("decide_v4" + "names_v4").
 LEVELS = {"decide_v3": 3, "decide_v4": 4, "decide_v5": 5, "decide_v6": 6, "decide_v7": 7, "decide_v8": 8, "decide_v9": 9,
           "decide_v10": 10, "decide_v11": 11, "decide_v12": 12, "decide_v13": 13, "decide_v14": 14, "decide_v15": 15,
-          "decide_v16": 16, "decide_v17": 17}
+          "decide_v16": 16, "decide_v17": 17,
+          "decide_v18": 18}
 
 
 def rule_level(decision: str) -> int:
@@ -175,6 +176,17 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             cand.cluster = cands[w].cluster
             types[t] = "person"
         keys |= set(titled)
+    if level >= 18:  # v18: "Lionel Ashby" once, where "Ashby" is a key (candidates_v3.first_names)
+        named = {t for t in keys if " " not in t and types.get(t) == "person"}
+        for t, w in first_names(texts, named, titles, keys - named).items():
+            if t in keys:
+                continue
+            cand = cands.setdefault(t, Candidate(t, label="PROPN"))
+            cand.accepted, cand.reason = True, f"a full name: a given name before the key {w!r}"
+            cand.n_mentions = max(cand.n_mentions, sum(text.count(t) for text in texts.values()))
+            cand.cluster = cands[w].cluster
+            types[t] = "person"
+            keys.add(t)
     advance(1)
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.

@@ -200,3 +200,28 @@ def titled_names(texts: dict[str, str], titles: set[str], people: set[str], keys
             if m.group(1) in usable and m.group(3) in people and phrase not in keys:
                 found[phrase] = m.group(3)
     return dict(sorted(found.items()))
+
+
+def first_names(texts: dict[str, str], surnames: set[str], titles: set[str], others: set[str]) -> dict[str, str]:
+    """v18: "Lionel Ashby", "Aldous Threlkin": a given name that is no English word, written before a word that is
+    an anchored person's key; once is enough ("Lionel Ashby had indeed been unwell": the rest of the corpus says
+    "Ashby" and "Mr Ashby"). The full name becomes a key and the given name a given name of it. Titles,
+    English words ("Old Ashby", "Afterward Avenel", "Philosopher's Stone Harry"; also "Edward", the price of
+    that), stop words ("So Kestor") and words of other keys (`others`: "Kharrow Road", "Imperiused Pius
+    Thicknesse") are no given names. Returns phrase -> the surname it is built on."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    from anchors.lexicon import english_word
+
+    other_words = {w for t in others for w in words(t)}
+    found: dict[str, str] = {}
+    for text in texts.values():
+        for m in TITLED.finditer(text):
+            first, surname = m.group(1), m.group(3)
+            if m.group(2) or surname not in surnames or first in titles or first in others or first in surnames:
+                continue
+            if first.lower() in STOP_WORDS or first in other_words:  # "So Kestor"; "Imperiused Pius Thicknesse"
+                continue
+            if not english_word(first):  # "Edward" and "Stone" are English words ("Philosopher's Stone Harry")
+                found[f"{first} {surname}"] = surname
+    return dict(sorted(found.items()))

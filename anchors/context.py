@@ -203,6 +203,23 @@ LANDMARK_BEFORE = re.compile(r"\b(?:bank|banks|shore|shores|mouth|waters|headwat
                              r"summit|foot|flank|flanks|peak|coast|coasts|middle|far side|streets|harbour|harbor|"
                              r"queen|king|ruler|rulers|governor|fishermen|people|folk|villages|towns|edge)\s+of\s+"
                              r"(?:the\s+)?$", re.I)
+# v18: a river by what it does and has ("the Callow had shrunk", "the Ysse shrank back into its bed", "the
+# Wendle bent east", "the Linnet ran thin") and a place by the common noun after it ("the Ilvey bridge", "the
+# Sallow road"; not "pass" or "docks", verbs too: "the Chasers pass it"); only after "the", as people are not
+# written
+RIVER_AFTER = re.compile(r"^\s+(?:had\s+|has\s+|was\s+|is\s+)?(?:shrank|shrunk|shrinking|froze|frozen|thawed|flooded|"
+                         r"flooding|overflowed|swelled|swollen|bent|wound|flowed|flows|meandered|silted|"
+                         r"ran\s+(?:high|low|thin|dry|fast|brown|red|clear|full|deep|shallow)|in\s+(?:flood|spate))\b")
+RIVER_ITS = re.compile(r"\bits\s+(?:bed|banks|bends|course|mouth|source|waters|spate|shallows|fords|ford|estuary|"
+                       r"tributaries)\b")
+PLACE_NOUN_AFTER = re.compile(r"^\s+(?:bridge|ford|valley|road|crossing|quay|quays|estuary|delta|shore|"
+                              r"bank|banks|waterfront|towpath|floodplain|gorge|headland)\b(?!['’])")
+# v18: a ship by what it is ("their barge the Imbrasca", "The Imbrasca was House Tesk's great barge", "the Brass
+# Hen, the second engine")
+VESSEL_THE_BEFORE = re.compile(r"\b(?:" + VESSELS + r")[ \t]+the[ \t]+$", re.I)
+VESSEL_IS = re.compile(r"^(?:\s+(?:was|is)|,)\s+(?:(?:a|an|the|her|his|their|our|my|[A-Z][\w-]*(?:\s[A-Z][\w-]*)?['’]s)\s+)"
+                       r"(?:[a-z-]+\s+){0,2}(?:" + VESSELS + r")(?=[\s,.;:!?])(?!\s+(?:captain|master|owner|builder|wright|"
+                       r"cook|boy|crew|hand|hands))")
 
 HEAD_WORDS = PLACE_WORDS | ORG_WORDS | OBJECT_WORDS | EVENT_WORDS
 WORD_RE = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
@@ -362,6 +379,13 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                                                       or ANIMAL_VERB_BEFORE.search(before))))
             if level >= 17:
                 c.vessel += bool(VESSEL_NAMED_BEFORE.search(before)) and not VESSEL_BEFORE.search(before)
+            if level >= 18:
+                c.vessel += bool(VESSEL_THE_BEFORE.search(before) or VESSEL_IS.match(text[end:end + 80])) \
+                    and not (VESSEL_BEFORE.search(before) or VESSEL_NAMED_BEFORE.search(before))
+                if p1.lower() == "the" and not gap.strip() and text[end:end + 2] not in ("'s", "’s"):
+                    clause = re.split(r"[.;!?\"“”]", text[end:end + 80], maxsplit=1)[0]
+                    c.landmark += bool(RIVER_AFTER.match(clause) or RIVER_ITS.search(clause)
+                                       or PLACE_NOUN_AFTER.match(clause)) and not LANDMARK_BEFORE.search(before)
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
                 quote = OPENING_QUOTE.search(sentence)

@@ -224,6 +224,10 @@ HEURISTICS: dict[str, Callable] = {
     # called by a common noun anchored when the text says what they are
     "decide_v17": decide_v7,
     "names_v17": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
+    # decide_v18 / names_v18: v17, rivers by what they do ("the Callow had shrunk"), places by the noun after
+    # them ("the Ilvey bridge"), ships by what they are ("their barge the Imbrasca")
+    "decide_v18": decide_v7,
+    "names_v18": NameRules(place_heads=frozenset(PLACE_HEADS), surname_titles=True),
 }
 
 

@@ -379,7 +379,7 @@ def test_stories_opened_for_v16(store, corpus, v15, v16):
     gender-guesser); Cadrelle, Callowdene, Ulvarre and Caldessa were opened after their blind scores (docs/
     anchors_gold.md). (recall, type accuracy, gender accuracy, ordinary words and real places anchored) for v15
     and v16."""
-    assert_scores(store, corpus, ((15, v15), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((15, v15), (16, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
@@ -393,7 +393,7 @@ def test_stories_written_blind_for_v16(store, corpus, v14, v16):
     anchored two ordinary words or real places on Quessany; opened, one was "Malabar", a real coast the place
     lists lacked (now in resources/geography_v16.txt). (recall, type accuracy, gender accuracy, ordinary words
     and real places anchored)."""
-    assert_scores(store, corpus, ((14, v14), (15, v14), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((14, v14), (15, v14), (16, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 @pytest.mark.e2e
@@ -405,7 +405,32 @@ def test_stories_written_blind_after_v16(store, corpus, v14, v16):
     was final and made the default, and scored once each with v14 and v16, in aggregate only: v16 = v14 on
     Skelmay, a little better on Skelloway. (recall, type accuracy, gender accuracy, ordinary words and real
     places anchored)."""
-    assert_scores(store, corpus, ((14, v14), (None, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+    assert_scores(store, corpus, ((14, v14), (16, v16)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v17", [
+    ("caldessa", (0.962, 0.922, 1.0, 0)),  # v16: (0.925, 0.878, 0.938, 0), pinned above
+    ("skelloway", (0.869, 0.902, 1.0, 0))])  # v16: (0.852, 0.880, 1.0, 0)
+def test_stories_opened_for_v17(store, corpus, v17):
+    """v17 was made on errors two or more opened corpora share (titled names, ships and animals called by common
+    nouns, an invented form of address before many names, a house named once); the v16 scores of these two are
+    pinned above. (recall, type accuracy, gender accuracy, ordinary words and real places anchored)."""
+    assert_scores(store, corpus, ((None, v17),), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v16, v17", [
+    ("ostrevan", (0.958, 0.870, 1.0, 0), (0.958, 0.891, 1.0, 0)),
+    ("ossamir", (0.979, 0.870, 1.0, 0), (0.979, 0.891, 1.0, 0))])
+def test_stories_written_blind_for_v17(store, corpus, v16, v17):
+    """Ostrevan (a frontier railway across a plateau) and Ossamir (a river delta's merchant houses) were written
+    blind by helpers while v17 was made, and scored once each with v16 and the final v17, in aggregate only: v17
+    gains type accuracy on both (0.870 -> 0.891) and loses nothing, so v17 is the default. Both meet recall,
+    gender and ordinary words (Ostrevan anchors one real demonym, "Cornishmen", no English word); type is 0.009
+    short. (recall, type accuracy, gender accuracy, ordinary words and
+    real places anchored)."""
+    assert_scores(store, corpus, ((16, v16), (None, v17)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
 def test_a_gold_family_written_with_a_lower_case_article_is_typed_by_its_key():

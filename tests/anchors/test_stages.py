@@ -108,7 +108,7 @@ def test_cli_review_summary_explain_and_diff(store, tmp_path, capsys):
     assert main(["-w", ws, "run", str(target), "--until", "extract"]) == 0
     assert main(["-w", ws, "anchors", str(target)]) == 0
     err = capsys.readouterr().err
-    assert "top 7 anchors by mentions:" in err and "Mirabel" in err and "rejections by rule:" in err
+    assert "top 8 anchors by mentions:" in err and "Mirabel" in err and "Professor Pearson" in err and "rejections by rule:" in err
     assert main(["-w", ws, "anchors", str(target), "--set", "anchors.seed=1"]) == 0
     capsys.readouterr()
     assert main(["-w", ws, "explain", "mirabel", str(target)]) == 0

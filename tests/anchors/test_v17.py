@@ -112,3 +112,44 @@ def test_a_ship_spoken_of_is_no_vessel_cue_for_the_person_spoken_to():
     texts = {"d": '"The Thora Lind is my ship, Aurelian," she said. They boarded the barge, the Patience.'}
     ctx = read_contexts(find_occurrences(["Aurelian", "Patience"], texts), texts, set(), level=17)
     assert ctx["Aurelian"].vessel == 0 and ctx["Patience"].vessel == 1
+
+
+# v18 (not the default): rivers by what they do, places by the noun after them, ships by what they are
+RIVERS = (
+    "By July the Callow had shrunk to a thread. The Ysse shrank back into its bed. The Wendle bent east. "
+    "He crossed at the Ilvey bridge. The Linnet ran thin that summer. "
+    "The Imbrasca was House Tesk's great barge. They sold their barge the Imbrasca. "
+    "He came on the Brass Hen, the second engine, with a wagon. "
+    "The Tamsett ran to the door. Mara Tamsett was the ship's cook. The Vell was a good ship's captain. "
+)
+
+
+def test_rivers_places_and_ships_by_their_words_are_read_only_from_v18():
+    texts = {"d": RIVERS}
+    terms = ["Callow", "Ysse", "Wendle", "Ilvey", "Linnet", "Imbrasca", "Brass Hen", "Tamsett", "Vell"]
+    old = read_contexts(find_occurrences(terms, texts), texts, set(), level=17)
+    new = read_contexts(find_occurrences(terms, texts), texts, set(), level=18)
+    for river in ("Callow", "Ysse", "Wendle", "Ilvey", "Linnet"):
+        assert old[river].landmark == 0 and new[river].landmark == 1, river
+    assert old["Imbrasca"].vessel == 0 and new["Imbrasca"].vessel == 2
+    assert old["Brass Hen"].vessel == 0 and new["Brass Hen"].vessel == 1
+    # a family that runs, a cook of a ship and a ship's captain are no rivers and no ships
+    assert new["Tamsett"].landmark == new["Tamsett"].vessel == new["Vell"].vessel == 0
+
+
+def test_a_given_name_before_an_anchored_surname_once_is_a_full_name_key():
+    from anchors.candidates_v3 import first_names
+
+    texts = {"d": "Lionel Ashby had been unwell. Aldous Threlkin signed. Old Ashby coughed. Afterward Ashby slept. "
+                  "Kharrow Ashby met them. Madam Ashby smiled. Mr. Ashby left. So Ashby went. When Threlkin came."}
+    found = first_names(texts, {"Ashby", "Threlkin"}, {"Madam", "Mr"}, {"Kharrow"})
+    assert found == {"Aldous Threlkin": "Threlkin", "Lionel Ashby": "Ashby"}
+
+
+def test_full_name_keys_are_built_only_from_v18():
+    text = "Lionel Ashby had been unwell. Ashby said so; he was old. Mr Ashby coughed, and Ashby left. " * 2
+    spans = {"Ashby": "PERSON"}
+    old, new = build(17, text, spans), build(18, text, spans)
+    assert "Lionel Ashby" not in old or not old["Lionel Ashby"].accepted
+    assert new["Lionel Ashby"].accepted and new["Lionel Ashby"].replacement.endswith(" " + new["Ashby"].replacement)
+    assert guess_name(new["Lionel Ashby"].replacement.split()[0]) == "male"
