@@ -433,6 +433,19 @@ def test_stories_written_blind_for_v17(store, corpus, v16, v17):
     assert_scores(store, corpus, ((16, v16), (None, v17)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("corpus, v17", [
+    ("vessary", (0.978, 0.860, 1.0, 0)),
+    ("vennick", (0.932, 0.951, 1.0, 0))])
+def test_stories_written_blind_for_v18(store, corpus, v17):
+    """Vessary (a school of healers in a mountain valley) and Vennick (a smuggling coast) were written blind by
+    helpers while v18 was made, after v17 was final and the default, and scored once each with v17 and v18 in
+    aggregate only: v18 = v17 on both, so v18 is not the default. Vennick meets the four targets at once
+    (recall >= 0.90, type >= 0.90, gender >= 0.90, no ordinary word or real place anchored); Vessary all but
+    type (0.860). (recall, type accuracy, gender accuracy, ordinary words and real places anchored)."""
+    assert_scores(store, corpus, ((None, v17), (18, v17)), ("recall", "type_accuracy", "gender_accuracy", "ordinary_anchored"))
+
+
 def test_a_gold_family_written_with_a_lower_case_article_is_typed_by_its_key():
     gold = [GoldTerm("the Fanes", "family", None, True, ()), GoldTerm("the Quells", "family", None, True, ())]
     rows = [{"term": "Fane", "replacement": "Hughes", "label": "PERSON"},
