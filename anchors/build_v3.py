@@ -170,23 +170,14 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
         named = {t for t in keys if " " not in t and types.get(t) in ("person", "family")}
         titled = titled_names(texts, titles, named, keys)
         for t, w in titled.items():
-            cand = cands.setdefault(t, Candidate(t, label="PROPN"))
-            cand.accepted, cand.reason = True, f"a titled name: {words(t)[0]!r} before the key {w!r} (the title stays)"
-            cand.n_mentions = max(cand.n_mentions, sum(text.count(t) for text in texts.values()))
-            cand.cluster = cands[w].cluster
-            types[t] = "person"
+            _add_person_key(cands, types, texts, t, w, f"a titled name: {words(t)[0]!r} before the key {w!r} (the title stays)")
         keys |= set(titled)
     if level >= 18:  # v18: "Lionel Ashby" once, where "Ashby" is a key (candidates_v3.first_names)
         named = {t for t in keys if " " not in t and types.get(t) == "person"}
         for t, w in first_names(texts, named, titles, keys - named).items():
-            if t in keys:
-                continue
-            cand = cands.setdefault(t, Candidate(t, label="PROPN"))
-            cand.accepted, cand.reason = True, f"a full name: a given name before the key {w!r}"
-            cand.n_mentions = max(cand.n_mentions, sum(text.count(t) for text in texts.values()))
-            cand.cluster = cands[w].cluster
-            types[t] = "person"
-            keys.add(t)
+            if t not in keys:
+                _add_person_key(cands, types, texts, t, w, f"a full name: a given name before the key {w!r}")
+                keys.add(t)
     advance(1)
 
     # names_v3: one replacement per word, by type; people's words by role and pronoun gender.
@@ -261,6 +252,16 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
             cands[t].source = "generated"
     advance(1)
     return dict(sorted(cands.items())), mapping
+
+
+def _add_person_key(cands: dict[str, Candidate], types: dict[str, str], texts: dict[str, str], term: str, word: str,
+                    reason: str) -> None:
+    """An accepted key typed person that the text writes as `term`, in the cluster of the key `word` it is built on."""
+    cand = cands.setdefault(term, Candidate(term, label="PROPN"))
+    cand.accepted, cand.reason = True, reason
+    cand.n_mentions = max(cand.n_mentions, sum(text.count(term) for text in texts.values()))
+    cand.cluster = cands[word].cluster
+    types[term] = "person"
 
 
 TWO_NAMES = re.compile(r"\b([A-Z][\w-]*) (?=([A-Z][a-z]+)\b)")  # (lookahead: "A B C" yields A B and B C)
