@@ -249,7 +249,9 @@ def make_dictionary_v3(mention_rows: list[dict], texts: dict[str, str], settings
     for t in keys:
         cands[t].replacement = matched[t] if t in forced else _replace(t, mapping, keys, fixed)
         if t not in forced:
-            cands[t].source = "generated"
+            # a titled key records the titled name; the translation leaves its title outside the substitution,
+            # so the name's own key makes it (corpus_tools/translate.py: Matcher.from_table)
+            cands[t].source = "titled" if t in titled else "generated"
     advance(1)
     return dict(sorted(cands.items())), mapping
 

@@ -15,6 +15,8 @@ import json
 import time
 from pathlib import Path
 
+import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLD_DIR = ROOT / "data" / "gold"
 # Every data/gold/<name> with a corpus/ folder is a written corpus; austen's text is fetched.
@@ -64,7 +66,9 @@ def evaluate(store, corpus: str, settings: dict | None = None, overrides: Path |
     candidates = [c.row(corpus, "") for c in cands.values()]
     dictionary = [r for r in candidates if r["decision"] == "accepted"]
     texts = list(by_id.values())
-    matcher = Matcher([(r["term"], r["replacement"], r["label"]) for r in dictionary if r["replacement"] != r["term"]])
+    # as the translate stage builds it from the anchors table, which also holds each key's source
+    sourced = [r | {"source": cands[r["term"]].source} for r in dictionary]
+    matcher = Matcher.from_table(pa.Table.from_pylist(sourced))
     translated = [translate_text(t, matcher)[0] for t in texts]
     found = score(dictionary, candidates, load_gold(GOLD[corpus]), texts, translated)
     return {"corpus": corpus, "settings": settings or {}, "overrides": str(overrides) if overrides else None, "extract_s": round(mid - started, 1),

@@ -107,9 +107,14 @@ class Matcher:
 
     @classmethod
     def from_table(cls, anchors: pa.Table, plural_labels=("PERSON",)) -> "Matcher":
-        rows = anchors.select(["term", "replacement", "label"]).to_pylist()
+        """Every key whose replacement differs from it, but titled keys (anchors v17: "Madam Pomfrey" -> "Madam
+        Ayala", source "titled"): the name's own key gives the same text, and the substitution must not start
+        at the title, or the position predicting the name would lie inside it and go untrained, and the
+        title's first token would become a forbidden token (docs/alignment.md)."""
+        columns = ["term", "replacement", "label"] + (["source"] if "source" in anchors.column_names else [])
+        rows = anchors.select(columns).to_pylist()
         entries = [(r["term"], r["replacement"], r["label"]) for r in rows
-                   if r["replacement"] and r["replacement"] != r["term"]]
+                   if r["replacement"] and r["replacement"] != r["term"] and r.get("source") != "titled"]
         return cls(entries, tuple(plural_labels))
 
 

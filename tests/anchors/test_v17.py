@@ -153,3 +153,18 @@ def test_full_name_keys_are_built_only_from_v18():
     assert "Lionel Ashby" not in old or not old["Lionel Ashby"].accepted
     assert new["Lionel Ashby"].accepted and new["Lionel Ashby"].replacement.endswith(" " + new["Ashby"].replacement)
     assert guess_name(new["Lionel Ashby"].replacement.split()[0]) == "male"
+
+
+def test_a_titled_key_is_recorded_but_the_substitution_starts_at_the_name(v17):
+    import pyarrow as pa
+
+    from corpus_tools.translate import Matcher, translate_text
+
+    rows = [{"term": t, "replacement": c.replacement, "label": c.label, "source": c.source}
+            for t, c in v17.items() if c.accepted]
+    assert {r["term"] for r in rows if r["source"] == "titled"} >= {"Madam Pomfrey", "Uncle Vernon"}
+    text = "Madam Pomfrey mended the arm."
+    out, spans = translate_text(text, Matcher.from_table(pa.Table.from_pylist(rows)))
+    name = v17["Pomfrey"].replacement
+    assert out == f"Madam {name} mended the arm."
+    assert [text[s.start:s.end] for s in spans] == ["Pomfrey"]  # not "Madam Pomfrey": the title stays outside
