@@ -189,10 +189,9 @@ def titled_names(texts: dict[str, str], titles: set[str], people: set[str], keys
     Each becomes a key of its own whose title stays ("Madam Ayala"), so the titled name is a key as a reader
     would list it, not only through its name word. A title that is itself a key (an invented rank,
     "Lampwarden Quade") is left to the sub-key rule. Returns phrase -> the name word it is built on."""
-    usable = sorted(t for t in titles if t[:1].isupper() and " " not in t and t not in keys)
+    usable = {t for t in titles if t[:1].isupper() and " " not in t and t not in keys}
     if not usable or not people:
         return {}
-    usable = set(usable)
     found: dict[str, str] = {}
     for text in texts.values():
         for m in TITLED.finditer(text):
@@ -218,7 +217,7 @@ def first_names(texts: dict[str, str], surnames: set[str], titles: set[str], oth
     for text in texts.values():
         for m in TITLED.finditer(text):
             first, surname = m.group(1), m.group(3)
-            if m.group(2) or surname not in surnames or first in titles or first in others or first in surnames:
+            if m.group(2) or surname not in surnames or first in titles or first in surnames:
                 continue
             if first.lower() in STOP_WORDS or first in other_words:  # "So Kestor"; "Imperiused Pius Thicknesse"
                 continue

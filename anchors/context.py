@@ -360,8 +360,10 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
             c.addressed += spoken_to
             if level >= 10 and ((p1 == "of" and p0 in KIN and not gap.strip()) or KIN_AFTER.match(text[end:end + 16])):
                 c.kin += 1  # "Kestor son of Halbran", "Halbran's son": people have relatives
+            apostrophe_s = text[end:end + 2] in ("'s", "’s")  # "X's ...", whatever follows
             if level >= 12:
-                c.vessel += bool(VESSEL_BEFORE.search(before) or VESSEL_AFTER.match(text[end:end + 40]))
+                ship_before = bool(VESSEL_BEFORE.search(before))  # "aboard the X", read once for v12, v17 and v18
+                c.vessel += ship_before or bool(VESSEL_AFTER.match(text[end:end + 40]))
                 c.italic += bool(ITALIC_BEFORE.search(before) and text[end:end + 1] == "*" and text[end + 1:end + 2] != "*")
                 if p1.lower() == "the" and not gap.strip():
                     line_start = max(text.rfind(m, 0, start) for m in ".!?\n")  # the sentence around it
@@ -373,19 +375,21 @@ def read_contexts(occurrences: dict[str, list], texts: dict[str, str], titles: s
                 c.clan += bool((CLAN_AFTER.match(text[end:end + 20]) and p1.lower() not in ("a", "an"))
                                or CLAN_BEFORE.search(before))
                 # (not "the middle of Marjolaine's speech": the speech is in the middle)
-                c.landmark += bool(LANDMARK_BEFORE.search(before)) and text[end:end + 2] not in ("'s", "’s")
+                landmark_before = bool(LANDMARK_BEFORE.search(before))
+                c.landmark += landmark_before and not apostrophe_s
                 c.animal += bool(ANIMAL_BEFORE.search(before)
                                  or (level >= 17 and (ANIMAL_AFTER.match(text[end:end + 30])
                                                       or ANIMAL_VERB_BEFORE.search(before))))
             if level >= 17:
-                c.vessel += bool(VESSEL_NAMED_BEFORE.search(before)) and not VESSEL_BEFORE.search(before)
+                named_before = bool(VESSEL_NAMED_BEFORE.search(before))
+                c.vessel += named_before and not ship_before
             if level >= 18:
                 c.vessel += bool(VESSEL_THE_BEFORE.search(before) or VESSEL_IS.match(text[end:end + 80])) \
-                    and not (VESSEL_BEFORE.search(before) or VESSEL_NAMED_BEFORE.search(before))
-                if p1.lower() == "the" and not gap.strip() and text[end:end + 2] not in ("'s", "’s"):
+                    and not (ship_before or named_before)
+                if p1.lower() == "the" and not gap.strip() and not apostrophe_s:
                     clause = re.split(r"[.;!?\"“”]", text[end:end + 80], maxsplit=1)[0]
                     c.landmark += bool(RIVER_AFTER.match(clause) or RIVER_ITS.search(clause)
-                                       or PLACE_NOUN_AFTER.match(clause)) and not LANDMARK_BEFORE.search(before)
+                                       or PLACE_NOUN_AFTER.match(clause)) and not landmark_before
             sentence, *rest = re.split(r"(?<=[.!?])\s+", after, maxsplit=1)
             if level >= 12:  # v12: what is said inside a quotation after a name is about someone else
                 quote = OPENING_QUOTE.search(sentence)
