@@ -64,6 +64,12 @@ class UnlearnSettings(TrainSettings):
     forget_beta: float = Field(1.0, gt=0, description="Inverse temperature of WHP's forget term: its push on a token fades "
                                                       "once the token is about 1/forget_beta nats less likely than under "
                                                       "the subject.")
+    salient_share: Optional[float] = Field(
+        None, gt=0, le=1, description="WHP: train only this share of the trainable weights, those whose importance "
+                                      "(diagonal Fisher) to the original anchored tokens most exceeds their importance "
+                                      "to the retain text (training/saliency.py); None: every trainable weight.")
+    salient_blocks: int = Field(32, ge=1, description="Forget and retain blocks each that estimate the importances of "
+                                                      "salient_share.")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -86,6 +92,8 @@ def version_key(settings: UnlearnSettings) -> dict:
                 key["retain_ce_weight"] = settings.retain_ce_weight
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
+        if settings.salient_share is not None:  # likewise
+            key |= {"salient_share": settings.salient_share, "salient_blocks": settings.salient_blocks}
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if uses_retain(settings):
@@ -94,8 +102,10 @@ def version_key(settings: UnlearnSettings) -> dict:
 
 
 def uses_retain(settings: UnlearnSettings) -> bool:
-    """Whether the method trains on the retain corpus: gd always, npo with npo_retain, whp with retain_term."""
-    return {"gd": True, "npo": settings.npo_retain, "whp": settings.retain_term}.get(settings.method, False)
+    """Whether the method reads the retain corpus: gd always, npo with npo_retain, whp with retain_term or
+    salient_share (its importances)."""
+    whp = settings.retain_term or settings.salient_share is not None
+    return {"gd": True, "npo": settings.npo_retain, "whp": whp}.get(settings.method, False)
 
 
 def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Artifact | None,
@@ -137,18 +147,42 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
             data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode,
                                 anchors_only=settings.positions == "anchors")
+            need_retain = settings.retain_term or settings.salient_share is not None
+            retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if need_retain else None
+            anchored = None
+            if settings.salient_share is not None:
+                anchored = anchored_next_tokens(store, blocks, pad_id=0)
+                _mask_salient(model, settings, anchored, retain, progress)
+            if not settings.retain_term:
+                retain = None
             if not settings.retain_term and not settings.forget_weight:
                 return data
-            retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if settings.retain_term else None
             if not settings.forget_weight:
                 return ForgetData(data, retain)
-            anchored = anchored_next_tokens(store, blocks, pad_id=0)
+            anchored = anchored if anchored is not None else anchored_next_tokens(store, blocks, pad_id=0)
             ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
             return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
         loss = whp_loss(settings, teacher)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
+
+
+def _mask_salient(model, settings: UnlearnSettings, anchored, retain, progress: Reporter | None) -> None:
+    """Restrict training to `settings.salient_share` of the trainable weights (training/saliency.py)."""
+    from training.loop import trainable
+    from training.saliency import fisher, mask_gradients, salient_masks
+
+    params = trainable(model, settings.train_only)
+    size = dict(blocks=settings.salient_blocks, batch_size=settings.batch_size, progress=progress)
+    forget = fisher(model, anchored, params, label="importance to the target", **size)
+    kept = fisher(model, retain, params, label="importance to the retain text", **size)
+    masks = salient_masks(forget, kept, settings.salient_share)
+    mask_gradients(params, masks)
+    if progress is not None:
+        chosen = sum(int(m.sum()) for m in masks)
+        progress.log(f"unlearn: training {chosen:,} of {sum(m.numel() for m in masks):,} weights (salient_share "
+                     f"{settings.salient_share})")
 
 
 def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: Artifact,
