@@ -70,6 +70,9 @@ class UnlearnSettings(TrainSettings):
                                       "to the retain text (training/saliency.py); None: every trainable weight.")
     salient_blocks: int = Field(32, ge=1, description="Forget and retain blocks each that estimate the importances of "
                                                       "salient_share.")
+    salient_retain: Literal["all", "content"] = Field(
+        "all", description="salient_share: the retain text's importance from the loss at every position (all) or only "
+                           "where the next token is a content token (content: names and nouns, as `positions`).")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -94,6 +97,8 @@ def version_key(settings: UnlearnSettings) -> dict:
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
         if settings.salient_share is not None:  # likewise
             key |= {"salient_share": settings.salient_share, "salient_blocks": settings.salient_blocks}
+            if settings.salient_retain != "all":  # likewise
+                key["salient_retain"] = settings.salient_retain
     if settings.method == "npo":
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if uses_retain(settings):
@@ -140,19 +145,20 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             if settings.retain_term and settings.retain_loss == "kl":
                 teacher["model"] = frozen_copy(model)
             decode = None
-            if settings.positions == "content":
+            if settings.positions == "content" or settings.salient_retain == "content":
                 from training.models import load_tokenizer
 
                 tok = load_tokenizer(folder)
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
-            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels, decode=decode,
+            data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels,
+                                decode=decode if settings.positions == "content" else None,
                                 anchors_only=settings.positions == "anchors")
             need_retain = settings.retain_term or settings.salient_share is not None
             retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if need_retain else None
             anchored = None
             if settings.salient_share is not None:
                 anchored = anchored_next_tokens(store, blocks, pad_id=0)
-                _mask_salient(model, settings, anchored, retain, progress)
+                _mask_salient(model, settings, anchored, retain, decode, progress)
             if not settings.retain_term:
                 retain = None
             if not settings.retain_term and not settings.forget_weight:
@@ -168,11 +174,16 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
 
 
-def _mask_salient(model, settings: UnlearnSettings, anchored, retain, progress: Reporter | None) -> None:
+def _mask_salient(model, settings: UnlearnSettings, anchored, retain, decode, progress: Reporter | None) -> None:
     """Restrict training to `settings.salient_share` of the trainable weights (training/saliency.py)."""
+    from training.data import TrainData, content_positions
     from training.loop import trainable
     from training.saliency import fisher, mask_gradients, salient_masks
 
+    if settings.salient_retain == "content":
+        lengths = retain.attention_mask.sum(1)
+        keep = content_positions(retain.input_ids, lengths, decode)
+        retain = TrainData(retain.input_ids, retain.attention_mask, retain.labels.masked_fill(~keep, IGNORE))
     params = trainable(model, settings.train_only)
     size = dict(blocks=settings.salient_blocks, batch_size=settings.batch_size, progress=progress)
     forget = fisher(model, anchored, params, label="importance to the target", **size)

@@ -112,3 +112,37 @@ def test_unlearn_with_salient_share_moves_only_that_share_and_keys_the_version(s
     changed, total, outside = moved(salient)
     assert outside == 0 and 0 < changed <= 0.1 * total + 1
     assert moved(plain)[0] > 0.5 * total  # without the mask nearly every weight moves
+    # the retain importance read at content positions only: another mask, another version
+    assert "salient_retain" not in key
+    content, created = unlearn(store, TARGET, UnlearnSettings(salient_share=0.1, salient_retain="content", **common),
+                               blocks=blocks, labels=labels, subject=subject)
+    assert created and content.version != salient.version
+    changed_c, _, outside_c = moved(content)
+    assert outside_c == 0 and 0 < changed_c <= 0.1 * total + 1
+
+
+def test_content_retain_importance_reads_only_positions_before_content_tokens(tiny_model_dir, monkeypatch, tmp_path):
+    import training.saliency as saliency
+    from training.data import content_positions
+    from training.models import load_tokenizer
+    from training.retain import retain_data
+    from training.unlearn import _mask_salient
+
+    tok = load_tokenizer(tiny_model_dir)
+    decode = lambda t: tok.decode([t])  # noqa: E731
+    model = load_model(tiny_model_dir)
+    g = torch.Generator().manual_seed(2)
+    ids = torch.randint(300, 5000, (2, 10), generator=g)
+    anchored = TrainData(ids, torch.ones_like(ids), torch.where(ids > 2000, ids, torch.full_like(ids, IGNORE)))
+    (tmp_path / "a.md").write_text("Alice walked to the river and met Bob Smith there. " * 4)
+    retain = retain_data(tmp_path, tok, width=16)
+    seen = []
+    real = saliency.fisher
+    monkeypatch.setattr(saliency, "fisher", lambda m, data, *a, **k: seen.append(data) or real(m, data, *a, **k))
+    _mask_salient(model, UnlearnSettings(salient_share=0.5, salient_retain="content", batch_size=2), anchored, retain,
+                  decode, None)
+    got = seen[1].labels
+    keep = content_positions(retain.input_ids, retain.attention_mask.sum(1), decode)
+    assert torch.equal(got != IGNORE, (retain.labels != IGNORE) & keep)
+    words = {tok.decode([int(t)]).strip() for t in got[got != IGNORE]}
+    assert words and not words & {"the", "and", "to", "."}  # only content tokens are predicted
