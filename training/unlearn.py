@@ -153,8 +153,7 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels,
                                 decode=decode if settings.positions == "content" else None,
                                 anchors_only=settings.positions == "anchors")
-            need_retain = settings.retain_term or settings.salient_share is not None
-            retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if need_retain else None
+            retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if uses_retain(settings) else None
             anchored = None
             if settings.salient_share is not None:
                 anchored = anchored_next_tokens(store, blocks, pad_id=0)
