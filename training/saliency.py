@@ -66,5 +66,6 @@ def salient_masks(forget: list[torch.Tensor], retain: list[torch.Tensor], share:
 
 
 def mask_gradients(params: list, masks: list[torch.Tensor]) -> list:
-    """Zero, at every backward pass, the gradient entries of `params` outside `masks`; returns the hook handles."""
-    return [p.register_hook(lambda g, m=m: g * m.to(g.dtype)) for p, m in zip(params, masks)]
+    """Zero, at every backward pass, the gradient entries of `params` outside `masks`; returns the hook handles.
+    Each mask is converted to its parameter's dtype once, not at every step."""
+    return [p.register_hook(lambda g, m=m.to(p.dtype): g * m) for p, m in zip(params, masks)]

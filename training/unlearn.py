@@ -154,17 +154,15 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                                 decode=decode if settings.positions == "content" else None,
                                 anchors_only=settings.positions == "anchors")
             retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if uses_retain(settings) else None
-            anchored = None
-            if settings.salient_share is not None:
-                anchored = anchored_next_tokens(store, blocks, pad_id=0)
+            salient = settings.salient_share is not None
+            anchored = anchored_next_tokens(store, blocks, pad_id=0) if salient or settings.forget_weight else None
+            if salient:
                 _mask_salient(model, settings, anchored, retain, decode, progress)
-            if not settings.retain_term:
-                retain = None
+            retain = retain if settings.retain_term else None  # read for the importances only
             if not settings.retain_term and not settings.forget_weight:
                 return data
             if not settings.forget_weight:
                 return ForgetData(data, retain)
-            anchored = anchored if anchored is not None else anchored_next_tokens(store, blocks, pad_id=0)
             ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
             return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
