@@ -74,7 +74,9 @@ class TargetConfig(BaseModel):
             self.evaluate.general_dir = str(self.path(self.evaluate.general_dir))
         if self.evaluate.other_register_texts:
             self.evaluate.other_register_texts = str(self.path(self.evaluate.other_register_texts))
-        if self.unlearn.retain_corpus:
+        if isinstance(self.unlearn.retain_corpus, list):
+            self.unlearn.retain_corpus = [str(self.path(f)) for f in self.unlearn.retain_corpus]
+        elif self.unlearn.retain_corpus:
             self.unlearn.retain_corpus = str(self.path(self.unlearn.retain_corpus))
 
 

@@ -64,3 +64,15 @@ def mark(items: list[dict], completions: list[str]) -> list[dict]:
 def known(items: list[dict], split: str | None = None) -> list[dict]:
     """The items the base model knows (optionally of one split): the ones a forgetting test should use."""
     return [i for i in items if i.get("known_by_base") and (split is None or i.get("split") == split)]
+
+
+def accuracy_by(items: list[dict], completions: list[str], group) -> dict[str, tuple[int, int]]:
+    """{group: (answered, items)} for `group(item)` -> name (e.g. the topic, or whether a retain corpus
+    covers it): where a model's fact accuracy is lost or kept."""
+    if len(items) != len(completions):
+        raise ObliviateError(f"{len(items)} items but {len(completions)} completions")
+    out: dict[str, tuple[int, int]] = {}
+    for item, c in zip(items, completions):
+        hit, n = out.get(group(item), (0, 0))
+        out[group(item)] = (hit + is_known(c, item["answers"]), n + 1)
+    return out

@@ -2,7 +2,8 @@
 
 By default `training/resources/retain/corpus/*.md` (package data), written for this project and kept disjoint from the
 evaluation's general corpus, so a method with a retain term is never trained on what retention is
-measured on. Its content hash (never its path) enters a model's version.
+measured on. Its content hash (never its path) enters a model's version. A target may name several
+folders (a list): their files are read folder by folder, in the order given.
 """
 
 from __future__ import annotations
@@ -20,23 +21,33 @@ from training.models import load_tokenizer
 DEFAULT_RETAIN = Path(__file__).resolve().parent / "resources" / "retain" / "corpus"
 
 
-def retain_files(folder: str | Path | None) -> list[Path]:
-    folder = Path(folder) if folder else DEFAULT_RETAIN
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".md", ".txt")) if folder.is_dir() else []
-    if not files:
-        raise ObliviateError(f"retain corpus {folder}: no .md or .txt files")
-    return files
+RetainCorpus = str | Path | list[str] | None
 
 
-def retain_fingerprint(folder: str | Path | None) -> str:
-    """Content hash of the retain corpus: it enters the version, never its path."""
+def retain_files(corpus: RetainCorpus) -> list[Path]:
+    """The .md/.txt files of the retain folder (or of each folder of a list, in its order)."""
+    folders = [Path(f) for f in corpus] if isinstance(corpus, list) else [Path(corpus) if corpus else DEFAULT_RETAIN]
+    if not folders:
+        raise ObliviateError("retain corpus: the list of folders is empty")
+    out = []
+    for folder in folders:
+        files = sorted(p for p in folder.glob("*") if p.suffix in (".md", ".txt")) if folder.is_dir() else []
+        if not files:
+            raise ObliviateError(f"retain corpus {folder}: no .md or .txt files")
+        out += files
+    return out
+
+
+def retain_fingerprint(corpus: RetainCorpus) -> str:
+    """Content hash of the retain corpus: it enters the version, never its path (one folder given alone or as
+    a one-item list hashes alike)."""
     h = hashlib.sha256()
-    for f in retain_files(folder):
+    for f in retain_files(corpus):
         h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:12]
 
 
-def retain_data(folder: str | Path | None, tokenizer, width: int, pad_id: int = 0) -> TrainData:
+def retain_data(folder: RetainCorpus, tokenizer, width: int, pad_id: int = 0) -> TrainData:
     """Each retain document tokenised and cut into blocks of `width` tokens (no block straddles two)."""
     pieces = []
     for f in retain_files(folder):

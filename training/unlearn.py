@@ -42,8 +42,9 @@ class UnlearnSettings(TrainSettings):
                                                  "(each batch pairs every target block with a retain block).")
     retain_weight: float = Field(1.0, ge=0, description="Weight of the retain loss of gd, of npo with npo_retain and of whp with retain_term.")
     npo_retain: bool = Field(False, description="Add the retain loss to NPO (NPO+RT).")
-    retain_corpus: Optional[str] = Field(None, description="Folder of .md/.txt retain texts for gd, npo_retain and retain_term "
-                                                           "(default: the bundled retain corpus, disjoint from the evaluation texts).")
+    retain_corpus: Optional[str | list[str]] = Field(
+        None, description="Folder (or list of folders) of .md/.txt retain texts for gd, npo_retain and retain_term "
+                          "(default: the bundled retain corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
     positions: Literal["all", "content", "anchors"] = Field(
         "all", description="WHP: train every labelled position (all), only those that predict a content token of "

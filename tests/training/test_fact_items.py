@@ -98,3 +98,14 @@ def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, force
     assert created and graded.version != plain.version  # the lexicon's content enters the version
     got = {r["metric"]: r["value"] for r in store.read("metrics", graded).to_pylist()}
     assert got == {"familiarity_completion_dev": 0.0, "familiarity_lexicon_dev": 0.5, "familiarity_lexicon_loose_dev": 0.5}
+
+
+def test_fact_accuracy_by_group_counts_answered_items_per_group():
+    items = [{"topic": "greek", "answers": ["Zeus"]}, {"topic": "greek", "answers": ["Hera"]},
+             {"topic": "tolkien", "answers": ["Baggins", "Bilbo"]}]
+    completions = [" Zeus, king of the gods", " his sister", " bilbo went"]
+    assert F.accuracy_by(items, completions, lambda i: i["topic"]) == {"greek": (1, 2), "tolkien": (1, 1)}
+    assert F.accuracy_by(items, completions, lambda i: "covered" if i["topic"] == "greek" else "not") == \
+        {"covered": (1, 2), "not": (1, 1)}
+    with pytest.raises(ObliviateError, match="3 items but 2 completions"):
+        F.accuracy_by(items, completions[:2], lambda i: i["topic"])
