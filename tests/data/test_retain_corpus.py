@@ -15,6 +15,10 @@ HP = ROOT / "data" / "targets" / "harry_potter"
 # The retain corpora a target file can name with `[unlearn] retain_corpus` (data/README.md).
 NAMES = ROOT / "data" / "retain_names"
 FICTION = ROOT / "data" / "retain_fiction"
+LEGENDS = ROOT / "data" / "retain_legends"
+# The neighbouring-world topics of the pretrained target's fact items that retain_legends is about; the
+# others are the worlds it must not mention, so their items measure whether its protection generalises.
+LEGENDS_COVER = {"greek", "roman", "norse", "egypt", "arthurian"}
 
 SHINGLE = 8
 
@@ -59,10 +63,11 @@ def _shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
     return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
 
 
-@pytest.mark.parametrize("folder", [RETAIN, NAMES, FICTION], ids=["retain", "names", "fiction"])
-def test_retain_corpus_size_and_form(folder):
+@pytest.mark.parametrize("folder,min_docs", [(RETAIN, 14), (NAMES, 14), (FICTION, 14), (LEGENDS, 12)],
+                         ids=["retain", "names", "fiction", "legends"])
+def test_retain_corpus_size_and_form(folder, min_docs):
     docs = _docs(folder)
-    assert len(docs) >= 14, [d.name for d in docs]
+    assert len(docs) >= min_docs, [d.name for d in docs]
     total = sum(len(d.read_text().split()) for d in docs)
     assert total >= 7_500, total
     for doc in docs:
@@ -70,7 +75,7 @@ def test_retain_corpus_size_and_form(folder):
         assert doc.read_text().startswith("# "), doc.name
 
 
-@pytest.mark.parametrize("folder", [RETAIN, NAMES, FICTION], ids=["retain", "names", "fiction"])
+@pytest.mark.parametrize("folder", [RETAIN, NAMES, FICTION, LEGENDS], ids=["retain", "names", "fiction", "legends"])
 def test_retain_docs_are_distinct(folder):
     docs = _docs(folder)
     titles = [d.read_text().splitlines()[0] for d in docs]
@@ -123,24 +128,33 @@ def _fiction_text() -> str:
     return "\n".join(p.read_text() for p in _docs(FICTION))
 
 
-def test_fiction_retain_corpus_names_no_evaluated_world():
-    """The pretrained scenario measures the neighbouring worlds through its fact items: a retain corpus about
-    fiction must keep to other works, or the retain term trains on the test. Every distinctive capitalised
-    answer of those items (rare in English: "Baggins", "Gretel", "Kipling") is absent, and so is Austen,
-    whose novels are the other-register perplexity set."""
+def _distinctive_answers(keep=lambda name, row: True) -> set[str]:
+    """Capitalised answer words of the pretrained target's fact items that are rare in English ("Baggins",
+    "Gretel", "Kipling"), of the rows `keep` accepts."""
     from wordfreq import zipf_frequency
 
-    text = _fiction_text()
     answers = {
         word.strip(".,")
         for name in ("neighbour_facts", "known_facts")
-        for row in _jsonl(HP / "pretrained" / f"{name}.jsonl")
+        for row in _jsonl(HP / "pretrained" / f"{name}.jsonl") if keep(name, row)
         for answer in row["answers"]
         for word in answer.split()
     }
-    distinctive = {w for w in answers if w[:1].isupper() and len(w) > 2 and zipf_frequency(w.lower(), "en") < 4.0}
+    return {w for w in answers if w[:1].isupper() and len(w) > 2 and zipf_frequency(w.lower(), "en") < 4.0}
+
+
+def _found(words: set[str], text: str) -> list[str]:
+    return sorted(w for w in words if re.search(rf"\b{re.escape(w)}\b", text))
+
+
+def test_fiction_retain_corpus_names_no_evaluated_world():
+    """The pretrained scenario measures the neighbouring worlds through its fact items: a retain corpus about
+    fiction must keep to other works, or the retain term trains on the test. Every distinctive capitalised
+    answer of those items is absent, and so is Austen, whose novels are the other-register perplexity set."""
+    text = _fiction_text()
+    distinctive = _distinctive_answers()
     assert len(distinctive) >= 300  # the item files were read
-    assert sorted(w for w in distinctive if re.search(rf"\b{re.escape(w)}\b", text)) == []
+    assert _found(distinctive, text) == []
     assert not re.search(r"\b(Austen|Bennet|Darcy|Pemberley)\b", text)
 
 
@@ -151,3 +165,21 @@ def test_fiction_retain_corpus_has_no_fantasy():
     for word in FANTASY_WORDS + ("fairy", "elf", "elves", "ghost", "ghosts", "vampire", "myth", "legend", "god",
                                  "goddess", "monster", "sorceress"):
         assert not re.search(rf"\b{word}\b", text, flags=re.IGNORECASE), word
+
+
+def test_legends_retain_corpus_keeps_to_the_worlds_it_covers():
+    """retain_legends is about five traditions of myth and legend (LEGENDS_COVER). The scored fact items
+    (those the base model knows) of every other neighbouring world, and the Harry Potter items, must find
+    none of their distinctive answers in it: they measure whether keeping those traditions keeps the rest,
+    and whether it brings back the target. (Unscored items may share a myth's own names: Harry Potter's
+    "Minerva" and "Lucius" are Roman names, Percy Jackson's "Olympians" Greek.)"""
+    text = "\n".join(p.read_text() for p in _docs(LEGENDS))
+    scored = lambda row: row.get("known_by_base")
+    elsewhere = _distinctive_answers(lambda name, row: scored(row) and (name == "known_facts" or row["topic"] not in LEGENDS_COVER))
+    covered = _distinctive_answers(lambda name, row: scored(row) and name == "neighbour_facts" and row["topic"] in LEGENDS_COVER)
+    assert len(elsewhere) >= 40 and len(covered) >= 20  # the item files were read
+    # an answer shared by a covered world and another one ("Merlin") belongs to the covered world
+    assert _found(elsewhere - covered, text) == []
+    assert len(_found(covered, text)) >= 15  # and it is about the worlds it covers
+    for term in HP_NAMES + ("Tolkien", "Narnia", "Gandalf", "Hobbit", "Hogwarts", "Grimm", "Hood"):
+        assert not re.search(rf"\b{term}\b", text), term
