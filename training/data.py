@@ -153,6 +153,13 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
     return out
 
 
+def restrict(data: TrainData, keep: torch.Tensor) -> TrainData:
+    """`data` with its labels (and soft targets) only where `keep` ([N, T] bool) holds."""
+    labels = torch.where(keep, data.labels, torch.full_like(data.labels, IGNORE))
+    index = None if data.soft_index is None else torch.where(keep, data.soft_index, torch.full_like(data.soft_index, -1))
+    return TrainData(data.input_ids, data.attention_mask, labels, index, data.soft_ids, data.soft_p)
+
+
 def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch.Tensor:
     """[N, T] bool: position i predicts a content token of the block, token i+1 (docs/method.md).
 

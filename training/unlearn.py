@@ -13,6 +13,7 @@ loss and its data on the shared training loop, and "ensemble", the inference-tim
 
 from __future__ import annotations
 
+import math
 from typing import Literal, Optional
 
 import torch
@@ -24,7 +25,7 @@ from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
-from training.data import IGNORE, ForgetData, anchored_next_tokens, unlearn_data
+from training.data import IGNORE, ForgetData, anchored_next_tokens, restrict, unlearn_data
 from training.loop import StepHook, TrainSettings, lm_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
@@ -46,12 +47,15 @@ class UnlearnSettings(TrainSettings):
         None, description="Folder (or list of folders) of .md/.txt retain texts for gd, npo_retain and retain_term "
                           "(default: the bundled retain corpus, disjoint from the evaluation texts).")
     alpha: float = Field(5.0, ge=0, description="Ensemble: logits v_b - alpha * relu(v_r - v_b).")
-    positions: Literal["all", "content", "anchors"] = Field(
+    positions: Literal["all", "content", "anchors", "known"] = Field(
         "all", description="WHP: train every labelled position (all), only those that predict a content token of "
                            "the original text (content: no function words, punctuation or the ~150 most frequent "
                            "English words, where most labels differ from the text without carrying the target), or "
                            "only those whose next token the translation changed (anchors: the original goes on with "
-                           "an anchored term there).")
+                           "an anchored term there), or only those anchor positions where the subject itself gives the "
+                           "original next token at least known_p (known: where it knows the target).")
+    known_p: float = Field(0.1, gt=0, le=1, description="positions = known: the subject's least probability of the "
+                                                        "original next token, on the original text, at a trained position.")
     retain_loss: Literal["ce", "kl"] = Field(
         "ce", description="WHP's retain term: next-token cross-entropy on the retain text (ce), or the KL divergence "
                           "from the subject's own predictions on it (kl: keeps the subject's distribution there "
@@ -90,6 +94,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"soft_labels": settings.soft_labels, "retain_term": settings.retain_term}
         if settings.positions != "all":  # absent at the default: models made before the option keep their versions
             key["positions"] = settings.positions
+        if settings.positions == "known":
+            key["known_p"] = settings.known_p
         if settings.retain_term and settings.retain_loss != "ce":  # likewise
             key["retain_loss"] = settings.retain_loss
             if settings.retain_ce_weight > 0:  # likewise
@@ -153,10 +159,13 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
             data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels,
                                 decode=decode if settings.positions == "content" else None,
-                                anchors_only=settings.positions == "anchors")
+                                anchors_only=settings.positions in ("anchors", "known"))
             retain = retain_blocks(settings, folder, data.input_ids.shape[1]) if uses_retain(settings) else None
             salient = settings.salient_share is not None
-            anchored = anchored_next_tokens(store, blocks, pad_id=0) if salient or settings.forget_weight else None
+            known = settings.positions == "known"
+            anchored = anchored_next_tokens(store, blocks, pad_id=0) if salient or settings.forget_weight or known else None
+            if known:
+                data = _known_only(model, data, anchored, settings, progress)
             if salient:
                 _mask_salient(model, settings, anchored, retain, decode, progress)
             retain = retain if settings.retain_term else None  # read for the importances only
@@ -170,6 +179,18 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
         loss = whp_loss(settings, teacher)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
+
+
+def _known_only(model, data, anchored, settings: UnlearnSettings, progress: Reporter | None):
+    """`data` with labels only at the anchor positions where the untouched subject gives the original next
+    token at least `known_p` (docs/method.md): the positions that hold what it knows of the target."""
+    logp = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
+    keep = (anchored.labels != IGNORE) & (logp >= math.log(settings.known_p))
+    data = restrict(data, keep)
+    if not bool((data.labels != IGNORE).any()):
+        raise ObliviateError(f"positions = 'known': the subject gives no anchored original token {settings.known_p} or "
+                             f"more; lower [unlearn] known_p")
+    return data
 
 
 def _mask_salient(model, settings: UnlearnSettings, anchored, retain, decode, progress: Reporter | None) -> None:

@@ -314,3 +314,65 @@ def test_kl_retain_term_keeps_the_subjects_predictions_on_the_retain_text(store,
     # cross-entropy fits the (repetitive) retain text; the KL term stays near the subject's own predictions
     # (measured 0.0004 vs 0.0032)
     assert drift(kl) < 0.5 * drift(ce), (drift(kl), drift(ce))
+
+
+def _subject_p_at_anchors(folder, rows) -> dict[tuple[int, int], float]:
+    """By hand: the subject's probability of the original next token at each labelled position (every 2nd,
+    write_labels) whose next token the translation changed (every 5th token)."""
+    model = load_model(folder)
+    out = {}
+    with torch.no_grad():
+        for r in rows:
+            ids = r["input_ids"]
+            p = F.softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
+            for pos in range(0, len(ids) - 1, 2):
+                if (pos + 1) % 5 == 0:
+                    out[(r["block_id"], pos)] = float(p[pos, ids[pos + 1]])
+    return out
+
+
+def test_known_positions_keep_the_anchor_positions_the_subject_predicts(store, tiny_model_dir):
+    from training.data import anchored_next_tokens
+    from training.unlearn import _known_only
+
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 1 if p % 5 == 0 else tok)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    hand = _subject_p_at_anchors(model_folder(subject), rows)
+    assert len(hand) >= 8
+    known_p = sorted(hand.values())[len(hand) // 2]  # about half the anchor positions pass
+    want = {k for k, v in hand.items() if v >= known_p}
+    assert 0 < len(want) < len(hand)
+    settings = UnlearnSettings(positions="known", known_p=known_p, batch_size=4)
+    data = _known_only(load_model(model_folder(subject)), unlearn_data(store, blocks, labels, pad_id=0, anchors_only=True),
+                       anchored_next_tokens(store, blocks, pad_id=0), settings, None)
+    by_ids = {tuple(r["input_ids"]): r["block_id"] for r in rows}
+    got = set()
+    for ids, mask, targets in zip(data.input_ids, data.attention_mask, data.labels):
+        block = by_ids[tuple(ids[mask.bool()].tolist())]
+        got |= {(block, int(p)) for p in (targets != IGNORE).nonzero().flatten()}
+    assert got == want
+    art, created = unlearn(store, TARGET, settings.model_copy(update={"lr": 3e-2, "epochs": 1, "warmup_ratio": 0.0}),
+                           blocks=blocks, labels=labels, subject=subject)
+    assert created and art.stats["trained_positions"] == len(want)
+    with pytest.raises(ObliviateError, match="lower \\[unlearn\\] known_p"):
+        unlearn(store, TARGET, settings.model_copy(update={"known_p": 1.0}), blocks=blocks, labels=labels, subject=subject)
+
+
+def test_known_p_enters_the_version_only_with_known_positions():
+    from training.unlearn import version_key
+
+    anchors = version_key(UnlearnSettings(positions="anchors"))
+    assert "known_p" not in anchors and anchors == version_key(UnlearnSettings(positions="anchors", known_p=0.3))
+    assert version_key(UnlearnSettings(positions="known")) != version_key(UnlearnSettings(positions="known", known_p=0.3))
+
+
+def test_restrict_drops_labels_and_soft_targets_outside_the_mask():
+    from training.data import TrainData, restrict
+
+    ids = torch.tensor([[5, 6, 7, 8]])
+    data = TrainData(ids, torch.ones_like(ids), torch.tensor([[6, 7, 8, IGNORE]]), soft_index=torch.tensor([[0, 1, 2, -1]]),
+                     soft_ids=torch.tensor([[6, 1], [7, 1], [8, 1]]), soft_p=torch.tensor([[0.9, 0.1]] * 3))
+    out = restrict(data, torch.tensor([[True, False, True, True]]))
+    assert out.labels.tolist() == [[6, IGNORE, 8, IGNORE]] and out.soft_index.tolist() == [[0, -1, 2, -1]]
+    assert torch.equal(out.soft_p, data.soft_p) and torch.equal(out.input_ids, ids)
