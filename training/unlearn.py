@@ -164,8 +164,11 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             salient = settings.salient_share is not None
             known = settings.positions == "known"
             anchored = anchored_next_tokens(store, blocks, pad_id=0) if salient or settings.forget_weight or known else None
+            ref = None  # the untouched subject's log-prob of each anchored original token
+            if known or settings.forget_weight:
+                ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
             if known:
-                data = _known_only(model, data, anchored, settings, progress)
+                data = _known_only(data, anchored, ref, settings)
             if salient:
                 _mask_salient(model, settings, anchored, retain, decode, progress)
             retain = retain if settings.retain_term else None  # read for the importances only
@@ -173,7 +176,6 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                 return data
             if not settings.forget_weight:
                 return ForgetData(data, retain)
-            ref = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
             return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
         loss = whp_loss(settings, teacher)
@@ -181,10 +183,10 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step)
 
 
-def _known_only(model, data, anchored, settings: UnlearnSettings, progress: Reporter | None):
+def _known_only(data, anchored, logp: torch.Tensor, settings: UnlearnSettings):
     """`data` with labels only at the anchor positions where the untouched subject gives the original next
-    token at least `known_p` (docs/method.md): the positions that hold what it knows of the target."""
-    logp = npo.reference_logp(model, anchored, settings.batch_size, per_token=True, progress=progress)
+    token at least `known_p` (`logp`: its log-probability of each anchored token; docs/method.md): the
+    positions that hold what it knows of the target."""
     keep = (anchored.labels != IGNORE) & (logp >= math.log(settings.known_p))
     data = restrict(data, keep)
     if not bool((data.labels != IGNORE).any()):

@@ -333,6 +333,7 @@ def _subject_p_at_anchors(folder, rows) -> dict[tuple[int, int], float]:
 
 def test_known_positions_keep_the_anchor_positions_the_subject_predicts(store, tiny_model_dir):
     from training.data import anchored_next_tokens
+    from training.npo import reference_logp
     from training.unlearn import _known_only
 
     blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 1 if p % 5 == 0 else tok)
@@ -344,8 +345,9 @@ def test_known_positions_keep_the_anchor_positions_the_subject_predicts(store, t
     want = {k for k, v in hand.items() if v >= known_p}
     assert 0 < len(want) < len(hand)
     settings = UnlearnSettings(positions="known", known_p=known_p, batch_size=4)
-    data = _known_only(load_model(model_folder(subject)), unlearn_data(store, blocks, labels, pad_id=0, anchors_only=True),
-                       anchored_next_tokens(store, blocks, pad_id=0), settings, None)
+    anchored = anchored_next_tokens(store, blocks, pad_id=0)
+    logp = reference_logp(load_model(model_folder(subject)), anchored, 4, per_token=True)
+    data = _known_only(unlearn_data(store, blocks, labels, pad_id=0, anchors_only=True), anchored, logp, settings)
     by_ids = {tuple(r["input_ids"]): r["block_id"] for r in rows}
     got = set()
     for ids, mask, targets in zip(data.input_ids, data.attention_mask, data.labels):
