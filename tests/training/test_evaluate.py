@@ -109,7 +109,8 @@ def test_evaluate_stage_known_answers(store, forced_model_dir, tmp_path):
     assert rows["knowledge_accuracy"]["value"] == 0.5
     assert all(r["model_role"] == "base" and r["model_version"] == base.version for r in rows.values())
 
-    probs = torch.softmax(model(**tok("His best friend was", return_tensors="pt")).logits[0, -1], -1)
+    with torch.no_grad():
+        probs = torch.softmax(model(**tok("His best friend was", return_tensors="pt")).logits[0, -1], -1)
     ids = [first_tokens(tok, "His best friend was", [c])[0] for c in (" Ron", " John", " Tom")]
     want = probs[ids[0]] / probs[ids].sum()
     assert rows["familiarity_probability"]["value"] == pytest.approx(float(want), rel=1e-4)
