@@ -137,8 +137,6 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
     if anchors_only:
         changed = _changed(loaded)
         keep = changed if keep is None else keep & changed
-    if keep is not None:
-        target[~keep] = IGNORE
     out = TrainData(ids, mask, target)
     if soft:
         k_ids = _matrix(data.column("topk_ids")).long()
@@ -146,11 +144,9 @@ def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, 
         alpha = torch.from_numpy(data.column("alpha").to_numpy().astype(np.float32))[:, None]
         index = torch.full_like(ids, -1)
         index[rows, pos] = torch.arange(len(rows))
-        if keep is not None:
-            index[~keep] = -1
         out.soft_index, out.soft_ids = index, k_ids
         out.soft_p = torch.softmax(g - alpha * torch.relu(r - g), dim=-1)
-    return out
+    return out if keep is None else restrict(out, keep)
 
 
 def restrict(data: TrainData, keep: torch.Tensor) -> TrainData:

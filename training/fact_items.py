@@ -73,6 +73,7 @@ def accuracy_by(items: list[dict], completions: list[str], group) -> dict[str, t
         raise ObliviateError(f"{len(items)} items but {len(completions)} completions")
     out: dict[str, tuple[int, int]] = {}
     for item, c in zip(items, completions):
-        hit, n = out.get(group(item), (0, 0))
-        out[group(item)] = (hit + is_known(c, item["answers"]), n + 1)
+        name = group(item)
+        hit, n = out.get(name, (0, 0))
+        out[name] = (hit + is_known(c, item["answers"]), n + 1)
     return out

@@ -47,10 +47,10 @@ def retain_fingerprint(corpus: RetainCorpus) -> str:
     return h.hexdigest()[:12]
 
 
-def retain_data(folder: RetainCorpus, tokenizer, width: int, pad_id: int = 0) -> TrainData:
+def retain_data(corpus: RetainCorpus, tokenizer, width: int, pad_id: int = 0) -> TrainData:
     """Each retain document tokenised and cut into blocks of `width` tokens (no block straddles two)."""
     pieces = []
-    for f in retain_files(folder):
+    for f in retain_files(corpus):
         ids = tokenizer(f.read_text(encoding="utf-8"), add_special_tokens=False)["input_ids"]
         pieces += [ids[s:s + width] for s in range(0, len(ids), width) if len(ids[s:s + width]) >= 2]
     lengths = torch.tensor([len(p) for p in pieces])

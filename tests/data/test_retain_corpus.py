@@ -58,6 +58,10 @@ def _tokens(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower().replace("'", ""))
 
 
+def _found(words: set[str], text: str) -> list[str]:
+    """The words that occur in `text` as whole words (case-sensitive), sorted."""
+    return sorted(w for w in words if re.search(rf"\b{re.escape(w)}\b", text))
+
 def _shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
     toks = _tokens(text)
     return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
@@ -101,8 +105,7 @@ def test_no_capitalised_knowledge_answer_in_retain_corpus():
         r["answer"] for r in _jsonl(GENERAL / "knowledge_prompts.jsonl") if len(r["answer"]) >= 4 and r["answer"][0].isupper()
     }
     assert len(answers) >= 40  # capitals, planets, months, people...
-    found = sorted(a for a in answers if re.search(rf"\b{re.escape(a)}\b", text))
-    assert found == []
+    assert _found(answers, text) == []
 
 
 def test_retain_corpus_has_no_fantasy_terms():
@@ -141,10 +144,6 @@ def _distinctive_answers(keep=lambda name, row: True) -> set[str]:
         for word in answer.split()
     }
     return {w for w in answers if w[:1].isupper() and len(w) > 2 and zipf_frequency(w.lower(), "en") < 4.0}
-
-
-def _found(words: set[str], text: str) -> list[str]:
-    return sorted(w for w in words if re.search(rf"\b{re.escape(w)}\b", text))
 
 
 def test_fiction_retain_corpus_names_no_evaluated_world():
