@@ -4,7 +4,10 @@ A retain corpus about some of the neighbouring worlds protects what it states; w
 reaches the worlds it never mentions is the figure that says something about the user's other knowledge.
 Each model folder completes every known item of the fact file (both splits, as the evaluate stage does:
 10 new tokens, greedy); the table gives answered / known per topic and per group.
-Usage: python -m benchmarks.fact_topics FACT_FILE --covered greek,norse,... MODEL_DIR [MODEL_DIR ...]
+With `--covered-by FOLDER` an item is covered when one of its answers occurs in the folder's .md/.txt text
+(as a whole word, in any case: the rule that scores a completion), for retain text not written by topic
+(the subject's own samples, `obliviate self-samples`).
+Usage: python -m benchmarks.fact_topics FACT_FILE (--covered greek,norse,... | --covered-by FOLDER) MODEL_DIR...
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from training import fact_items
 from training.generation import greedy_complete
 from training.models import load_model, load_tokenizer
+from training.retain import retain_files
 
 
 def main() -> None:
@@ -22,11 +26,18 @@ def main() -> None:
     ap.add_argument("fact_file", type=Path)
     ap.add_argument("models", nargs="+", type=Path)
     ap.add_argument("--covered", default="", help="comma-separated topics a retain corpus covers")
+    ap.add_argument("--covered-by", type=Path, help="a retain folder: items with an answer in its text are covered")
     ap.add_argument("--split", choices=["dev", "test", "all"], default="all")
     args = ap.parse_args()
     covered = {t for t in args.covered.split(",") if t}
     items = fact_items.known(fact_items.read_items(args.fact_file), None if args.split == "all" else args.split)
-    groups = {"topic": lambda i: i["topic"], "covered": lambda i: "covered" if i["topic"] in covered else "not covered"}
+    if args.covered_by is not None:
+        text = "\n".join(f.read_text(encoding="utf-8") for f in retain_files(str(args.covered_by)))
+        in_text = {id(i) for i in items if fact_items.is_known(text, i["answers"])}
+        is_covered = lambda i: id(i) in in_text
+    else:
+        is_covered = lambda i: i["topic"] in covered
+    groups = {"topic": lambda i: i["topic"], "covered": lambda i: "covered" if is_covered(i) else "not covered"}
     rows = {}
     for folder in args.models:
         completions = greedy_complete(load_model(folder), load_tokenizer(folder), [i["prompt"] for i in items], 10, 16)

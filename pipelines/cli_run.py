@@ -82,8 +82,6 @@ def init_cmd(
     from pipelines.target import render_target_file
 
     target_name(name)  # before the name becomes targets/NAME.toml
-
-    target_name(name)  # before the name becomes targets/NAME.toml
     out = out or Path("targets") / f"{name}.toml"
     if out.exists():
         raise ObliviateError(f"{out} already exists; choose another --out or delete it")
