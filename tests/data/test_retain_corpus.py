@@ -182,3 +182,23 @@ def test_legends_retain_corpus_keeps_to_the_worlds_it_covers():
     assert len(_found(covered, text)) >= 15  # and it is about the worlds it covers
     for term in HP_NAMES + ("Tolkien", "Narnia", "Gandalf", "Hobbit", "Hogwarts", "Grimm", "Hood"):
         assert not re.search(rf"\b{term}\b", text), term
+
+
+def test_self_samples_never_restate_the_target():
+    """data/retain_self is the pretrained subject's own text (`obliviate self-samples`, data/README.md): the
+    samples naming a dictionary term were dropped, so no Harry Potter name and no distinctive answer of a
+    Harry Potter item that is not also a neighbouring world's appears; the openings are all it was given."""
+    folder = ROOT / "data" / "retain_self"
+    files = sorted(folder.iterdir())
+    assert files and all(re.fullmatch(r"samples_\d{3}\.txt", f.name) for f in files)
+    samples = [s for f in files for s in f.read_text().split("\n\n") if s.strip()]
+    assert len(samples) >= 150
+    openings = [line for line in (ROOT / "data" / "retain_seeds.txt").read_text().splitlines() if line.strip()]
+    assert sum(s.startswith(tuple(openings)) for s in samples) >= 150  # the first paragraph of each sample
+    text = "\n".join(samples)
+    assert [t for t in HP_NAMES if re.search(rf"\b{t}\b", text)] == []
+    scored = lambda row: row.get("known_by_base")
+    hp = _distinctive_answers(lambda name, row: scored(row) and name == "known_facts")
+    neighbours = _distinctive_answers(lambda name, row: scored(row) and name == "neighbour_facts")
+    assert len(hp - neighbours) >= 10
+    assert _found(hp - neighbours, text) == []
