@@ -13,13 +13,13 @@ model's version).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import torch
 
 from corpus_tools.errors import ObliviateError
+from training import metrics as M
 
 
 def read_seeds(path: Path) -> list[str]:
@@ -45,10 +45,9 @@ def sample_texts(model, tok, seeds: Sequence[str], per_seed: int = 4, max_new_to
     if per_seed < 1 or max_new_tokens < 1 or temperature <= 0:
         raise ObliviateError("self-samples: per_seed and max_new_tokens must be >= 1 and temperature > 0")
     torch.manual_seed(seed)
-    tok.padding_side = "left"
     out = []
     for opening in seeds:
-        enc = tok([opening] * per_seed, return_tensors="pt", padding=True)
+        enc = tok([opening] * per_seed, return_tensors="pt")  # one opening per batch: equal lengths, no padding
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
                              top_p=1.0, top_k=0, pad_token_id=tok.pad_token_id, use_cache=True)
         for text in tok.batch_decode(gen[:, enc["input_ids"].shape[1]:], skip_special_tokens=True):
@@ -57,17 +56,10 @@ def sample_texts(model, tok, seeds: Sequence[str], per_seed: int = 4, max_new_to
     return out
 
 
-def term_pattern(terms: Iterable[str]) -> re.Pattern | None:
-    """Whole-word, case-sensitive search for any of `terms` (longest first); None when there are none."""
-    words = sorted({t.strip() for t in terms if len(t.strip()) > 1}, key=len, reverse=True)
-    if not words:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
-
-
 def drop_mentions(texts: Sequence[str], terms: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """(kept texts, [(term found, text)] dropped): a sample naming a dictionary term would restate the target."""
-    pattern = term_pattern(terms)
+    # the evaluation's whole-word, case-sensitive, longest-first search; single characters are no names
+    pattern = M.term_pattern([t.strip() for t in terms if len(t.strip()) > 1])
     kept, dropped = [], []
     for text in texts:
         found = pattern.search(text) if pattern else None

@@ -62,6 +62,7 @@ def _found(words: set[str], text: str) -> list[str]:
     """The words that occur in `text` as whole words (case-sensitive), sorted."""
     return sorted(w for w in words if re.search(rf"\b{re.escape(w)}\b", text))
 
+
 def _shingles(text: str, n: int = SHINGLE) -> set[tuple[str, ...]]:
     toks = _tokens(text)
     return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
