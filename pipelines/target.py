@@ -150,6 +150,8 @@ alpha = 5.0
 # the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
 # labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
 retain_term = true
+# soft_labels = true   # the top-k generic distribution instead of its argmax: the demo's default (more knowledge
+#                      # kept, as much forgotten); on the pretrained target it forgot less (docs/pretrained.md, trial T)
 # precision = "bf16"   # bfloat16 autocast: about 2x faster training where the processor has native bf16
 #                      # (docs/method.md, Precision); the key exists in [implant] and [reinforce] too
 

@@ -185,17 +185,19 @@ def test_legends_retain_corpus_keeps_to_the_worlds_it_covers():
         assert not re.search(rf"\b{term}\b", text), term
 
 
-def test_self_samples_never_restate_the_target():
-    """data/retain_self is the pretrained subject's own text (`obliviate self-samples`, data/README.md): the
-    samples naming a dictionary term were dropped, so no Harry Potter name and no distinctive answer of a
-    Harry Potter item that is not also a neighbouring world's appears; the openings are all it was given."""
-    folder = ROOT / "data" / "retain_self"
-    files = sorted(folder.iterdir())
+@pytest.mark.parametrize("folder,seeds,min_samples", [("retain_self", "retain_seeds.txt", 150),
+                                                      ("retain_worlds", "retain_seeds_worlds.txt", 90)])
+def test_self_samples_never_restate_the_target(folder, seeds, min_samples):
+    """data/retain_self and data/retain_worlds are the pretrained subject's own text (`obliviate self-samples`,
+    data/README.md): the samples naming a dictionary term were dropped, so no Harry Potter name and no
+    distinctive answer of a Harry Potter item that is not also a neighbouring world's appears; the openings
+    are all it was given."""
+    files = sorted((ROOT / "data" / folder).iterdir())
     assert files and all(re.fullmatch(r"samples_\d{3}\.txt", f.name) for f in files)
     samples = [s for f in files for s in f.read_text().split("\n\n") if s.strip()]
-    assert len(samples) >= 150
-    openings = [line for line in (ROOT / "data" / "retain_seeds.txt").read_text().splitlines() if line.strip()]
-    assert sum(s.startswith(tuple(openings)) for s in samples) >= 150  # the first paragraph of each sample
+    assert len(samples) >= min_samples
+    openings = [line for line in (ROOT / "data" / seeds).read_text().splitlines() if line.strip()]
+    assert sum(s.startswith(tuple(openings)) for s in samples) >= min_samples  # the first paragraph of each sample
     text = "\n".join(samples)
     assert [t for t in HP_NAMES if re.search(rf"\b{t}\b", text)] == []
     scored = lambda row: row.get("known_by_base")
@@ -203,3 +205,33 @@ def test_self_samples_never_restate_the_target():
     neighbours = _distinctive_answers(lambda name, row: scored(row) and name == "neighbour_facts")
     assert len(hp - neighbours) >= 10
     assert _found(hp - neighbours, text) == []
+
+
+def _completed_items(opening: str) -> list[tuple[str, str]]:
+    """The fact items whose prompt's last two words, followed by an answer's first word, occur in `opening`
+    (whole words, in any case): an opening that would teach the item's answer itself."""
+    words = lambda s: _tokens(s)  # noqa: E731
+    text = f" {' '.join(words(opening))} "
+    return [(row["prompt"], answer)
+            for name in ("neighbour_facts", "known_facts") for row in _jsonl(HP / "pretrained" / f"{name}.jsonl")
+            for answer in row["answers"]
+            if f" {' '.join(words(row['prompt'])[-2:] + words(answer)[:1])} " in text]
+
+
+@pytest.mark.parametrize("seeds,completing", [
+    # written before this rule: three openings complete a common phrase that is also an item
+    ("retain_seeds.txt", {"Once upon a time, in a faraway kingdom,", "The knights of the Round Table",
+                          "The goddess of wisdom"}),
+    ("retain_seeds_worlds.txt", set()),
+])
+def test_seed_openings_give_no_answer(seeds, completing):
+    """The openings of `obliviate self-samples` must not hand over an evaluation item: no distinctive answer
+    of any scored item, and (beyond the three common phrases listed) no item's prompt end followed by its
+    answer. What the subject writes after an opening is its own."""
+    openings = [line.strip() for line in (ROOT / "data" / seeds).read_text().splitlines() if line.strip()]
+    assert len(openings) >= 25 and len(set(openings)) == len(openings)
+    answers = _distinctive_answers(lambda name, row: row.get("known_by_base"))
+    assert len(answers) >= 60  # the item files were read
+    assert [o for o in openings if _found(answers, o)] == []
+    assert {o for o in openings if _completed_items(o)} == completing
+    assert _completed_items("The Lord of the Rings") and not _completed_items("The Lord of the")  # the check bites
