@@ -210,12 +210,11 @@ def test_self_samples_never_restate_the_target(folder, seeds, min_samples):
 def _completed_items(opening: str) -> list[tuple[str, str]]:
     """The fact items whose prompt's last two words, followed by an answer's first word, occur in `opening`
     (whole words, in any case): an opening that would teach the item's answer itself."""
-    words = lambda s: _tokens(s)  # noqa: E731
-    text = f" {' '.join(words(opening))} "
+    text = f" {' '.join(_tokens(opening))} "
     return [(row["prompt"], answer)
             for name in ("neighbour_facts", "known_facts") for row in _jsonl(HP / "pretrained" / f"{name}.jsonl")
             for answer in row["answers"]
-            if f" {' '.join(words(row['prompt'])[-2:] + words(answer)[:1])} " in text]
+            if f" {' '.join(_tokens(row['prompt'])[-2:] + _tokens(answer)[:1])} " in text]
 
 
 @pytest.mark.parametrize("seeds,completing", [
