@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from training.self_retain import read_seeds
+
 ROOT = Path(__file__).resolve().parents[2]
 RETAIN = ROOT / "training" / "resources" / "retain" / "corpus"
 GENERAL = ROOT / "training" / "resources" / "general"
@@ -196,7 +198,7 @@ def test_self_samples_never_restate_the_target(folder, seeds, min_samples):
     assert files and all(re.fullmatch(r"samples_\d{3}\.txt", f.name) for f in files)
     samples = [s for f in files for s in f.read_text().split("\n\n") if s.strip()]
     assert len(samples) >= min_samples
-    openings = [line for line in (ROOT / "data" / seeds).read_text().splitlines() if line.strip()]
+    openings = read_seeds(ROOT / "data" / seeds)
     assert sum(s.startswith(tuple(openings)) for s in samples) >= min_samples  # the first paragraph of each sample
     text = "\n".join(samples)
     assert [t for t in HP_NAMES if re.search(rf"\b{t}\b", text)] == []
@@ -207,14 +209,18 @@ def test_self_samples_never_restate_the_target(folder, seeds, min_samples):
     assert _found(hp - neighbours, text) == []
 
 
-def _completed_items(opening: str) -> list[tuple[str, str]]:
-    """The fact items whose prompt's last two words, followed by an answer's first word, occur in `opening`
-    (whole words, in any case): an opening that would teach the item's answer itself."""
-    text = f" {' '.join(_tokens(opening))} "
-    return [(row["prompt"], answer)
+def _item_endings() -> list[str]:
+    """Each fact item's prompt's last two words followed by an answer's first word, as " w1 w2 w3 "."""
+    return [f" {' '.join(_tokens(row['prompt'])[-2:] + _tokens(answer)[:1])} "
             for name in ("neighbour_facts", "known_facts") for row in _jsonl(HP / "pretrained" / f"{name}.jsonl")
-            for answer in row["answers"]
-            if f" {' '.join(_tokens(row['prompt'])[-2:] + _tokens(answer)[:1])} " in text]
+            for answer in row["answers"]]
+
+
+def _completes_an_item(opening: str, endings: list[str]) -> bool:
+    """Whether `opening` holds an item's prompt end followed by its answer (whole words, in any case): an
+    opening that would teach the item's answer itself."""
+    text = f" {' '.join(_tokens(opening))} "
+    return any(ending in text for ending in endings)
 
 
 @pytest.mark.parametrize("seeds,completing", [
@@ -227,10 +233,12 @@ def test_seed_openings_give_no_answer(seeds, completing):
     """The openings of `obliviate self-samples` must not hand over an evaluation item: no distinctive answer
     of any scored item, and (beyond the three common phrases listed) no item's prompt end followed by its
     answer. What the subject writes after an opening is its own."""
-    openings = [line.strip() for line in (ROOT / "data" / seeds).read_text().splitlines() if line.strip()]
+    openings = read_seeds(ROOT / "data" / seeds)
     assert len(openings) >= 25 and len(set(openings)) == len(openings)
     answers = _distinctive_answers(lambda name, row: row.get("known_by_base"))
     assert len(answers) >= 60  # the item files were read
     assert [o for o in openings if _found(answers, o)] == []
-    assert {o for o in openings if _completed_items(o)} == completing
-    assert _completed_items("The Lord of the Rings") and not _completed_items("The Lord of the")  # the check bites
+    endings = _item_endings()
+    assert {o for o in openings if _completes_an_item(o, endings)} == completing
+    assert _completes_an_item("The Lord of the Rings", endings)  # the check bites
+    assert not _completes_an_item("The Lord of the", endings)
