@@ -101,16 +101,20 @@ def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "fo
     return out
 
 
+def next_token_labels(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The plain causal-LM labels of right-padded blocks: position i's target is token i+1 of its block."""
+    labels = torch.full_like(ids, IGNORE)
+    labels[:, :-1] = ids[:, 1:].masked_fill(mask[:, 1:] == 0, IGNORE)
+    return labels
+
+
 def next_token_data(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget") -> TrainData:
     """Plain causal-LM data: position i is trained to predict token i+1 of the same block.
 
     Only the blocks on side `split` (default: forget; holdout blocks are never trained on, docs/evaluation.md).
     """
-    _, ids, mask, lengths = _blocks(store, blocks, pad_id, split)
-    labels = torch.full_like(ids, IGNORE)
-    labels[:, :-1] = ids[:, 1:]
-    labels[torch.arange(ids.shape[1])[None, :] >= (lengths[:, None] - 1)] = IGNORE
-    return TrainData(ids, mask, labels)
+    _, ids, mask, _ = _blocks(store, blocks, pad_id, split)
+    return TrainData(ids, mask, next_token_labels(ids, mask))
 
 
 def unlearn_data(store: Store, blocks: Artifact, labels: Artifact, pad_id: int, soft: bool = False,

@@ -15,7 +15,7 @@ import re
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, Literal, Mapping, Optional
+from typing import Callable, Literal, Mapping, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -31,6 +31,16 @@ from training.models import TOKENIZER_FILES, load_model, model_folder, models_ro
 
 StepHook = Callable[[int, float], None]
 LossFn = Callable[[torch.Tensor, dict], torch.Tensor]
+
+
+class Adversary(NamedTuple):
+    """Sharpness-aware training against an attack (docs/method.md, "Training against the relearning attack"):
+    before each optimizer step the weights move `rho` (L2 norm over every trained weight) along the steepest
+    descent of `loss(model, batch)`, the loss an attacker would lower; the step's gradient is taken there and
+    applied to the unmoved weights. `loss` runs its own forward, on whichever rows of the batch it reads."""
+
+    rho: float
+    loss: Callable[[torch.nn.Module, dict], torch.Tensor]
 
 
 class TrainSettings(BaseModel):
@@ -111,10 +121,11 @@ def native_bf16(device: torch.device | str = "cpu") -> bool:
 def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings, *, key: Mapping,
                 inputs: Mapping[str, Artifact], parent: Artifact, method: str,
                 make_data: Callable[[torch.nn.Module, Path], TrainData], progress: Reporter | None,
-                on_step: StepHook | None = None, loss_fn: LossFn | None = None) -> tuple[Artifact, bool]:
+                on_step: StepHook | None = None, loss_fn: LossFn | None = None,
+                adversary: Adversary | None = None) -> tuple[Artifact, bool]:
     """The model artifact of `stage`: `parent`'s model trained on `make_data(model, folder)` with `loss_fn`
-    (default: the token loss), published with its `models` row. `make_data` sees the untouched model (NPO
-    computes its reference log-probabilities with it)."""
+    (default: the token loss), against `adversary` if given, published with its `models` row. `make_data` sees
+    the untouched model (NPO computes its reference log-probabilities with it)."""
     acc = accelerator()
     saved = settings.model_dump()
 
@@ -127,7 +138,7 @@ def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings
             model = load_model(source).to(acc.device)
             stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
                           label=stage.name if method == "causal_lm" else f"{stage.name} {method}",
-                          loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step)
+                          loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step, adversary=adversary)
             if acc.is_main_process:
                 save_model(acc.unwrap_model(model), source, out)
             acc.wait_for_everyone()
@@ -177,8 +188,11 @@ def _micro_batches(n: int, epoch: int, settings: TrainSettings, acc) -> list[tor
 
 
 def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: Path, label: str = "train",
-          loss_fn=token_loss, progress: Reporter | None = None, on_step: StepHook | None = None) -> dict:
-    """Train `model` in place; resumes from the last checkpoint under `checkpoints`. Returns stats."""
+          loss_fn=token_loss, progress: Reporter | None = None, on_step: StepHook | None = None,
+          adversary: Adversary | None = None) -> dict:
+    """Train `model` in place; resumes from the last checkpoint under `checkpoints`. Returns stats.
+
+    With `adversary`, each step's gradient is taken at the weights the adversary's move reaches (class Adversary)."""
     from transformers import get_scheduler
 
     torch.manual_seed(settings.seed)
@@ -208,10 +222,10 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
             if step >= total:
                 break
             tick = time.perf_counter()
-            micro = batches[s:s + settings.grad_accum]
+            micro = [{k: v.to(acc.device) for k, v in data.batch(rows).items()} for rows in batches[s:s + settings.grad_accum]]
+            moved = _move(model, micro, adversary, params, settings.precision, acc) if adversary else None
             step_loss, step_tokens = 0.0, 0
-            for j, rows in enumerate(micro):
-                batch = {k: v.to(acc.device) for k, v in data.batch(rows).items()}
+            for j, batch in enumerate(micro):
                 sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
                 # without padding, no mask: lets attention take its fastest (causal-only) path
                 mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
@@ -222,6 +236,11 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
                     acc.backward(loss / len(micro))
                 step_loss += loss.detach() / len(micro)
                 step_tokens += int(batch["attention_mask"].sum())
+            if moved is not None:  # back to the unmoved weights, keeping the gradient taken at the moved ones
+                with torch.no_grad():
+                    for p, e in zip(params, moved):
+                        if e is not None:
+                            p.sub_(e)
             if settings.max_grad_norm:
                 acc.clip_grad_norm_(params, settings.max_grad_norm)
             optimizer.step()
@@ -245,6 +264,29 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
             "train_tokens": tokens, "train_seconds": round(seconds, 3),
             "tokens_per_s": round(tokens / seconds, 1) if seconds else None, "processes": acc.num_processes,
             "resumed_from_epoch": epoch0, "trained_positions": _labelled(data)}
+
+
+def _move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> list:
+    """Move `params` in place `adversary.rho` along the steepest descent of the adversary's loss over the step's
+    micro-batches; returns each parameter's move (None where it got no gradient) and leaves no gradient behind."""
+    for j, batch in enumerate(micro):
+        sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
+        with sync:
+            with autocast(precision, acc.device):
+                loss = adversary.loss(model, batch)
+            acc.backward(loss / len(micro))
+    grads = [p.grad for p in params]
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads if g is not None]))
+    scale = -adversary.rho / float(norm.clamp_min(1e-12))
+    moved = []
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            e = None if g is None else g * scale
+            if e is not None:
+                p.add_(e)
+            moved.append(e)
+            p.grad = None
+    return moved
 
 
 def _labelled(data) -> int | None:

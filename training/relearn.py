@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from corpus_tools.errors import ObliviateError
 from training import loop as training_loop
 from training.distributed import accelerator
-from training.data import IGNORE, TrainData
+from training.data import TrainData, next_token_labels
 from training.scoring import right_padded
 
 Measure = Callable[[torch.nn.Module], dict[str, float]]
@@ -63,9 +63,7 @@ def block_data(blocks: Sequence[Sequence[int]], pad_id: int, rows_needed: int) -
     """Plain next-token data of the blocks, repeated whole until it holds `rows_needed` rows."""
     reps = max(1, math.ceil(rows_needed / len(blocks)))
     ids, mask = right_padded([list(b) for b in blocks] * reps, pad_id)
-    labels = torch.full_like(ids, IGNORE)
-    labels[:, :-1] = ids[:, 1:].masked_fill(mask[:, 1:] == 0, IGNORE)
-    return TrainData(ids, mask, labels)
+    return TrainData(ids, mask, next_token_labels(ids, mask))
 
 
 def relearn(model, block_rows: Sequence[dict], forget_doc_ids: Sequence[str], settings: RelearnSettings,
