@@ -37,10 +37,13 @@ class Adversary(NamedTuple):
     """Sharpness-aware training against an attack (docs/method.md, "Training against the relearning attack"):
     before each optimizer step the weights move `rho` (L2 norm over every trained weight) along the steepest
     descent of `loss(model, batch)`, the loss an attacker would lower; the step's gradient is taken there and
-    applied to the unmoved weights. `loss` runs its own forward, on whichever rows of the batch it reads."""
+    applied to the unmoved weights. `loss` runs its own forward, on whichever rows of the batch it reads.
+    `split(batch)` gives (the rows whose loss is taken at the moved weights, the rows whose loss is taken at the
+    unmoved ones, or None); without it every row's loss is taken at the moved weights."""
 
     rho: float
     loss: Callable[[torch.nn.Module, dict], torch.Tensor]
+    split: Optional[Callable[[dict], tuple[dict, Optional[dict]]]] = None
 
 
 class TrainSettings(BaseModel):
@@ -223,24 +226,11 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
                 break
             tick = time.perf_counter()
             micro = [{k: v.to(acc.device) for k, v in data.batch(rows).items()} for rows in batches[s:s + settings.grad_accum]]
-            moved = _move(model, micro, adversary, params, settings.precision, acc) if adversary else None
-            step_loss, step_tokens = 0.0, 0
-            for j, batch in enumerate(micro):
-                sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
-                # without padding, no mask: lets attention take its fastest (causal-only) path
-                mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
-                with sync:
-                    with autocast(settings.precision, acc.device):  # the loss functions score in float32
-                        logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
-                        loss = loss_fn(logits, batch)
-                    acc.backward(loss / len(micro))
-                step_loss += loss.detach() / len(micro)
-                step_tokens += int(batch["attention_mask"].sum())
-            if moved is not None:  # back to the unmoved weights, keeping the gradient taken at the moved ones
-                with torch.no_grad():
-                    for p, e in zip(params, moved):
-                        if e is not None:
-                            p.sub_(e)
+            if adversary is None:
+                step_loss, step_tokens = _backward(model, micro, loss_fn, len(micro), settings.precision, acc)
+            else:
+                step_loss, step_tokens = _adversarial_backward(model, micro, loss_fn, adversary, params,
+                                                               settings.precision, acc)
             if settings.max_grad_norm:
                 acc.clip_grad_norm_(params, settings.max_grad_norm)
             optimizer.step()
@@ -266,9 +256,47 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
             "resumed_from_epoch": epoch0, "trained_positions": _labelled(data)}
 
 
-def _move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> list:
-    """Move `params` in place `adversary.rho` along the steepest descent of the adversary's loss over the step's
-    micro-batches; returns each parameter's move (None where it got no gradient) and leaves no gradient behind."""
+def _backward(model, batches: list[dict], loss_fn, n: int, precision: str, acc, sync_last: bool = True):
+    """Forward and backward passes of `loss_fn / n` over `batches` (the gradients add up); returns (loss, tokens).
+    Under DDP only the last batch's backward pass synchronises, and only with `sync_last`."""
+    total, tokens = 0.0, 0
+    for j, batch in enumerate(batches):
+        sync = contextlib.nullcontext() if sync_last and j == len(batches) - 1 else acc.no_sync(model)
+        # without padding, no mask: lets attention take its fastest (causal-only) path
+        mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
+        with sync:
+            with autocast(precision, acc.device):  # the loss functions score in float32
+                logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
+                loss = loss_fn(logits, batch)
+            acc.backward(loss / n)
+        total += loss.detach() / n
+        tokens += int(batch["attention_mask"].sum())
+    return total, tokens
+
+
+def _adversarial_backward(model, micro: list[dict], loss_fn, adversary: Adversary, params: list, precision: str, acc):
+    """The step's gradient against `adversary` (class Adversary): the rows `adversary.split` leaves at rest are
+    differentiated at the weights as they are, the others at the weights the attacker's move reaches; the weights
+    end where they started."""
+    moves = _attack_move(model, micro, adversary, params, precision, acc)
+    parts = [adversary.split(b) if adversary.split else (b, None) for b in micro]
+    rest = [r for _, r in parts if r is not None]
+    loss, tokens = _backward(model, rest, loss_fn, len(micro), precision, acc, sync_last=False)
+    with torch.no_grad():
+        for p, e in zip(params, moves):
+            if e is not None:
+                p.add_(e)
+    moved_loss, moved_tokens = _backward(model, [m for m, _ in parts], loss_fn, len(micro), precision, acc)
+    with torch.no_grad():  # back to the unmoved weights, keeping the gradient taken at the moved ones
+        for p, e in zip(params, moves):
+            if e is not None:
+                p.sub_(e)
+    return loss + moved_loss, tokens + moved_tokens
+
+
+def _attack_move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> list:
+    """Each parameter's move (None where it got no gradient): `adversary.rho` along the steepest descent of the
+    adversary's loss over the step's micro-batches. Leaves the weights as they are and no gradient behind."""
     for j, batch in enumerate(micro):
         sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
         with sync:
@@ -278,15 +306,10 @@ def _move(model, micro: list[dict], adversary: Adversary, params: list, precisio
     grads = [p.grad for p in params]
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads if g is not None]))
     scale = -adversary.rho / float(norm.clamp_min(1e-12))
-    moved = []
-    with torch.no_grad():
-        for p, g in zip(params, grads):
-            e = None if g is None else g * scale
-            if e is not None:
-                p.add_(e)
-            moved.append(e)
-            p.grad = None
-    return moved
+    moves = [None if g is None else g * scale for g in grads]
+    for p in params:
+        p.grad = None
+    return moves
 
 
 def _labelled(data) -> int | None:

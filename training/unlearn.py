@@ -84,6 +84,10 @@ class UnlearnSettings(TrainSettings):
                                 "target blocks (what an attacker fine-tunes on), take the step's gradient there and apply "
                                 "it to the unmoved weights (sharpness-aware, Fan et al. 2025; docs/method.md). About 1.5x "
                                 "the training time. None: off.")
+    relearn_moves: Literal["forget", "all"] = Field(
+        "forget", description="WHP with relearn_rho: whose loss is taken at the moved weights: the target rows' only, "
+                              "the retain terms staying at the unmoved weights (forget, as Fan et al.), or every row's "
+                              "(all; the reference methods always take all).")
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
@@ -116,6 +120,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"beta": settings.beta, "npo_retain": settings.npo_retain}
     if settings.relearn_rho is not None:  # absent when off: models made before the option keep their versions
         key["relearn_rho"] = settings.relearn_rho
+        if settings.method == "whp" and settings.relearn_moves != "all":  # absent at "all", the first models' only way
+            key["relearn_moves"] = settings.relearn_moves
     if uses_retain(settings):
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
     return key
@@ -187,7 +193,10 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
 
         loss = whp_loss(settings, teacher)
-    adversary = None if settings.relearn_rho is None else Adversary(settings.relearn_rho, relearn_loss)
+    adversary = None
+    if settings.relearn_rho is not None:
+        adversary = Adversary(settings.relearn_rho, relearn_loss,
+                              split_rows if method == "whp" and settings.relearn_moves == "forget" else None)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
                        adversary=adversary)
@@ -263,9 +272,11 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
         f = batch["forget"]
         target = {k: v for k, v in batch.items() if k in ("soft_ids", "soft_p")} | {"labels": batch["labels"][f]}
         out = token_loss(logits[f], target)
-        if settings.forget_weight:
+        if settings.forget_weight and bool(f.any()):
             out = out + settings.forget_weight * npo.token_npo_loss(logits[f], batch["anchor_targets"], batch["ref_logp"],
                                                                     settings.forget_beta)
+        if bool(f.all()):  # no retain rows in this batch (relearn_rho takes them apart, split_rows)
+            return out
         if settings.retain_term and settings.retain_loss == "kl":
             with torch.no_grad():
                 ids, mask = batch["input_ids"][~f], batch["attention_mask"][~f]
@@ -288,6 +299,17 @@ def relearn_loss(model, batch: dict) -> torch.Tensor:
     labels = next_token_labels(ids, mask)
     logits = model(input_ids=ids, attention_mask=None if bool(mask.all()) else mask, use_cache=False).logits
     return lm_loss(logits, labels)
+
+
+def split_rows(batch: dict) -> tuple[dict, dict | None]:
+    """A forget/retain batch (ForgetData.batch) as (its target rows, its retain rows or None): the tensors of every
+    row are cut; those of the target rows alone (soft targets, the forget term's anchored tokens) go with them."""
+    f = batch.get("forget")
+    if f is None or bool(f.all()):  # target rows only
+        return batch, None
+    every = ("input_ids", "attention_mask", "labels", "forget")
+    target = {k: (v[f] if k in every else v) for k, v in batch.items()}
+    return target, {k: batch[k][~f] for k in every}
 
 
 def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

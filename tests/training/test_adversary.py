@@ -12,7 +12,7 @@ from training.data import IGNORE, ForgetData, TrainData, next_token_labels
 from training.distributed import accelerator
 from training.loop import Adversary, TrainSettings, lm_loss, token_loss, train
 from training.models import load_model, model_folder
-from training.unlearn import UnlearnSettings, relearn_loss, unlearn, version_key
+from training.unlearn import UnlearnSettings, relearn_loss, split_rows, unlearn, version_key, whp_loss
 
 from tests.training.test_unlearn import TARGET, write_blocks, write_labels
 
@@ -89,6 +89,51 @@ def test_a_step_against_the_attacker_is_the_gradient_at_the_moved_weights(tiny_m
     assert max(float((a[k] - c[k]).abs().max()) for k in a) > 1e-4
 
 
+def test_retain_rows_are_differentiated_at_the_unmoved_weights(tiny_model_dir, tmp_path):
+    """relearn_moves = "forget" (Fan et al.): the generic-label loss at the moved weights, the retain loss where the
+    weights are; worked out by hand on one target row and one retain row."""
+    pair = ForgetData(forget_data(n=1, length=24, seed=3), forget_data(n=1, length=24, seed=4))
+    whp = UnlearnSettings(retain_term=True, retain_weight=2.0)
+    loss_fn = whp_loss(whp)
+    settings = TrainSettings(lr=1e-2, epochs=1, batch_size=1, warmup_ratio=0.0, schedule="constant")
+    trained, by_hand, all_moved = (load_model(tiny_model_dir).train() for _ in range(3))
+    train(trained, pair, settings, acc=accelerator(), checkpoints=tmp_path / "a",
+          loss_fn=loss_fn, adversary=Adversary(RHO, relearn_loss, split_rows))
+    pair.drawn = 0
+    train(all_moved, pair, settings, acc=accelerator(), checkpoints=tmp_path / "b",
+          loss_fn=loss_fn, adversary=Adversary(RHO, relearn_loss))
+
+    batch = ForgetData(pair.forget, pair.retain).batch(torch.arange(1))
+    params = list(by_hand.parameters())
+    relearn_loss(by_hand, batch).backward()
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+    moves = [p.grad * (-RHO / float(norm)) for p in params]
+    by_hand.zero_grad(set_to_none=True)
+    retain_ids = batch["input_ids"][1:]
+    (2.0 * lm_loss(by_hand(input_ids=retain_ids).logits, batch["labels"][1:])).backward()  # at the weights as they are
+    with torch.no_grad():
+        for p, e in zip(params, moves):
+            p.add_(e)
+    token_loss(by_hand(input_ids=batch["input_ids"][:1]).logits, {"labels": batch["labels"][:1]}).backward()
+    with torch.no_grad():
+        for p, e in zip(params, moves):
+            p.sub_(e)
+    torch.optim.AdamW(params, lr=settings.lr, weight_decay=0.0).step()
+    a, b, c = trained.state_dict(), by_hand.state_dict(), all_moved.state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
+    assert max(float((a[k] - c[k]).abs().max()) for k in a) > 1e-4
+
+
+def test_split_rows_cuts_every_row_tensor_and_keeps_the_target_rows_own():
+    pair = ForgetData(forget_data(n=2, seed=5), forget_data(n=2, seed=6), anchor_targets=torch.zeros(2, 12, dtype=torch.long))
+    batch = pair.batch(torch.arange(2))
+    target, retain = split_rows(batch)
+    assert target["forget"].tolist() == [True, True] and retain["forget"].tolist() == [False, False]
+    assert torch.equal(target["input_ids"], pair.forget.input_ids) and torch.equal(retain["input_ids"], pair.retain.input_ids)
+    assert target["anchor_targets"].shape == (2, 12) and "anchor_targets" not in retain
+    assert split_rows(pair.forget.batch(torch.arange(2)) | {"forget": torch.ones(2, dtype=torch.bool)})[1] is None
+
+
 def test_the_move_leaves_no_gradient_and_restores_the_weights(tiny_model_dir, tmp_path):
     data = forget_data()
     model = load_model(tiny_model_dir)
@@ -107,6 +152,8 @@ def test_relearn_rho_trains_the_unlearned_model_and_keys_its_version(store, tiny
     plain = UnlearnSettings(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0)
     hardened = plain.model_copy(update={"relearn_rho": RHO})
     assert "relearn_rho" not in version_key(plain) and version_key(hardened)["relearn_rho"] == RHO
+    assert version_key(hardened)["relearn_moves"] == "forget"
+    assert "relearn_moves" not in version_key(hardened.model_copy(update={"relearn_moves": "all"}))
     a, _ = unlearn(store, TARGET, plain, blocks=blocks, labels=labels, subject=subject)
     b, created = unlearn(store, TARGET, hardened, blocks=blocks, labels=labels, subject=subject)
     assert created and a.version != b.version and b.stats["steps"] == a.stats["steps"]
