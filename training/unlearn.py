@@ -79,11 +79,11 @@ class UnlearnSettings(TrainSettings):
         "all", description="salient_share: the retain text's importance from the loss at every position (all) or only "
                            "where the next token is a content token (content: names and nouns, as `positions`).")
     relearn_rho: Optional[float] = Field(
-        None, gt=0, description="Train against the relearning attack (every method but ensemble): before each step, move the weights this far "
-                                "(L2 norm) along the steepest descent of the next-token loss on the step's original "
-                                "target blocks (what an attacker fine-tunes on), take the step's gradient there and apply "
-                                "it to the unmoved weights (sharpness-aware, Fan et al. 2025; docs/method.md). About 1.5x "
-                                "the training time. None: off.")
+        None, gt=0, description="Train against the relearning attack (every method but ensemble): before each step, "
+                                "move the weights this far (L2 norm) along the steepest descent of the next-token loss "
+                                "on the step's original target blocks (what an attacker fine-tunes on), take the step's "
+                                "gradient there and apply it to the unmoved weights (sharpness-aware, Fan et al. 2025; "
+                                "docs/method.md). 1.3 to 1.7x the training time, measured. None: off.")
     relearn_moves: Literal["forget", "all"] = Field(
         "forget", description="WHP with relearn_rho: whose loss is taken at the moved weights: the target rows' only, "
                               "the retain terms staying at the unmoved weights (forget, as Fan et al.), or every row's "
@@ -142,6 +142,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     whp needs `blocks` and `labels`; ga, gd and npo need `blocks`; ensemble needs `reinforced`.
     """
     method = settings.method
+    if method == "ensemble" and settings.relearn_rho is not None:
+        raise ObliviateError("unlearn: relearn_rho trains against the relearning attack; method ensemble trains nothing")
     if method == "ensemble":
         return _ensemble(store, target, settings, subject=subject, reinforced=reinforced)
     if blocks is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from corpus_tools.errors import ObliviateError
 from training.base import base_model
 from training.data import IGNORE, ForgetData, TrainData, next_token_labels
 from training.distributed import accelerator
@@ -161,3 +162,6 @@ def test_relearn_rho_trains_the_unlearned_model_and_keys_its_version(store, tiny
     assert max(float((wa[k] - wb[k]).abs().max()) for k in wa) > 1e-4
     with pytest.raises(ValueError):
         UnlearnSettings(relearn_rho=0)
+    with pytest.raises(ObliviateError, match="ensemble trains nothing"):
+        unlearn(store, TARGET, UnlearnSettings(method="ensemble", relearn_rho=RHO), blocks=blocks, labels=labels,
+                subject=subject)
