@@ -9,6 +9,7 @@ resumed after a crash. Under `accelerate launch` every process trains its shard 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import re
@@ -227,7 +228,8 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
             tick = time.perf_counter()
             micro = [{k: v.to(acc.device) for k, v in data.batch(rows).items()} for rows in batches[s:s + settings.grad_accum]]
             if adversary is None:
-                step_loss, step_tokens = _backward(model, micro, loss_fn, len(micro), settings.precision, acc)
+                step_loss, step_tokens = _backward(model, micro, functools.partial(model_loss, loss_fn=loss_fn),
+                                                   len(micro), settings.precision, acc)
             else:
                 step_loss, step_tokens = _adversarial_backward(model, micro, loss_fn, adversary, params,
                                                                settings.precision, acc)
@@ -256,18 +258,23 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
             "resumed_from_epoch": epoch0, "trained_positions": _labelled(data)}
 
 
-def _backward(model, batches: list[dict], loss_fn, n: int, precision: str, acc, sync_last: bool = True):
-    """Forward and backward passes of `loss_fn / n` over `batches` (the gradients add up); returns (loss, tokens).
-    Under DDP only the last batch's backward pass synchronises, and only with `sync_last`."""
+def model_loss(model, batch: dict[str, torch.Tensor], loss_fn: LossFn) -> torch.Tensor:
+    """`loss_fn` of `model`'s logits on the batch's rows."""
+    # without padding, no mask: lets attention take its fastest (causal-only) path
+    mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
+    return loss_fn(model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits, batch)
+
+
+def _backward(model, batches: list[dict], loss_of: Callable[[torch.nn.Module, dict], torch.Tensor], n: int,
+              precision: str, acc, sync_last: bool = True):
+    """Forward and backward passes of `loss_of(model, batch) / n` over `batches` (the gradients add up); returns
+    (loss, tokens). Under DDP only the last batch's backward pass synchronises, and only with `sync_last`."""
     total, tokens = 0.0, 0
     for j, batch in enumerate(batches):
         sync = contextlib.nullcontext() if sync_last and j == len(batches) - 1 else acc.no_sync(model)
-        # without padding, no mask: lets attention take its fastest (causal-only) path
-        mask = None if bool(batch["attention_mask"].all()) else batch["attention_mask"]
         with sync:
             with autocast(precision, acc.device):  # the loss functions score in float32
-                logits = model(input_ids=batch["input_ids"], attention_mask=mask, use_cache=False).logits
-                loss = loss_fn(logits, batch)
+                loss = loss_of(model, batch)
             acc.backward(loss / n)
         total += loss.detach() / n
         tokens += int(batch["attention_mask"].sum())
@@ -281,12 +288,13 @@ def _adversarial_backward(model, micro: list[dict], loss_fn, adversary: Adversar
     moves = _attack_move(model, micro, adversary, params, precision, acc)
     parts = [adversary.split(b) if adversary.split else (b, None) for b in micro]
     rest = [r for _, r in parts if r is not None]
-    loss, tokens = _backward(model, rest, loss_fn, len(micro), precision, acc, sync_last=False)
+    loss_of = functools.partial(model_loss, loss_fn=loss_fn)
+    loss, tokens = _backward(model, rest, loss_of, len(micro), precision, acc, sync_last=False)
     with torch.no_grad():
         for p, e in zip(params, moves):
             if e is not None:
                 p.add_(e)
-    moved_loss, moved_tokens = _backward(model, [m for m, _ in parts], loss_fn, len(micro), precision, acc)
+    moved_loss, moved_tokens = _backward(model, [m for m, _ in parts], loss_of, len(micro), precision, acc)
     with torch.no_grad():  # back to the unmoved weights, keeping the gradient taken at the moved ones
         for p, e in zip(params, moves):
             if e is not None:
@@ -297,12 +305,7 @@ def _adversarial_backward(model, micro: list[dict], loss_fn, adversary: Adversar
 def _attack_move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> list:
     """Each parameter's move (None where it got no gradient): `adversary.rho` along the steepest descent of the
     adversary's loss over the step's micro-batches. Leaves the weights as they are and no gradient behind."""
-    for j, batch in enumerate(micro):
-        sync = contextlib.nullcontext() if j == len(micro) - 1 else acc.no_sync(model)
-        with sync:
-            with autocast(precision, acc.device):
-                loss = adversary.loss(model, batch)
-            acc.backward(loss / len(micro))
+    _backward(model, micro, adversary.loss, len(micro), precision, acc)
     grads = [p.grad for p in params]
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads if g is not None]))
     scale = -adversary.rho / float(norm.clamp_min(1e-12))

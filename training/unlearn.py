@@ -26,7 +26,7 @@ from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
 from training.data import IGNORE, ForgetData, anchored_next_tokens, next_token_labels, restrict, unlearn_data
-from training.loop import Adversary, StepHook, TrainSettings, lm_loss, token_loss, train_key, train_model
+from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
 
@@ -296,11 +296,9 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
 def relearn_loss(model, batch: dict) -> torch.Tensor:
     """The relearning attacker's loss on a batch: the next-token loss of its target rows (the original blocks; all
     rows when the batch holds no retain rows), at every position."""
-    f = batch.get("forget")
-    ids, mask = (batch["input_ids"], batch["attention_mask"]) if f is None else (batch["input_ids"][f], batch["attention_mask"][f])
-    labels = next_token_labels(ids, mask)
-    logits = model(input_ids=ids, attention_mask=None if bool(mask.all()) else mask, use_cache=False).logits
-    return lm_loss(logits, labels)
+    rows, _ = split_rows(batch)
+    ids, mask = rows["input_ids"], rows["attention_mask"]
+    return model_loss(model, {"input_ids": ids, "attention_mask": mask, "labels": next_token_labels(ids, mask)}, token_loss)
 
 
 def split_rows(batch: dict) -> tuple[dict, dict | None]:
