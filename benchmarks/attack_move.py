@@ -1,22 +1,29 @@
 """How far the relearning attack moves a model, against a move of rho along the attacker's gradient.
 
-Calibrates `[unlearn] relearn_rho` (docs/method.md, "Training against the relearning attack"): the attacker's
-next-token loss on other forget blocks after a move of each rho along the normalised gradient of one batch, and
-after each of the attack's AdamW steps (the evaluation's defaults: batch 4, lr 1e-4, constant) with the L2
-distance it has moved the weights. A rho past the line's minimum measures the valley's far wall, not the attack.
-Usage: python -m benchmarks.attack_move WORKSPACE TARGET MODEL_DIR [--rho 0.05,0.1,...] [--steps 10]
+Calibrates `[unlearn] relearn_rho` (docs/method.md, "Training against the relearning attack"). The attack is the
+evaluation's own (training.relearn.relearn: by default 10 AdamW steps of 4 blocks at lr 1e-4 on a tenth of the
+forget documents); after each step it reports the L2 distance the attack has moved the weights and the next-token
+loss on blocks of forget documents the attack never trains on. Beside it, that loss after a move of each rho along
+the unlearning's own move (training.loop._attack_move with the attacker's loss training.unlearn.relearn_loss),
+taken on one batch of the attack's blocks. A rho past the line's minimum measures the valley's far wall, not the
+attack.
+Usage: python -m benchmarks.attack_move WORKSPACE TARGET MODEL_DIR [--rho 0.05,0.1,...] [--steps 10] [--held 12]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 
 import torch
 
 from corpus_tools.store import Store
-from training.data import next_token_data
-from training.loop import lm_loss
+from training.distributed import accelerator
+from training.forgetting_eval import forget_blocks
+from training.loop import Adversary, _attack_move
 from training.models import load_model
+from training.relearn import RelearnSettings, block_data, relearn, relearn_documents
+from training.unlearn import relearn_loss
 
 
 def main() -> None:
@@ -28,48 +35,50 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--batch-size", type=int, default=4)
+    ap.add_argument("--held", type=int, default=12, help="held-out blocks the loss is measured on")
     args = ap.parse_args()
     store = Store(args.workspace)
     blocks = store.latest("blocks", args.target)
-    data = next_token_data(store, blocks, pad_id=0)
-    n = args.batch_size
-    perm = torch.randperm(len(data), generator=torch.Generator().manual_seed(1))
-    if len(perm) < n * (args.steps + 3):
-        raise SystemExit(f"{len(perm)} forget blocks: too few for {args.steps} steps of {n} and {3 * n} held out")
-    attack = [perm[i * n:(i + 1) * n] for i in range(args.steps)]
-    held = perm[args.steps * n:(args.steps + 3) * n]
+    if blocks is None:
+        raise SystemExit(f"no blocks of target {args.target!r} in {args.workspace}: run the pipeline first")
+    rows, doc_ids = forget_blocks(store, blocks)
+    attack = RelearnSettings(steps=args.steps, lr=args.lr, batch_size=args.batch_size, eval_every=1)
+    chosen = set(relearn_documents(doc_ids, attack.forget_share, attack.seed))
+    others = [r["input_ids"] for r in rows if r["doc_id"] not in chosen and len(r["input_ids"]) >= 2]
+    if len(others) < args.held:
+        raise SystemExit(f"{len(others)} forget blocks outside the attack's documents: too few for {args.held} held out")
+    held = block_data(random.Random(1).sample(others, args.held), 0, args.held).batch(torch.arange(args.held))
+    trained = [r["input_ids"] for r in rows if r["doc_id"] in chosen]
+    first = block_data(trained, 0, args.batch_size).batch(torch.arange(args.batch_size))
     model = load_model(args.model).train()
     params = list(model.parameters())
     start = [p.detach().clone() for p in params]
 
-    def loss(rows, grad: bool = False) -> torch.Tensor:
-        b = data.batch(rows)
-        with torch.set_grad_enabled(grad):
-            return lm_loss(model(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits, b["labels"])
+    def held_loss(m) -> float:
+        with torch.no_grad():
+            return float(relearn_loss(m, held))
 
-    def moved() -> float:
-        return float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.detach() - s) for p, s in zip(params, start)])))
+    def moved(m) -> float:
+        return float(torch.linalg.vector_norm(torch.stack(
+            [torch.linalg.vector_norm(p.detach() - s) for p, s in zip(m.parameters(), start)])))
 
-    print(f"held-out forget blocks: next-token loss {float(loss(held)):.3f} at the model")
-    loss(attack[0], grad=True).backward()
-    grads = [p.grad.detach().clone() for p in params]
-    norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])))
-    print(f"attacker's gradient on one batch: norm {norm:.3f}")
+    print(f"held-out forget blocks: next-token loss {held_loss(model):.3f} at the model")
+    relearn_loss(model, first).backward()
+    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
+    model.zero_grad(set_to_none=True)
+    print(f"attacker's gradient on one batch: norm {float(norm):.3f}")
+    unit = _attack_move(model, [first], Adversary(1.0, relearn_loss), params, "fp32", accelerator())
     for rho in (float(r) for r in args.rho.split(",")):
         with torch.no_grad():
-            for p, g, s in zip(params, grads, start):
-                p.copy_(s - rho * g / norm)
-        print(f"  move rho {rho:g}: held-out loss {float(loss(held)):.3f}")
+            for p, s, u in zip(params, start, unit):
+                p.copy_(s if u is None else s + rho * u)
+        print(f"  move rho {rho:g}: held-out loss {held_loss(model):.3f}")
     with torch.no_grad():
         for p, s in zip(params, start):
             p.copy_(s)
-    model.zero_grad(set_to_none=True)
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
-    for step, rows in enumerate(attack, 1):
-        loss(rows, grad=True).backward()
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        print(f"  attack step {step}: moved {moved():.3f}, held-out loss {float(loss(held)):.3f}")
+    result = relearn(model, rows, doc_ids, attack, lambda m: {"moved": moved(m), "held_loss": held_loss(m)})
+    for point in result.curve[1:]:
+        print(f"  attack step {point['step']}: moved {point['moved']:.3f}, held-out loss {point['held_loss']:.3f}")
 
 
 if __name__ == "__main__":

@@ -140,7 +140,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
             reference = models.get("base")
             if attacked and attack_blocks is None:
-                attack_blocks = FE.forget_blocks(store, target, evalsets)
+                attack_blocks = FE.forget_blocks(store, store.require("blocks", target, evalsets.parents["blocks"]))
             subject_scores = measured.get(models["subject"].version) if "subject" in models else None
             # The base model attacked as a control is measured before the subject: the attack measures the subject.
             subject_model = load_model(model_folder(models["subject"])) if attacked and subject_scores is None else None

@@ -31,10 +31,9 @@ def eval_items(store: Store, evalsets: Artifact | None) -> list[dict]:
     return store.read("eval_items", evalsets).to_pylist() if evalsets is not None else []
 
 
-def forget_blocks(store: Store, target: str, evalsets: Artifact) -> tuple[list[dict], list[str]]:
-    """The forget blocks ({"doc_id", "input_ids"}) of the blocks the eval items were split with, and their doc ids:
-    what a relearning attacker may train on."""
-    blocks = store.require("blocks", target, evalsets.parents["blocks"])
+def forget_blocks(store: Store, blocks: Artifact) -> tuple[list[dict], list[str]]:
+    """The forget blocks ({"doc_id", "input_ids"}) of a blocks artifact (the evaluation passes the one its items were
+    split with), and their doc ids: what a relearning attacker may train on."""
     columns = ["doc_id", "input_ids"] + (["split"] if has_split(blocks) else [])
     rows = [r for r in store.read("blocks", blocks, columns=columns).to_pylist() if (r.get("split") or "forget") == "forget"]
     return rows, sorted({r["doc_id"] for r in rows})

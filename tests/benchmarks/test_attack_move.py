@@ -31,9 +31,11 @@ def test_reports_each_move_and_each_attack_step(store, tiny_model_dir, capsys):
     after = [float(re.search(r"held-out loss ([\d.]+)", l).group(1)) for l in lines[4:]]
     assert 0 < moved[0] < moved[1] < moved[2]  # the attack walks away from the model
     assert after[-1] < held  # and learns the blocks' tokens, held-out ones included
+    line = [float(re.search(r"held-out loss ([\d.]+)", l).group(1)) for l in lines[2:4]]
+    assert line[0] < held and line[1] < held  # the move goes down the attacker's slope, not up it
 
 
 def test_too_few_blocks_is_one_clear_error(store, tiny_model_dir, capsys):
     write_blocks(store, n_blocks=8)
-    with pytest.raises(SystemExit, match="8 forget blocks: too few"):
+    with pytest.raises(SystemExit, match="7 forget blocks outside the attack's documents: too few for 12"):
         _run(capsys, [store.root, TARGET, tiny_model_dir])
