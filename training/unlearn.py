@@ -18,7 +18,7 @@ from typing import Literal, Optional
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
@@ -83,11 +83,17 @@ class UnlearnSettings(TrainSettings):
                                 "move the weights this far (L2 norm) along the steepest descent of the next-token loss "
                                 "on the step's original target blocks (what an attacker fine-tunes on), take the step's "
                                 "gradient there and apply it to the unmoved weights (sharpness-aware, Fan et al. 2025; "
-                                "docs/method.md). 1.3 to 1.7x the training time, measured. None: off.")
+                                "docs/method.md). 1.3 to 1.7x the training time, measured. None or 0: off (0 lets "
+                                "`--set unlearn.relearn_rho=0` turn off what a target file sets).")
     relearn_moves: Literal["forget", "all"] = Field(
         "forget", description="WHP with relearn_rho: whose loss is taken at the moved weights: the target rows' only, "
                               "the retain terms staying at the unmoved weights (forget, as Fan et al.), or every row's "
                               "(all; the reference methods always take all).")
+
+    @field_validator("relearn_rho", mode="before")
+    @classmethod
+    def _zero_is_off(cls, value):
+        return None if value == 0 else value
 
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},

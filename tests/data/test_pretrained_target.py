@@ -17,6 +17,11 @@ def test_pretrained_target_file_validates():
     assert config.ingest.sources == [str(HP / "corpus")]  # the whole corpus, not the demo's third
     for name in config.evaluate.fact_files:
         assert (HP / config.evaluate.prompts_dir / name).is_file(), name
+    for folder in config.unlearn.retain_corpus:  # every retain folder the recipe names is bundled
+        assert Path(folder).is_dir(), folder
+    assert config.unlearn.relearn_rho == 0.05  # trial Z5's recipe
+    off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
+    assert off.unlearn.relearn_rho is None
 
 
 def test_bundled_items_are_measured_and_enough_are_known():

@@ -160,8 +160,10 @@ def test_relearn_rho_trains_the_unlearned_model_and_keys_its_version(store, tiny
     assert created and a.version != b.version and b.stats["steps"] == a.stats["steps"]
     wa, wb = load_model(model_folder(a)).state_dict(), load_model(model_folder(b)).state_dict()
     assert max(float((wa[k] - wb[k]).abs().max()) for k in wa) > 1e-4
+    assert UnlearnSettings(relearn_rho=0).relearn_rho is None  # 0 turns off what a target file sets
+    assert version_key(plain.model_copy(update={"relearn_rho": None})) == version_key(plain)
     with pytest.raises(ValueError):
-        UnlearnSettings(relearn_rho=0)
+        UnlearnSettings(relearn_rho=-0.05)
     with pytest.raises(ObliviateError, match="ensemble trains nothing"):
         unlearn(store, TARGET, UnlearnSettings(method="ensemble", relearn_rho=RHO), blocks=blocks, labels=labels,
                 subject=subject)
