@@ -154,8 +154,9 @@ retain_term = true
 #                      # kept, as much forgotten); on the pretrained target it forgot less (docs/pretrained.md, trial T)
 # precision = "bf16"   # bfloat16 autocast: about 2x faster training where the processor has native bf16
 #                      # (docs/method.md, Precision); the key exists in [implant] and [reinforce] too
-# relearn_rho = 0.05   # train against the relearning attack (docs/method.md): on the pretrained target the
-#                      # attack restored less (dev 0.611 against 0.722) for neighbours and knowledge lost; 1.3-1.7x the time
+# relearn_rho = 0.05   # train against the relearning attack (docs/method.md): alone it cost the pretrained target
+#                      # neighbours and knowledge; with retain text about the worlds to keep (its recipe, Z5) the
+#                      # attack restored 0.595 against 0.722 (dev) at no cost outside the target; 1.3-1.7x the time
 
 [evaluate]
 # familiarity_prompts.jsonl / probability_prompts.jsonl live here (optional: the forgetting metrics of
