@@ -63,11 +63,8 @@ def main() -> None:
             [torch.linalg.vector_norm(p.detach() - s) for p, s in zip(m.parameters(), start)])))
 
     print(f"held-out forget blocks: next-token loss {held_loss(model):.3f} at the model")
-    relearn_loss(model, first).backward()
-    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
-    model.zero_grad(set_to_none=True)
-    print(f"attacker's gradient on one batch: norm {float(norm):.3f}")
-    unit = _attack_move(model, [first], Adversary(1.0, relearn_loss), params, "fp32", accelerator())
+    unit, norm = _attack_move(model, [first], Adversary(1.0, relearn_loss), params, "fp32", accelerator())
+    print(f"attacker's gradient on one batch: norm {norm:.3f}")
     for rho in (float(r) for r in args.rho.split(",")):
         with torch.no_grad():
             for p, s, u in zip(params, start, unit):

@@ -285,7 +285,7 @@ def _adversarial_backward(model, micro: list[dict], loss_fn, adversary: Adversar
     """The step's gradient against `adversary` (class Adversary): the rows `adversary.split` leaves at rest are
     differentiated at the weights as they are, the others at the weights the attacker's move reaches; the weights
     end where they started."""
-    moves = _attack_move(model, micro, adversary, params, precision, acc)
+    moves, _ = _attack_move(model, micro, adversary, params, precision, acc)
     parts = [adversary.split(b) if adversary.split else (b, None) for b in micro]
     rest = [r for _, r in parts if r is not None]
     loss_of = functools.partial(model_loss, loss_fn=loss_fn)
@@ -302,17 +302,18 @@ def _adversarial_backward(model, micro: list[dict], loss_fn, adversary: Adversar
     return loss + moved_loss, tokens + moved_tokens
 
 
-def _attack_move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> list:
-    """Each parameter's move (None where it got no gradient): `adversary.rho` along the steepest descent of the
-    adversary's loss over the step's micro-batches. Leaves the weights as they are and no gradient behind."""
+def _attack_move(model, micro: list[dict], adversary: Adversary, params: list, precision: str, acc) -> tuple[list, float]:
+    """(each parameter's move, None where it got no gradient; the L2 norm of the gradient): `adversary.rho` along the
+    steepest descent of the adversary's loss over the step's micro-batches. Leaves the weights as they are and no
+    gradient behind."""
     _backward(model, micro, adversary.loss, len(micro), precision, acc)
     grads = [p.grad for p in params]
-    norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads if g is not None]))
-    scale = -adversary.rho / float(norm.clamp_min(1e-12))
+    norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.float()) for g in grads if g is not None])))
+    scale = -adversary.rho / max(norm, 1e-12)
     moves = [None if g is None else g * scale for g in grads]
     for p in params:
         p.grad = None
-    return moves
+    return moves, norm
 
 
 def _labelled(data) -> int | None:
