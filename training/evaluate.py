@@ -30,6 +30,7 @@ from corpus_tools.store import Artifact, Store
 from training import metrics as M
 from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
+from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
 from training.fact_items import is_known
 from training.forgetting import ForgettingSettings
@@ -132,7 +133,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 continue
             row = models_row_of(store, art)
             folder = model_folder(art)
-            model, tok = load_model(folder), load_tokenizer(folder)
+            model, tok = load_model(folder, compute_device()), load_tokenizer(folder)
             label = f"evaluate {row['role']} {art.version}"
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
             facts = {k: vn for k, vn in values.items() if k in fact_names}  # {metric: (value, n)}
@@ -143,7 +144,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 attack_blocks = FE.forget_blocks(store, store.require("blocks", target, evalsets.parents["blocks"]))
             subject_scores = measured.get(models["subject"].version) if "subject" in models else None
             # The base model attacked as a control is measured before the subject: the attack measures the subject.
-            subject_model = load_model(model_folder(models["subject"])) if attacked and subject_scores is None else None
+            subject_model = (load_model(model_folder(models["subject"]), compute_device())
+                             if attacked and subject_scores is None else None)
             scores, summary, result, seconds = FE.model_forgetting(
                 model, tok, items, settings.forgetting,
                 reference=measured.get(reference.version) if reference is not None and reference.version != art.version else None,

@@ -2,7 +2,8 @@
 
 Prompts are sorted by length so a batch holds similar lengths (little padding), padded on the left
 for generation and next-token logits (the last column is then every prompt's last token), and
-results are returned in the caller's order.
+results are returned in the caller's order. Inputs go to the model's device (a GPU when the evaluate
+stage has one) and results come back on the CPU.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from training.scoring import device_of
 
 
 def _batches(texts: Sequence[str], tok, batch_size: int):
@@ -30,6 +32,7 @@ def greedy_complete(model, tok, prompts: Sequence[str], max_new_tokens: int, bat
     """Greedy continuations (new text only), batched with left padding and the KV cache."""
     out: list[str] = [""] * len(prompts)
     for idx, enc in _batches(prompts, tok, batch_size):
+        enc = enc.to(device_of(model))
         gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, use_cache=True,
                              pad_token_id=tok.pad_token_id, temperature=None, top_p=None, top_k=None)
         new = gen[:, enc["input_ids"].shape[1]:]
@@ -45,9 +48,10 @@ def next_token_logits(model, tok, prompts: Sequence[str], batch_size: int = 16,
     """Logits (P, V) of the token after each prompt."""
     rows: list[torch.Tensor | None] = [None] * len(prompts)
     for idx, enc in _batches(prompts, tok, batch_size):
+        enc = enc.to(device_of(model))
         # Position ids from the mask, so a left-padded prompt sees the same positions as alone.
         pos = (enc["attention_mask"].cumsum(-1) - 1).clamp_min(0)
-        logits = model(**enc, position_ids=pos, use_cache=False).logits[:, -1].float()
+        logits = model(**enc, position_ids=pos, use_cache=False).logits[:, -1].float().cpu()
         for j, i in enumerate(idx):
             rows[i] = logits[j]
         advance(len(idx))
@@ -84,6 +88,7 @@ def window_nll(model, pieces: Sequence[Sequence[int]], pad_id: int, batch_size: 
         for row, p in enumerate(batch):
             ids[row, :len(p)] = torch.tensor(p)
             mask[row, :len(p)] = 1
+        ids, mask = ids.to(device_of(model)), mask.to(device_of(model))
         logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, :-1].float()
         targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)  # padding is never scored
         total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),

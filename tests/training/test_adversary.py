@@ -20,6 +20,11 @@ from tests.training.test_unlearn import TARGET, write_blocks, write_labels
 RHO = 0.5
 
 
+def _device():
+    """Where `train` puts the model (the GPU on a machine with one): the hand-worked steps run there too."""
+    return accelerator().device
+
+
 def forget_data(n: int = 4, length: int = 12, seed: int = 0) -> TrainData:
     """Random blocks whose labels are a fixed token at every other position (a stand-in for generic labels)."""
     g = torch.Generator().manual_seed(seed)
@@ -52,7 +57,7 @@ def hand_step(model, data: TrainData, lr: float, rho: float | None) -> None:
     """One AdamW step of `train` at a constant rate, worked out without the loop; with `rho`, its gradient is
     taken at the weights moved rho along the steepest descent of the attacker's loss."""
     params = list(model.parameters())
-    batch = data.batch(torch.arange(len(data)))
+    batch = {k: v.to(params[0].device) for k, v in data.batch(torch.arange(len(data))).items()}
     moves = None
     if rho is not None:
         relearn_loss(model, batch).backward()
@@ -74,7 +79,7 @@ def hand_step(model, data: TrainData, lr: float, rho: float | None) -> None:
 def test_a_step_against_the_attacker_is_the_gradient_at_the_moved_weights(tiny_model_dir, tmp_path, rho):
     data = forget_data(n=1, length=24)  # one row: the loop's shuffling cannot reorder the loss's sums
     settings = TrainSettings(lr=1e-2, epochs=1, batch_size=len(data), warmup_ratio=0.0, schedule="constant")
-    trained, by_hand = load_model(tiny_model_dir), load_model(tiny_model_dir)
+    trained, by_hand = load_model(tiny_model_dir, _device()), load_model(tiny_model_dir, _device())
     trained.train(), by_hand.train()
     adversary = None if rho is None else Adversary(rho, relearn_loss)
     train(trained, data, settings, acc=accelerator(), checkpoints=tmp_path / "ck", adversary=adversary)
@@ -83,7 +88,7 @@ def test_a_step_against_the_attacker_is_the_gradient_at_the_moved_weights(tiny_m
     assert max(float((a[k] - b[k]).abs().max()) for k in a) <= 1e-6
 
     # and the move matters: the step without it is another step
-    other = load_model(tiny_model_dir)
+    other = load_model(tiny_model_dir, _device())
     other.train()
     hand_step(other, data, settings.lr, None if rho is not None else RHO)
     c = other.state_dict()
@@ -97,14 +102,14 @@ def test_retain_rows_are_differentiated_at_the_unmoved_weights(tiny_model_dir, t
     whp = UnlearnSettings(retain_term=True, retain_weight=2.0)
     loss_fn = whp_loss(whp)
     settings = TrainSettings(lr=1e-2, epochs=1, batch_size=1, warmup_ratio=0.0, schedule="constant")
-    trained, by_hand, all_moved = (load_model(tiny_model_dir).train() for _ in range(3))
+    trained, by_hand, all_moved = (load_model(tiny_model_dir, _device()).train() for _ in range(3))
     train(trained, pair, settings, acc=accelerator(), checkpoints=tmp_path / "a",
           loss_fn=loss_fn, adversary=Adversary(RHO, relearn_loss, split_rows))
     pair.drawn = 0
     train(all_moved, pair, settings, acc=accelerator(), checkpoints=tmp_path / "b",
           loss_fn=loss_fn, adversary=Adversary(RHO, relearn_loss))
 
-    batch = ForgetData(pair.forget, pair.retain).batch(torch.arange(1))
+    batch = {k: v.to(_device()) for k, v in ForgetData(pair.forget, pair.retain).batch(torch.arange(1)).items()}
     params = list(by_hand.parameters())
     relearn_loss(by_hand, batch).backward()
     norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params]))
@@ -143,7 +148,7 @@ def test_the_move_leaves_no_gradient_and_restores_the_weights(tiny_model_dir, tm
     settings = TrainSettings(lr=1e-12, epochs=1, batch_size=len(data), warmup_ratio=0.0, schedule="constant")
     train(model, data, settings, acc=accelerator(), checkpoints=tmp_path / "ck", adversary=Adversary(10.0, relearn_loss))
     after = model.state_dict()
-    assert max(float((before[k] - after[k]).abs().max()) for k in before) <= 1e-6
+    assert max(float((before[k].to(after[k].device) - after[k]).abs().max()) for k in before) <= 1e-6
 
 
 def test_relearn_rho_trains_the_unlearned_model_and_keys_its_version(store, tiny_model_dir):
