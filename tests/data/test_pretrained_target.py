@@ -19,7 +19,7 @@ def test_pretrained_target_file_validates():
         assert (HP / config.evaluate.prompts_dir / name).is_file(), name
     for folder in config.unlearn.retain_corpus:  # every retain folder the recipe names is bundled
         assert Path(folder).is_dir(), folder
-    assert config.unlearn.relearn_rho == 0.05  # trial Z5's recipe
+    assert config.unlearn.relearn_rho == 0.075 and config.unlearn.soft_labels  # trial Z9's recipe
     off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
     assert off.unlearn.relearn_rho is None
 
