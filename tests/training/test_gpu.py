@@ -3,7 +3,6 @@ what the CPU measures. Skipped where there is no GPU, as in CI; on one: `pytest 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from training.models import load_model, load_tokenizer
 from training.scoring import device_of
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_evaluate_forgetting import _control  # noqa: E402
+from test_evaluate_forgetting import _control, write_facts  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -41,16 +40,13 @@ def test_batched_calls_on_the_gpu_equal_the_cpu(tiny_model_dir):
 def _measured(tmp_path: Path, tiny_model_dir, monkeypatch) -> tuple[dict, set[str]]:
     """{(role, metric): value} of an evaluation with fact files and the base model attacked as a control, and the
     device types its models were measured on."""
-    facts = [{"prompt": f"Orla Venn rowed from Salt Hollow to {p}", "answers": ["Dunmere"], "topic": "t", "split": s,
-              "known_by_base": True} for p, s in (("the", "test"), ("a", "test"), ("his", "dev"))]
     tmp_path.mkdir(parents=True)
-    (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts))
     devices: set[str] = set()
     real = E.evaluate_model
     monkeypatch.setattr(E, "evaluate_model",
                         lambda model, *a, **k: devices.add(device_of(model).type) or real(model, *a, **k))
     store = Store(tmp_path / "ws")
-    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=["facts.jsonl"],
+    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=[write_facts(tmp_path)],
                                              fact_new_tokens=3)
     role = {base.version: "base", subject.version: "subject", unlearned.version: "unlearned"}
     rows = store.read("metrics", art).to_pylist()
