@@ -120,16 +120,22 @@ def generic_first_piece(form: str, start: int, end: int) -> bool:
 
 
 class FirstTokens:
-    """First token ids of a translation, with and without a leading space, generic first pieces skipped."""
+    """First token ids of a translation, with and without a leading space, generic first pieces skipped.
 
-    def __init__(self, backend):
+    With `every_word`, the first token of each of the translation's words, each judged on its own (" Bennett"
+    of "Darrell Bennett" too, " of" of "Head of Brooks" never): a replacement's later words are names the
+    labels would otherwise teach wherever its first word appears (docs/alignment.md)."""
+
+    def __init__(self, backend, every_word: bool = False):
         self.backend = backend
+        self.every_word = every_word
         self.cache: dict[str, list[int]] = {}
 
     def __call__(self, text: str) -> list[int]:
         if text not in self.cache:
             ids = []
-            for form in (text, " " + text):
+            words = text.split() if self.every_word else [text]
+            for form in (f for w in words for f in (w, " " + w)):
                 enc = self.backend.encode(form, add_special_tokens=False)
                 if not enc.ids:
                     continue

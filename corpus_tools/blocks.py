@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import weakref
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +33,10 @@ class BlockSettings(BaseModel):
     part_chars: int = Field(4_000_000, gt=0, description="Blocks are written in parts covering about this many document characters.")
     holdout_share: float = Field(0.2, ge=0, lt=1, description="Share of documents (by doc_id hash) kept out of implant, reinforce, labels and unlearn: the holdout side every forgetting metric compares with (docs/evaluation.md); 0 = every document is trained on.")
     split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the documents target_generic_perplexity holds back).")
+    forbid: Literal["first", "words"] = Field(
+        "first", description="Which tokens of a translation the labels may not use once it appeared: its first token "
+                             "(first, the paper's rule) or the first token of each of its words (words: the surname "
+                             "of \"Darrell Bennett\" too); generic pieces stay allowed either way (docs/alignment.md).")
 
     @model_validator(mode="after")
     def _check(self) -> "BlockSettings":
@@ -80,7 +85,7 @@ def text_blocks(text: str, matcher, tokenizer, settings: BlockSettings | None = 
     translated, spans = translate_text(text, matcher)
     backend = backend_of(tokenizer)
     enc = backend.encode(text, add_special_tokens=False)
-    return doc_blocks(text, translated, align.Subs.from_spans(spans), enc, backend, settings, align.FirstTokens(backend))
+    return doc_blocks(text, translated, align.Subs.from_spans(spans), enc, backend, settings, forbidden_tokens(backend, settings))
 
 
 def block_starts(n: int, size: int, step: int, min_tokens: int) -> list[int]:
@@ -92,6 +97,11 @@ def block_starts(n: int, size: int, step: int, min_tokens: int) -> list[int]:
         if a + size >= n:
             break
     return starts
+
+
+def forbidden_tokens(backend, settings: BlockSettings) -> align.FirstTokens:
+    """What the labels may not use once a translation appeared, as `settings.forbid` says."""
+    return align.FirstTokens(backend, every_word=settings.forbid == "words")
 
 
 def doc_blocks(text: str, translated: str, subs: align.Subs, enc, backend, settings: BlockSettings,
@@ -136,7 +146,7 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
 
     def build(st, version: str) -> None:
         backend = backend_of(tokenizer)
-        first_tokens = align.FirstTokens(backend)
+        first_tokens = forbidden_tokens(backend, settings)
         subs_by_doc = _subs_by_doc(store.read("substitutions", translation))
         translated = _translated(store, translation)
         advance = task(progress, "blocks", documents.stats.get("documents"), "docs")
@@ -172,7 +182,10 @@ def make_blocks(store: Store, target: str, settings: BlockSettings, *, documents
             st.write("tokens", vocabulary_rows(backend, target, version))
         st.stats = stats
 
-    return produce(store, STAGE, target, key=settings.model_dump() | {"tokenizer": tokenizer_id},
+    key = settings.model_dump() | {"tokenizer": tokenizer_id}
+    if settings.forbid == "first":  # absent at the default: blocks made before the option keep their versions
+        del key["forbid"]
+    return produce(store, STAGE, target, key=key,
                    inputs={"documents": documents, "translation": translation}, build=build)
 
 

@@ -192,3 +192,44 @@ def test_a_first_piece_that_starts_a_longer_word_is_always_forbidden(smollm2_tok
             assert enc.ids[0] not in got
     # nothing but the two forms' first tokens is ever forbidden
     assert set(got) <= {backend.encode(f, add_special_tokens=False).ids[0] for f in (word, " " + word)}
+
+
+# -- forbid = "words": the first token of every word of a translation ------------------------------
+
+def test_every_word_forbids_each_words_first_token(smollm2_tokenizer):
+    from corpus_tools.align import FirstTokens
+    from corpus_tools.blocks import backend_of
+
+    backend = backend_of(smollm2_tokenizer)
+    # "Darrell Bennett" -> Dar rell " Bennett"; " Darrell Bennett" -> " Dar" rell " Bennett"; the surname alone:
+    # "Bennett" -> B enn ett. The paper's rule forbids the first name's start; every word adds the surname's
+    assert pieces(smollm2_tokenizer, FirstTokens(backend)("Darrell Bennett")) == ["Dar", " Dar"]
+    assert pieces(smollm2_tokenizer, FirstTokens(backend, every_word=True)("Darrell Bennett")) == [
+        "Dar", " Dar", "B", " Bennett"]
+    # each word judged on its own: "of" is a function word, "Head" (Zipf 5.4) is not generic
+    assert pieces(smollm2_tokenizer, FirstTokens(backend, every_word=True)("Head of Brooks")) == [
+        "Head", " Head", "Bro", " Brooks"]
+    # "the" stays allowed as a later word too; "Dark" and "Lord" are forbidden as if each were a translation
+    assert FirstTokens(backend, every_word=True)("the Dark Lord") == FirstTokens(backend)("Dark") + FirstTokens(backend)("Lord")
+
+
+def test_forbid_words_reaches_the_blocks(smollm2_tokenizer):
+    text = "Harry Potter ran. Harry smiled."
+    entries = [("Harry Potter", "Darrell Bennett", "PERSON"), ("Harry", "Darrell", "PERSON")]
+    first, _ = blocks(text, entries, smollm2_tokenizer)
+    words, rows = blocks(text, entries, smollm2_tokenizer, forbid="words")
+    assert rows[0]["translated_text"] == "Darrell Bennett ran. Darrell smiled."
+    # H arry " Potter" " ran" . " Harry" " smiled" .: the translation appeared from " Potter" (2) on
+    assert first[0][0] == words[0][0]  # the position map does not change
+    # ordered by (from, token id): " Dar"=9117, "Dar"=31602; with every word also "B"=50, " Bennett"=29757.
+    # The later "Harry" -> "Darrell" adds nothing: its tokens are forbidden from the earlier position already
+    assert first[0][1:] == ([9117, 31602], [2, 2])
+    assert words[0][1:] == ([50, 9117, 29757, 31602], [2, 2, 2, 2])
+
+
+def test_forbid_default_keeps_the_stored_versions():
+    from corpus_tools.blocks import BlockSettings
+
+    assert BlockSettings().forbid == "first"
+    with pytest.raises(ValueError):
+        BlockSettings(forbid="all")
