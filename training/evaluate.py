@@ -70,7 +70,7 @@ class EvalSettings(BaseModel):
 
 STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
                                    "dictionary": "anchors", "translation": "translate", "evalsets": "evalsets"},
-              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v3",
+              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v4",  # v4: per-item fact rows in eval_scores
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
@@ -124,6 +124,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
                 and "subject" in models and models["subject"].version != art.version
             found = earlier.get((art.version, attacked))
+            if found is not None and not _has_fact_rows(found.get("eval_scores", []), data.facts):
+                found = None  # measured before the per-item fact rows: measure it again to have them
             if found is not None:
                 # same model, prompts and settings, attacked alike: measured before, reuse it
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
@@ -135,7 +137,9 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             folder = model_folder(art)
             model, tok = load_model(folder, compute_device()), load_tokenizer(folder)
             label = f"evaluate {row['role']} {art.version}"
-            values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label)
+            fact_rows: list[dict] = []
+            values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label,
+                                           item_rows=fact_rows)
             facts = {k: vn for k, vn in values.items() if k in fact_names}  # {metric: (value, n)}
             facts_of[art.version] = {k: v for k, (v, _) in facts.items()}
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
@@ -160,7 +164,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 extra_counts={k: n for k, (_, n) in facts.items()})
             del subject_model
             measured[art.version] = scores
-            st.write("eval_scores", score_rows(scores, **ids), index=index)
+            st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in fact_rows], index=index)
             st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)
             st.write("metrics", [
                 {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": None, "ci_high": None,
@@ -233,8 +237,10 @@ def models_row_of(store: Store, art: Artifact) -> dict:
 
 
 def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader: Grader | None = None,
-                   progress: Reporter | None = None, label: str = "evaluate") -> tuple[dict[str, tuple[float, int]], list]:
-    """{metric: (value, n)} for one loaded model, and a few familiar completions to show in the report."""
+                   progress: Reporter | None = None, label: str = "evaluate",
+                   item_rows: list[dict] | None = None) -> tuple[dict[str, tuple[float, int]], list]:
+    """{metric: (value, n)} for one loaded model, and a few familiar completions to show in the report; the fact
+    files' per-item rows appended to `item_rows` when given (fact_accuracy)."""
     n_ppl = {name: windows([tok(t)["input_ids"] for t in texts], settings.ppl_window, settings.max_ppl_tokens)
              for name, texts in (("general_perplexity", data.general_texts),
                                  ("target_generic_perplexity", data.heldout_texts)) if texts}
@@ -284,7 +290,7 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
         flags = [M.answer_found(a, k["answer"]) for a, k in zip(answers, data.knowledge)]
         out["knowledge_accuracy"] = (M.share(flags), len(flags))
 
-    out |= fact_accuracy(model, tok, data.facts, settings, advance)
+    out |= fact_accuracy(model, tok, data.facts, settings, advance, item_rows)
 
     if settings.lm_eval_tasks:
         from training.lm_eval_bridge import run_lm_eval
@@ -295,17 +301,30 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
 
 
 def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettings,
-                  advance=lambda n=1: None) -> dict[str, tuple[float, int]]:
-    """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file."""
+                  advance=lambda n=1: None, item_rows: list[dict] | None = None) -> dict[str, tuple[float, int]]:
+    """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file.
+
+    With `item_rows`, also one `eval_scores` row per item: metric <stem>_answered, item_id "<stem>: <prompt>",
+    value 1.0 when the completion states an answer, output the completion (which facts a model lost, in SQL)."""
     out = {}
     for stem, items in facts.items():
         answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
                                   settings.batch_size, advance)
+        known = [is_known(a, i["answers"]) for a, i in zip(answers, items)]
         for split in ("dev", "test"):
             idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
             if idx:
-                out[f"{stem}_accuracy_{split}"] = (M.share([is_known(answers[k], items[k]["answers"]) for k in idx]), len(idx))
+                out[f"{stem}_accuracy_{split}"] = (M.share([known[k] for k in idx]), len(idx))
+        if item_rows is not None:
+            item_rows += [{"item_id": f"{stem}: {i['prompt']}", "split": i.get("split", "test"),
+                           "metric": f"{stem}_answered", "value": float(k), "output": a}
+                          for i, a, k in zip(items, answers, known)]
     return out
+
+
+def _has_fact_rows(rows: list[dict], facts: dict[str, list[dict]]) -> bool:
+    """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had none)."""
+    return {r["metric"] for r in rows} >= {f"{stem}_answered" for stem in facts}
 
 
 def first_tokens(tok, prompt: str, continuations: list[str]) -> list[int]:

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from training.scoring import device_of
+from training.scoring import device_of, right_padded
 
 
 def _batches(texts: Sequence[str], tok, batch_size: int):
@@ -82,12 +82,7 @@ def window_nll(model, pieces: Sequence[Sequence[int]], pad_id: int, batch_size: 
     total, count = 0.0, 0
     for start in range(0, len(pieces), batch_size):
         batch = pieces[start:start + batch_size]
-        width = max(len(p) for p in batch)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, p in enumerate(batch):
-            ids[row, :len(p)] = torch.tensor(p)
-            mask[row, :len(p)] = 1
+        ids, mask = right_padded(batch, pad_id)
         device = device_of(model)
         ids, mask = ids.to(device), mask.to(device)
         logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits[:, :-1].float()

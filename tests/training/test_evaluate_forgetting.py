@@ -97,9 +97,10 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
         assert rows(four, table) == rows(one, table), table
 
 
-def _control(store, tiny_model_dir, tmp_path, **settings):
+def _control(store, tiny_model_dir, tmp_path, more_models=(), **settings):
     """A general folder, the eval items and three model artifacts (base, subject, unlearned: copies of the tiny
-    model), evaluated with the base model attacked as a control too; returns (artifact, base, subject, unlearned)."""
+    model; and a copy per role of `more_models`), evaluated with the base model attacked as a control too; returns
+    (artifact, base, subject, unlearned)."""
     import shutil
 
     from training.base import base_model
@@ -108,14 +109,16 @@ def _control(store, tiny_model_dir, tmp_path, **settings):
     general = tmp_path / "general"
     (general / "corpus").mkdir(parents=True, exist_ok=True)
     (general / "corpus" / "a.md").write_text("Water falls as rain and flows back to the sea. " * 4)
-    settings = EvalSettings(max_new_tokens=4, ppl_window=16, max_ppl_tokens=64, prompts_dir=str(tmp_path),
-                            general_dir=str(general), relearn_roles=["base", "unlearned"],
-                            relearn={"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5}, **settings)
+    settings = EvalSettings(**{"max_new_tokens": 4, "ppl_window": 16, "max_ppl_tokens": 64, "prompts_dir": str(tmp_path),
+                               "general_dir": str(general), "relearn_roles": ["base", "unlearned"],
+                               "relearn": {"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5}, **settings})
     evalsets = store.get("evalsets", "t", "e1") or _inputs(store, load_tokenizer(tiny_model_dir))
     base, _ = base_model(store, "t", str(tiny_model_dir))
     subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s", dirs_exist_ok=True)))
     unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u", dirs_exist_ok=True)))
-    art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned},
+    more = {role: base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / role, dirs_exist_ok=True)))[0]
+            for role in more_models}
+    art, _ = evaluate(store, "t", settings, models={"base": base, "subject": subject, "unlearned": unlearned, **more},
                       evalsets=evalsets)
     return art, base, subject, unlearned
 
@@ -159,6 +162,49 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
             start = [r["value"] for r in curve if r["model_version"] == version and r["step"] == 0
                      and r["metric"] == f"facts_accuracy_{split}"]
             assert start == [metrics[(version, f"facts_accuracy_{split}")]]
+
+
+def test_fact_items_are_stored_one_row_each(monkeypatch):
+    """Per fact file: <stem>_accuracy_<split> and, with item_rows, one eval_scores row per item whose value says
+    whether its completion states an answer (the same rule as the accuracy) and whose output is that completion."""
+    items = [{"prompt": "Orla rowed to", "answers": ["Dunmere"], "split": "test"},
+             {"prompt": "Orla sailed to", "answers": ["Dunmere"], "split": "test"},
+             {"prompt": "Orla walked to", "answers": ["Dunmere", "Salt Hollow"], "split": "dev"}]
+    said = [" Dunmere at dawn", " the sea", " salt hollow."]  # an answer in any case counts (fact_items.is_known)
+    monkeypatch.setattr(E, "greedy_complete", lambda model, tok, prompts, *a, **k: said[:len(prompts)])
+    rows: list[dict] = []
+    got = E.fact_accuracy(None, None, {"facts": items}, EvalSettings(), item_rows=rows)
+    assert got == {"facts_accuracy_test": (0.5, 2), "facts_accuracy_dev": (1.0, 1)}
+    assert rows == [{"item_id": f"facts: {i['prompt']}", "split": i["split"], "metric": "facts_answered",
+                     "value": v, "output": o} for i, v, o in zip(items, (1.0, 0.0, 1.0), said)]
+    assert E.fact_accuracy(None, None, {"facts": items}, EvalSettings()) == got  # rows are optional
+
+
+def test_fact_rows_reach_eval_scores_and_older_rows_are_measured_again(store, tiny_model_dir, tmp_path, monkeypatch):
+    """Every evaluated model gets its per-item fact rows, matching its accuracies; a model whose stored rows have
+    none (measured before they existed) is measured again rather than reused without them."""
+    real = E.fact_accuracy
+    monkeypatch.setattr(E, "fact_accuracy", lambda m, tok, facts, settings, advance, item_rows=None:
+                        real(m, tok, facts, settings, advance))  # as the stage was before the rows
+    art, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, fact_files=[write_facts(tmp_path)],
+                                             fact_new_tokens=3, relearn_roles=[])
+    assert not [r for r in store.read("eval_scores", art).to_pylist() if r["metric"] == "facts_answered"]
+    monkeypatch.setattr(E, "fact_accuracy", real)
+    calls = []
+    measure = E.evaluate_model
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or measure(*a, **k))
+    again, *_ = _control(store, tiny_model_dir, tmp_path, ["reinforced"], fact_files=["facts.jsonl"], fact_new_tokens=3,
+                         relearn_roles=[])  # one model more: a new artifact, the others' rows looked up
+    assert len(calls) == 4  # the three measured again with the new one, not reused without their fact rows
+    scores = [r for r in store.read("eval_scores", again).to_pylist() if r["metric"] == "facts_answered"]
+    metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", again).to_pylist()}
+    for version in (base.version, subject.version, unlearned.version):
+        mine = [r for r in scores if r["model_version"] == version]
+        assert sorted(r["split"] for r in mine) == ["dev", "test", "test"]
+        assert all(r["item_id"].startswith("facts: Orla Venn rowed") and isinstance(r["output"], str) for r in mine)
+        for split in ("dev", "test"):
+            values = [r["value"] for r in mine if r["split"] == split]
+            assert metrics[(version, f"facts_accuracy_{split}")] == sum(values) / len(values)
 
 
 def test_missing_other_register_folder_is_one_clear_error(tmp_path):
