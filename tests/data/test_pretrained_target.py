@@ -19,7 +19,11 @@ def test_pretrained_target_file_validates():
         assert (HP / config.evaluate.prompts_dir / name).is_file(), name
     for folder in config.unlearn.retain_corpus:  # every retain folder the recipe names is bundled
         assert Path(folder).is_dir(), folder
-    assert config.unlearn.relearn_rho == 0.075 and config.unlearn.soft_labels  # trial Z9's recipe
+    # trial W1's recipe: Z9's with lr 1.75e-4, a move of 0.05, and every word of a translation forbidden
+    assert (config.unlearn.lr, config.unlearn.relearn_rho, config.unlearn.soft_labels) == (1.75e-4, 0.05, True)
+    assert config.blocks.forbid == "words"
+    z9 = load_target(HP / "target_pretrained.toml", ["blocks.forbid=first", "unlearn.lr=1.5e-4", "unlearn.relearn_rho=0.075"])
+    assert (z9.blocks.forbid, z9.unlearn.relearn_rho) == ("first", 0.075)  # the command docs/pretrained.md gives for Z9
     off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
     assert off.unlearn.relearn_rho is None
 
