@@ -81,11 +81,11 @@ def test_forbidden_skips_function_words(smollm2_tokenizer):
     assert got[0][1] == []
 
 
-def first_pieces(tokenizer, translation):
+def first_pieces(tokenizer, translation, every_word=False):
     from corpus_tools.align import FirstTokens
     from corpus_tools.blocks import backend_of
 
-    return pieces(tokenizer, FirstTokens(backend_of(tokenizer))(translation))
+    return pieces(tokenizer, FirstTokens(backend_of(tokenizer), every_word=every_word)(translation))
 
 
 def test_one_letter_first_pieces_are_forbidden(smollm2_tokenizer):
@@ -197,20 +197,15 @@ def test_a_first_piece_that_starts_a_longer_word_is_always_forbidden(smollm2_tok
 # -- forbid = "words": the first token of every word of a translation ------------------------------
 
 def test_every_word_forbids_each_words_first_token(smollm2_tokenizer):
-    from corpus_tools.align import FirstTokens
-    from corpus_tools.blocks import backend_of
-
-    backend = backend_of(smollm2_tokenizer)
+    tok = smollm2_tokenizer
     # "Darrell Bennett" -> Dar rell " Bennett"; " Darrell Bennett" -> " Dar" rell " Bennett"; the surname alone:
     # "Bennett" -> B enn ett. The paper's rule forbids the first name's start; every word adds the surname's
-    assert pieces(smollm2_tokenizer, FirstTokens(backend)("Darrell Bennett")) == ["Dar", " Dar"]
-    assert pieces(smollm2_tokenizer, FirstTokens(backend, every_word=True)("Darrell Bennett")) == [
-        "Dar", " Dar", "B", " Bennett"]
+    assert first_pieces(tok, "Darrell Bennett") == ["Dar", " Dar"]
+    assert first_pieces(tok, "Darrell Bennett", every_word=True) == ["Dar", " Dar", "B", " Bennett"]
     # each word judged on its own: "of" is a function word, "Head" (Zipf 5.4) is not generic
-    assert pieces(smollm2_tokenizer, FirstTokens(backend, every_word=True)("Head of Brooks")) == [
-        "Head", " Head", "Bro", " Brooks"]
+    assert first_pieces(tok, "Head of Brooks", every_word=True) == ["Head", " Head", "Bro", " Brooks"]
     # "the" stays allowed as a later word too; "Dark" and "Lord" are forbidden as if each were a translation
-    assert FirstTokens(backend, every_word=True)("the Dark Lord") == FirstTokens(backend)("Dark") + FirstTokens(backend)("Lord")
+    assert first_pieces(tok, "the Dark Lord", every_word=True) == first_pieces(tok, "Dark") + first_pieces(tok, "Lord")
 
 
 def test_forbid_words_reaches_the_blocks(smollm2_tokenizer):
