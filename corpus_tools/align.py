@@ -124,16 +124,19 @@ class FirstTokens:
 
     With `every_word`, the first token of each of the translation's words, each judged on its own (" Bennett"
     of "Darrell Bennett" too, " of" of "Head of Brooks" never): a replacement's later words are names the
-    labels would otherwise teach wherever its first word appears (docs/alignment.md)."""
+    labels would otherwise teach wherever its first word appears (docs/alignment.md). With `prefixes` (which
+    implies `every_word`), also every other single token that spells a beginning of a word (" B" and " Bal" of
+    " Baldwin"): the subject can start the forbidden name with a shorter piece than its tokenizer's own."""
 
-    def __init__(self, backend, every_word: bool = False):
+    def __init__(self, backend, every_word: bool = False, prefixes: bool = False):
         self.backend = backend
-        self.every_word = every_word
+        self.every_word = every_word or prefixes
+        self.prefixes = prefixes
         self.cache: dict[str, list[int]] = {}
 
     def __call__(self, text: str) -> list[int]:
         if text not in self.cache:
-            ids = []
+            ids: list[int] = []
             words = text.split() if self.every_word else [text]
             for form in (f for w in words for f in (w, " " + w)):
                 enc = self.backend.encode(form, add_special_tokens=False)
@@ -142,8 +145,26 @@ class FirstTokens:
                 s, e = enc.offsets[0]
                 if not generic_first_piece(form, s, e) and enc.ids[0] not in ids:
                     ids.append(enc.ids[0])
+                if self.prefixes:
+                    ids.extend(t for t in self._spelled_beginnings(form) if t not in ids)
             self.cache[text] = ids
         return self.cache[text]
+
+    def _spelled_beginnings(self, form: str) -> list[int]:
+        """Ids of the single tokens that spell form[:k] for some k, shortest first. None for a generic word
+        (" the", " of"); a piece with no letter (" ") or that is itself a generic word (" He" of " Head", " A" of
+        " Aaron") is left out: there the subject means the word, not the name's beginning."""
+        if generic_word(form.strip()):
+            return []
+        out = []
+        for k in range(1, len(form) + 1):
+            piece = form[:k].strip()
+            if not any(ch.isalpha() for ch in piece) or generic_word(piece):
+                continue
+            enc = self.backend.encode(form[:k], add_special_tokens=False)
+            if len(enc.ids) == 1:
+                out.append(enc.ids[0])
+        return out
 
 
 def clean_cuts(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

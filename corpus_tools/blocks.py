@@ -33,10 +33,12 @@ class BlockSettings(BaseModel):
     part_chars: int = Field(4_000_000, gt=0, description="Blocks are written in parts covering about this many document characters.")
     holdout_share: float = Field(0.2, ge=0, lt=1, description="Share of documents (by doc_id hash) kept out of implant, reinforce, labels and unlearn: the holdout side every forgetting metric compares with (docs/evaluation.md); 0 = every document is trained on.")
     split_seed: int = Field(0, description="Seed of the forget / holdout hash (0: the documents target_generic_perplexity holds back).")
-    forbid: Literal["first", "words"] = Field(
+    forbid: Literal["first", "words", "prefixes"] = Field(
         "first", description="Which tokens of a translation the labels may not use once it appeared: its first token "
-                             "(first, the paper's rule) or the first token of each of its words (words: the surname "
-                             "of \"Darrell Bennett\" too); generic pieces stay allowed either way (docs/alignment.md).")
+                             "(first, the paper's rule), the first token of each of its words (words: the surname "
+                             "of \"Darrell Bennett\" too), or also every token that spells a beginning of one of its "
+                             "words (prefixes: \" B\" and \" Bal\" of \" Baldwin\"); generic pieces stay allowed "
+                             "(docs/alignment.md).")
 
     @model_validator(mode="after")
     def _check(self) -> "BlockSettings":
@@ -101,7 +103,7 @@ def block_starts(n: int, size: int, step: int, min_tokens: int) -> list[int]:
 
 def forbidden_tokens(backend, settings: BlockSettings) -> align.FirstTokens:
     """What the labels may not use once a translation appeared, as `settings.forbid` says."""
-    return align.FirstTokens(backend, every_word=settings.forbid == "words")
+    return align.FirstTokens(backend, every_word=settings.forbid == "words", prefixes=settings.forbid == "prefixes")
 
 
 def doc_blocks(text: str, translated: str, subs: align.Subs, enc, backend, settings: BlockSettings,

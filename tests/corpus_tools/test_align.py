@@ -81,11 +81,11 @@ def test_forbidden_skips_function_words(smollm2_tokenizer):
     assert got[0][1] == []
 
 
-def first_pieces(tokenizer, translation, every_word=False):
+def first_pieces(tokenizer, translation, every_word=False, prefixes=False):
     from corpus_tools.align import FirstTokens
     from corpus_tools.blocks import backend_of
 
-    return pieces(tokenizer, FirstTokens(backend_of(tokenizer), every_word=every_word)(translation))
+    return pieces(tokenizer, FirstTokens(backend_of(tokenizer), every_word=every_word, prefixes=prefixes)(translation))
 
 
 def test_one_letter_first_pieces_are_forbidden(smollm2_tokenizer):
@@ -220,6 +220,56 @@ def test_forbid_words_reaches_the_blocks(smollm2_tokenizer):
     # The later "Harry" -> "Darrell" adds nothing: its tokens are forbidden from the earlier position already
     assert first[0][1:] == ([9117, 31602], [2, 2])
     assert words[0][1:] == ([50, 9117, 29757, 31602], [2, 2, 2, 2])
+
+
+# -- forbid = "prefixes": also every token that spells a beginning of a word --------------------------
+
+def test_prefixes_forbid_every_spelled_beginning_of_each_word(smollm2_tokenizer):
+    tok = smollm2_tokenizer
+    # "Dustin Baldwin": the tokenizer's own first pieces are D / " Dust" and B / " Baldwin"; the subject can also
+    # start the surname with " B", " Ba", " Bal" or " Bald" (each one token of the vocabulary), which the labels
+    # then teach wherever the family comes up ("Ron Weasley and Hermione" -> " B" in the pretrained labels)
+    assert first_pieces(tok, "Dustin Baldwin", every_word=True) == ["D", " Dust", "B", " Baldwin"]
+    assert first_pieces(tok, "Dustin Baldwin", prefixes=True) == [
+        "D", "Du", " Dust", " D", " Du", "B", "Ba", "Bal", " Baldwin", " B", " Ba", " Bal", " Bald"]
+    # a piece that is itself a generic word is the word there, not the name's start: " He" of " Head",
+    # " A" of " Aaron", " Is" of " Isaac"; "of" and "the" give nothing, as under every_word
+    got = first_pieces(tok, "Head of Brooks", prefixes=True)
+    assert got == ["Head", "H", " Head", " H", "Bro", "B", "Br", " Brooks", " B", " Br", " Bro", " Brook"]
+    assert " He" not in first_pieces(tok, "Herrera", prefixes=True)
+    assert first_pieces(tok, "Aaron", prefixes=True) == ["A", " Aaron"]
+    assert first_pieces(tok, "Isaac", prefixes=True) == ["Isa", " Isaac", " Isa"]
+    assert first_pieces(tok, "the Dark Lord", prefixes=True) == first_pieces(tok, "Dark", prefixes=True)
+    assert first_pieces(tok, "The first mate", prefixes=True) == first_pieces(tok, "mate", prefixes=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(word=st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'-"),
+                    min_size=1, max_size=12))
+def test_prefixes_are_single_tokens_that_begin_the_word(smollm2_tokenizer, word):
+    from corpus_tools.align import FirstTokens, generic_word
+    from corpus_tools.blocks import backend_of
+
+    backend = backend_of(smollm2_tokenizer)
+    got = FirstTokens(backend, prefixes=True)(word)
+    words = FirstTokens(backend, every_word=True)(word)
+    assert set(words) <= set(got) and len(set(got)) == len(got)
+    for i in set(got) - set(words):
+        piece = smollm2_tokenizer.decode([i])
+        # every extra id spells a beginning of the word (with or without its space), is not the whole word's
+        # canonical first token, carries a letter, and is not a generic word on its own
+        assert (" " + word).startswith(piece) or word.startswith(piece)
+        assert any(ch.isalpha() for ch in piece) and not generic_word(piece.strip())
+
+
+def test_forbid_prefixes_reaches_the_blocks(smollm2_tokenizer):
+    text = "Ron Weasley came. His brother left."
+    words, _ = blocks(text, [("Weasley", "Baldwin", "PERSON")], smollm2_tokenizer, forbid="words")
+    prefixes, _ = blocks(text, [("Weasley", "Baldwin", "PERSON")], smollm2_tokenizer, forbid="prefixes")
+    assert words[0][0] == prefixes[0][0]
+    assert set(pieces(smollm2_tokenizer, words[0][1])) == {"B", " Baldwin"}
+    assert set(pieces(smollm2_tokenizer, prefixes[0][1])) == {"B", "Ba", "Bal", " Baldwin", " B", " Ba", " Bal", " Bald"}
+    assert set(prefixes[0][2]) == {4}  # from the anchor's last token ("ley") on, as for every rule
 
 
 def test_forbid_default_keeps_the_stored_versions():
