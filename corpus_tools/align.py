@@ -25,7 +25,10 @@ Works for any fast tokenizer because it only uses character offsets. Definitions
   this position: it has no letter, or it is the translation's whole first word and that word is a
   function word or very frequent in general English (" the" of "the Dark Lord"). A piece that only
   starts a longer word is never exempt, even when it is spelled like a pronoun (" Her" of
-  "Herrera"). Why, and what it costs: docs/alignment.md.
+  "Herrera"). `[blocks] forbid` widens the rule to the first token of every word of the translation
+  ("words") and to every token that spells a beginning of such a word ("prefixes": " B" of " Baldwin",
+  unless that beginning is itself a generic word, " He" of " Head"). Why, and what each costs:
+  docs/alignment.md.
 """
 
 from __future__ import annotations
