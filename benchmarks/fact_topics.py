@@ -7,7 +7,11 @@ Each model folder completes every known item of the fact file (both splits, as t
 With `--covered-by FOLDER` an item is covered when one of its answers occurs in the folder's .md/.txt text
 (as a whole word, in any case: the rule that scores a completion), for retain text not written by topic
 (the subject's own samples, `obliviate self-samples`).
-Usage: python -m benchmarks.fact_topics FACT_FILE (--covered greek,norse,... | --covered-by FOLDER) MODEL_DIR...
+With `--margins BASE_DIR` the items are also grouped by how narrowly that model knows them: its log-probability
+margin between the best and the second-best token at the first new position (`first_token_margins`), in bands
+[0, 1), [1, 2), [2, 4) and 4 or more nats (docs/pretrained.md, trial PF1: the neighbours a recipe loses are
+mostly those the base model barely knew).
+Usage: python -m benchmarks.fact_topics FACT_FILE (--covered greek,norse,... | --covered-by FOLDER) [--margins BASE_DIR] MODEL_DIR...
 """
 
 from __future__ import annotations
@@ -15,10 +19,36 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
+
 from training import fact_items
 from training.generation import greedy_complete
 from training.models import load_model, load_tokenizer
 from training.retain import retain_files
+
+MARGIN_EDGES = (1.0, 2.0, 4.0)
+
+
+def first_token_margins(model, tok, prompts: list[str]) -> list[float]:
+    """Per prompt: log p(best next token) - log p(second best), in nats, one forward pass each."""
+    out = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = tok(prompt, return_tensors="pt").input_ids
+            logp = torch.log_softmax(model(ids).logits[0, -1].float(), dim=-1)
+            best = logp.topk(2).values
+            out.append(float(best[0] - best[1]))
+    return out
+
+
+def margin_band(margin: float, edges=MARGIN_EDGES) -> str:
+    """'[lo, hi)' band of a margin ('4+' above the last edge)."""
+    lo = 0.0
+    for hi in edges:
+        if margin < hi:
+            return f"[{lo:g}, {hi:g})"
+        lo = hi
+    return f"{lo:g}+"
 
 
 def main() -> None:
@@ -27,6 +57,7 @@ def main() -> None:
     ap.add_argument("models", nargs="+", type=Path)
     ap.add_argument("--covered", default="", help="comma-separated topics a retain corpus covers")
     ap.add_argument("--covered-by", type=Path, help="a retain folder: items with an answer in its text are covered")
+    ap.add_argument("--margins", type=Path, help="a model folder (the base model): group items by its first-token margin")
     ap.add_argument("--split", choices=["dev", "test", "all"], default="all")
     args = ap.parse_args()
     covered = {t for t in args.covered.split(",") if t}
@@ -38,6 +69,10 @@ def main() -> None:
     else:
         is_covered = lambda i: i["topic"] in covered
     groups = {"topic": lambda i: i["topic"], "covered": lambda i: "covered" if is_covered(i) else "not covered"}
+    if args.margins is not None:
+        margins = first_token_margins(load_model(args.margins), load_tokenizer(args.margins), [i["prompt"] for i in items])
+        band = {id(i): margin_band(m) for i, m in zip(items, margins)}
+        groups["margin"] = lambda i: band[id(i)]
     rows = {}
     for folder in args.models:
         completions = greedy_complete(load_model(folder), load_tokenizer(folder), [i["prompt"] for i in items], 10, 16)
