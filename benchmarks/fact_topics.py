@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from training import fact_items
-from training.generation import greedy_complete
+from training.generation import greedy_complete, next_token_logits
 from training.models import load_model, load_tokenizer
 from training.retain import retain_files
 
@@ -30,15 +30,9 @@ MARGIN_EDGES = (1.0, 2.0, 4.0)
 
 
 def first_token_margins(model, tok, prompts: list[str]) -> list[float]:
-    """Per prompt: log p(best next token) - log p(second best), in nats, one forward pass each."""
-    out = []
-    with torch.no_grad():
-        for prompt in prompts:
-            ids = tok(prompt, return_tensors="pt").input_ids
-            logp = torch.log_softmax(model(ids).logits[0, -1].float(), dim=-1)
-            best = logp.topk(2).values
-            out.append(float(best[0] - best[1]))
-    return out
+    """Per prompt: log p(best next token) - log p(second best), in nats."""
+    best = torch.log_softmax(next_token_logits(model, tok, prompts), dim=-1).topk(2, dim=-1).values
+    return (best[:, 0] - best[:, 1]).tolist()
 
 
 def margin_band(margin: float, edges=MARGIN_EDGES) -> str:

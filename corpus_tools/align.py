@@ -161,8 +161,7 @@ class FirstTokens:
             return []
         out = []
         for k in range(1, len(form) + 1):
-            piece = form[:k].strip()
-            if not any(ch.isalpha() for ch in piece) or generic_word(piece):
+            if generic_first_piece(form[:k], 0, k):  # the beginning judged as if it were the whole word
                 continue
             enc = self.backend.encode(form[:k], add_special_tokens=False)
             if len(enc.ids) == 1:
