@@ -160,30 +160,34 @@ def restrict(data: TrainData, keep: torch.Tensor) -> TrainData:
     return TrainData(data.input_ids, data.attention_mask, labels, index, data.soft_ids, data.soft_p)
 
 
-def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode) -> torch.Tensor:
+def content_positions(ids: torch.Tensor, lengths: torch.Tensor, decode, capitalised: bool = False) -> torch.Tensor:
     """[N, T] bool: position i predicts a content token of the block, token i+1 (docs/method.md).
 
     A token is generic, as in the forbidden-token rule (corpus_tools/align.py), when it has no letter, or
     when it is a whole function word or one of the ~150 most frequent English words (" the", ",", " said");
     a frequent word that starts a longer word (" Her" of "Hermione": the next token continues it without
-    a space) is content. The decisions are made once per distinct token id in `ids`, then looked up as
-    tensors."""
+    a space) is content. With `capitalised`, only content tokens whose text starts with a capital letter
+    count: the name slots (" Frodo", " Camel|ot"; also a capitalised word opening a sentence). The decisions
+    are made once per distinct token id in `ids`, then looked up as tensors."""
     from corpus_tools.align import generic_word
 
     uniq = torch.unique(ids).tolist()
     size = max(uniq) + 1 if uniq else 1
-    letters, generic, continues = (torch.zeros(size, dtype=torch.bool) for _ in range(3))
+    letters, generic, continues, capital = (torch.zeros(size, dtype=torch.bool) for _ in range(4))
     for tid in uniq:  # distinct ids of the corpus (thousands), not the vocabulary
         text = decode(tid)
         word = text.strip()
         letters[tid] = any(ch.isalpha() for ch in word)
         generic[tid] = word.isalpha() and generic_word(word)
         continues[tid] = text[:1].isalpha()
+        capital[tid] = word[:1].isupper()
     nxt = ids[:, 1:]
     goes_on = torch.zeros_like(nxt, dtype=torch.bool)  # token i+2 continues the word of token i+1
     goes_on[:, :-1] = continues[ids[:, 2:]]
     last = torch.arange(ids.shape[1], device=ids.device)[None, :] >= (lengths[:, None] - 1)
     content = letters[nxt] & (~generic[nxt] | goes_on)
+    if capitalised:
+        content &= capital[nxt]
     out = torch.zeros_like(ids, dtype=torch.bool)
     out[:, :-1] = content
     return out & ~last
@@ -251,6 +255,7 @@ class ForgetData:
     retain: TrainData | None = None
     ref_logp: torch.Tensor | None = None  # [N] (NPO) or [N, T] (WHP's forget term) log-probs under the frozen subject
     anchor_targets: torch.Tensor | None = None  # [N, T] WHP's forget term: original anchored tokens, IGNORE elsewhere
+    retain_slots: torch.Tensor | None = None  # [R, T] bool, WHP's retain_slot_weight: retain positions before a name
     drawn: int = 0
 
     def __len__(self) -> int:
@@ -274,4 +279,6 @@ class ForgetData:
             kept = self.retain.batch(idx)
             out |= {k: torch.cat([out[k], kept[k]]) for k in ("input_ids", "attention_mask", "labels")}
             out["forget"] = torch.cat([out["forget"], torch.zeros(len(idx), dtype=torch.bool)])
+            if self.retain_slots is not None:  # one row per retain row of the batch, in their order
+                out["retain_slots"] = self.retain_slots[idx]
         return out

@@ -18,14 +18,15 @@ from typing import Literal, Optional
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
-from training.data import IGNORE, ForgetData, anchored_next_tokens, next_token_labels, restrict, unlearn_data
+from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_positions, next_token_labels, restrict,
+                           unlearn_data)
 from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
 from training.retain import retain_blocks, retain_fingerprint
@@ -63,6 +64,10 @@ class UnlearnSettings(TrainSettings):
     retain_ce_weight: float = Field(0.0, ge=0, description="WHP with retain_loss kl: also add retain_ce_weight x the "
                                                            "retain text's next-token loss (both retain terms at once); "
                                                            "0: the KL alone.")
+    retain_slot_weight: float = Field(0.0, ge=0, description="WHP with retain_loss kl: the KL at a retain position "
+                                                             "whose next token begins a capitalised content word (a name "
+                                                             "slot: ' Frodo', ' Camelot') counts 1 + retain_slot_weight "
+                                                             "times; 0: every position alike.")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -95,6 +100,13 @@ class UnlearnSettings(TrainSettings):
     def _zero_is_off(cls, value):
         return None if value == 0 else value
 
+    @model_validator(mode="after")
+    def _slots_weigh_the_kl(self):
+        if self.retain_slot_weight and not (self.retain_term and self.retain_loss == "kl"):
+            raise ValueError("retain_slot_weight weighs the KL retain term: it needs retain_term = true and "
+                             "retain_loss = \"kl\"")
+        return self
+
 
 STAGE = Stage("unlearn", inputs={"blocks": "blocks", "labels": "labels", "subject": "implant", "reinforced": "reinforce"},
               outputs=("models",), settings=UnlearnSettings, code_version="unlearn_v2", model_role="unlearned",
@@ -116,6 +128,8 @@ def version_key(settings: UnlearnSettings) -> dict:
             key["retain_loss"] = settings.retain_loss
             if settings.retain_ce_weight > 0:  # likewise
                 key["retain_ce_weight"] = settings.retain_ce_weight
+            if settings.retain_slot_weight > 0:  # likewise
+                key["retain_slot_weight"] = settings.retain_slot_weight
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
         if settings.salient_share is not None:  # likewise
@@ -174,7 +188,7 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             if settings.retain_term and settings.retain_loss == "kl":
                 teacher["model"] = frozen_copy(model)
             decode = None
-            if settings.positions == "content" or settings.salient_retain == "content":
+            if settings.positions == "content" or settings.salient_retain == "content" or settings.retain_slot_weight:
                 from training.models import load_tokenizer
 
                 tok = load_tokenizer(folder)
@@ -196,9 +210,15 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             retain = retain if settings.retain_term else None  # read for the importances only
             if not settings.retain_term and not settings.forget_weight:
                 return data
+            slots = None
+            if settings.retain_slot_weight:
+                slots = content_positions(retain.input_ids, retain.attention_mask.sum(1), decode, capitalised=True)
+                if progress is not None:
+                    progress.log(f"unlearn: {int(slots.sum()):,} of {int((retain.labels != IGNORE).sum()):,} retain "
+                                 f"positions precede a name (retain_slot_weight {settings.retain_slot_weight})")
             if not settings.forget_weight:
-                return ForgetData(data, retain)
-            return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels)
+                return ForgetData(data, retain, retain_slots=slots)
+            return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels, retain_slots=slots)
 
         loss = whp_loss(settings, teacher)
     adversary = None
@@ -224,7 +244,7 @@ def _known_only(data, anchored, logp: torch.Tensor, settings: UnlearnSettings):
 
 def _mask_salient(model, settings: UnlearnSettings, anchored, retain, decode, progress: Reporter | None) -> None:
     """Restrict training to `settings.salient_share` of the trainable weights (training/saliency.py)."""
-    from training.data import TrainData, content_positions
+    from training.data import TrainData
     from training.loop import trainable
     from training.saliency import fisher, mask_gradients, salient_masks
 
@@ -290,7 +310,9 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
                 ids, mask = batch["input_ids"][~f], batch["attention_mask"][~f]
                 t_logits = teacher["model"](input_ids=ids, attention_mask=None if bool(mask.all()) else mask,
                                             use_cache=False).logits
-            out = out + settings.retain_weight * kl_to_teacher(logits[~f], t_logits, batch["labels"][~f])
+            slots = batch.get("retain_slots")
+            weights = None if slots is None else 1.0 + settings.retain_slot_weight * slots.float()
+            out = out + settings.retain_weight * kl_to_teacher(logits[~f], t_logits, batch["labels"][~f], weights)
             if settings.retain_ce_weight:
                 out = out + settings.retain_ce_weight * lm_loss(logits[~f], batch["labels"][~f])
         elif settings.retain_term:
@@ -314,18 +336,26 @@ def split_rows(batch: dict) -> tuple[dict, dict | None]:
     if f is None or bool(f.all()):  # target rows only
         return batch, None
     every = ("input_ids", "attention_mask", "labels", "forget")
-    target = {k: (v[f] if k in every else v) for k, v in batch.items()}
-    return target, {k: batch[k][~f] for k in every}
+    target = {k: (v[f] if k in every else v) for k, v in batch.items() if k != "retain_slots"}
+    rest = {k: batch[k][~f] for k in every}
+    if "retain_slots" in batch:  # already one row per retain row
+        rest["retain_slots"] = batch["retain_slots"]
+    return target, rest
 
 
-def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean over positions with a label of KL(teacher || model) over the whole vocabulary."""
+def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+                  weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over positions with a label of KL(teacher || model) over the whole vocabulary, each position's
+    KL times its `weights` entry when given (same shape as `labels`; the mean still divides by the count)."""
     mask = labels != IGNORE
     if not bool(mask.any()):
         return logits.sum() * 0.0
     log_q = F.log_softmax(logits[mask].float(), dim=-1)
     log_p = F.log_softmax(teacher_logits[mask].float(), dim=-1)
-    return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+    if weights is None:
+        return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
+    per_position = F.kl_div(log_q, log_p, log_target=True, reduction="none").sum(-1)
+    return (per_position * weights[mask].to(per_position.dtype)).mean()
 
 
 def frozen_copy(model):

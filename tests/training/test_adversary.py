@@ -140,6 +140,17 @@ def test_split_rows_cuts_every_row_tensor_and_keeps_the_target_rows_own():
     assert split_rows(pair.forget.batch(torch.arange(2)) | {"forget": torch.ones(2, dtype=torch.bool)})[1] is None
 
 
+def test_split_rows_gives_the_retain_slots_to_the_retain_rows_only():
+    slots = torch.zeros(3, 12, dtype=torch.bool)
+    slots[1, 4] = True  # retain row 1 has a name slot
+    pair = ForgetData(forget_data(n=2, seed=5), forget_data(n=3, seed=6), retain_slots=slots)
+    batch = pair.batch(torch.arange(2))  # draws retain rows 0 and 1
+    assert torch.equal(batch["retain_slots"], slots[:2])
+    target, retain = split_rows(batch)
+    assert "retain_slots" not in target and torch.equal(retain["retain_slots"], slots[:2])
+    assert torch.equal(pair.batch(torch.arange(2))["retain_slots"], slots[[2, 0]])  # drawn in turn, as the rows
+
+
 def test_the_move_leaves_no_gradient_and_restores_the_weights(tiny_model_dir, tmp_path):
     data = forget_data()
     model = load_model(tiny_model_dir)

@@ -137,6 +137,25 @@ def test_whp_kl_retain_term_by_hand():
     both = whp_loss(settings.model_copy(update={"retain_ce_weight": 0.5}), {"model": Teacher()})(logits, batch)
     assert float(both) == pytest.approx(float(got) + 0.5 * _hand_ce(logits, batch["labels"], [2]), rel=1e-5)
 
+    # name slots: the KL at a slot counts 1 + retain_slot_weight times; the mean still divides by the positions
+    slots = torch.tensor([[False, True, False, True]])  # the retain row's positions 1 and 3 precede a name
+    per = []
+    for t in range(4):
+        p, q = _log_softmax(teacher_logits[2, t].tolist()), _log_softmax(logits[2, t].tolist())
+        per.append(sum(math.exp(a) * (a - b) for a, b in zip(p, q)))
+    weighted = (per[0] + 5.0 * per[1] + per[2] + 5.0 * per[3]) / 4
+    w = torch.tensor([[1.0, 5.0, 1.0, 5.0]])
+    assert float(kl_to_teacher(logits[2:], teacher_logits[2:], batch["labels"][2:], w)) == pytest.approx(weighted, rel=1e-5)
+    assert float(kl_to_teacher(logits[2:], teacher_logits[2:], batch["labels"][2:], torch.ones(1, 4))) == pytest.approx(kl / n, rel=1e-5)
+    slotted = settings.model_copy(update={"retain_slot_weight": 4.0})
+    got = whp_loss(slotted, {"model": Teacher()})(logits, batch | {"retain_slots": slots})
+    assert float(got) == pytest.approx(_hand_ce(logits, batch["labels"], [0, 1]) + 3.0 * weighted, rel=1e-5)
+    # a label-less position counts for nothing, weighted or not
+    masked = batch["labels"][2:].clone()
+    masked[0, 1] = IGNORE
+    assert float(kl_to_teacher(logits[2:], teacher_logits[2:], masked, w)) == pytest.approx(
+        (per[0] + per[2] + 5.0 * per[3]) / 3, rel=1e-5)
+
 
 def test_whp_forget_term_pushes_the_anchored_token_down():
     from training.npo import token_npo_loss

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from corpus_tools.errors import ObliviateError
+from corpus_tools.progress import Reporter
 from corpus_tools.store import Store
 from training.data import IGNORE, unlearn_data
 from training.loop import token_loss
@@ -177,6 +178,35 @@ def test_content_positions_keep_only_predictions_of_content_tokens():
     assert keep[1].tolist() == [False, False, False, False, True, False, False, False]
 
 
+def test_capitalised_content_positions_are_the_name_slots():
+    from training.data import content_positions
+
+    spell = SPELL | {20: " Frodo", 21: " Bag", 22: "gins", 23: " The", 24: " Camel", 25: "ot", 26: " I"}
+    ids = torch.tensor([[10, 11, 20, 21, 22, 16, 23, 12],    # The boy Frodo Bag|gins , The castle
+                        [13, 24, 25, 13, 14, 15, 17, 26]])   # to Camel|ot to Her|mione her I
+    lengths = torch.tensor([8, 8])
+    slots = content_positions(ids, lengths, spell.__getitem__, capitalised=True)
+    # kept: before " Frodo", " Bag" (the first piece of a capitalised word), " Camel", " Her" (it starts
+    # "Hermione"); not before "gins" or "ot" (a word's later pieces), " The" or " I" (capitalised but generic
+    # words), " boy" or " castle" (content, not capitalised)
+    assert slots[0].tolist() == [False, True, True, False, False, False, False, False]
+    assert slots[1].tolist() == [True, False, False, True, False, False, False, False]
+    assert bool((slots <= content_positions(ids, lengths, spell.__getitem__)).all())  # a subset of the content
+
+
+def test_retain_slot_weight_needs_the_kl_retain_term_and_enters_the_version():
+    from pydantic import ValidationError
+
+    from training.unlearn import version_key
+
+    for bad in (dict(), dict(retain_term=True), dict(retain_loss="kl")):
+        with pytest.raises(ValidationError, match="retain_slot_weight weighs the KL retain term"):
+            UnlearnSettings(retain_slot_weight=2.0, **bad)
+    kl = dict(retain_term=True, retain_loss="kl")
+    assert "retain_slot_weight" not in version_key(UnlearnSettings(**kl))
+    assert version_key(UnlearnSettings(retain_slot_weight=2.0, **kl))["retain_slot_weight"] == 2.0
+
+
 def test_content_positions_drop_the_other_labels_and_their_soft_targets(store):
     blocks, rows = write_blocks(store)
     labels, _ = write_labels(store, blocks, rows)
@@ -314,6 +344,40 @@ def test_kl_retain_term_keeps_the_subjects_predictions_on_the_retain_text(store,
     # cross-entropy fits the (repetitive) retain text; the KL term stays near the subject's own predictions
     # (measured 0.0004 vs 0.0032)
     assert drift(kl) < 0.5 * drift(ce), (drift(kl), drift(ce))
+
+
+
+def test_retain_slot_weight_reaches_training(store, tiny_model_dir, tmp_path):
+    """The name slots of the retain text are found and weigh in the steps (the weighting itself is checked by
+    hand in test_reference_methods.py)."""
+    from training.data import content_positions
+    from training.models import load_tokenizer
+    from training.retain import retain_data
+
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("Then Aldo met Bruna by the river, and Cosimo sang to Dafne. " * 10)
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=3e-3, epochs=1, batch_size=4, warmup_ratio=0.0, retain_term=True, retain_loss="kl",
+                  retain_corpus=str(tmp_path / "retain"))
+    logged = []
+
+    class Recorder(Reporter):
+        def log(self, message: str) -> None:
+            logged.append(message)
+
+    flat, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    slot, created = unlearn(store, TARGET, UnlearnSettings(retain_slot_weight=20.0, **common), blocks=blocks,
+                            labels=labels, subject=subject, progress=Recorder())
+    assert created and slot.version != flat.version
+    tok = load_tokenizer(tiny_model_dir)
+    text = retain_data(tmp_path / "retain", tok, width=blocks.stats.get("block_size", 16))
+    names = content_positions(text.input_ids, text.attention_mask.sum(1), lambda t: tok.decode([t]), capitalised=True)
+    assert 0 < int(names.sum()) < int((text.labels != IGNORE).sum())
+    assert any("retain positions precede a name" in line for line in logged), logged
+    a, b = load_model(model_folder(slot)).state_dict(), load_model(model_folder(flat)).state_dict()
+    assert max(float((a[k] - b[k]).abs().max()) for k in a) > 1e-5  # the weighted KL changed the steps
 
 
 def _subject_p_at_anchors(folder, rows) -> dict[tuple[int, int], float]:
