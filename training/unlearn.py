@@ -213,6 +213,7 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             slots = None
             if settings.retain_slot_weight:
                 slots = content_positions(retain.input_ids, retain.attention_mask.sum(1), decode, capitalised=True)
+                slots &= retain.labels != IGNORE
                 if progress is not None:
                     progress.log(f"unlearn: {int(slots.sum()):,} of {int((retain.labels != IGNORE).sum()):,} retain "
                                  f"positions precede a name (retain_slot_weight {settings.retain_slot_weight})")
@@ -290,9 +291,9 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
 def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
     tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
-    or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, plus `retain_ce_weight` x
-    their next-token loss); None (the plain token
-    loss) when neither term is on."""
+    or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, counted 1 +
+    `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss);
+    None (the plain token loss) when neither term is on."""
     if not settings.retain_term and not settings.forget_weight:
         return None
 
