@@ -212,8 +212,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                 return data
             slots = None
             if settings.retain_slot_weight:
+                # never at or past a block's last real token: the positions without a retain label
                 slots = content_positions(retain.input_ids, retain.attention_mask.sum(1), decode, capitalised=True)
-                slots &= retain.labels != IGNORE
                 if progress is not None:
                     progress.log(f"unlearn: {int(slots.sum()):,} of {int((retain.labels != IGNORE).sum()):,} retain "
                                  f"positions precede a name (retain_slot_weight {settings.retain_slot_weight})")
@@ -353,10 +353,10 @@ def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: to
         return logits.sum() * 0.0
     log_q = F.log_softmax(logits[mask].float(), dim=-1)
     log_p = F.log_softmax(teacher_logits[mask].float(), dim=-1)
-    if weights is None:
-        return F.kl_div(log_q, log_p, log_target=True, reduction="batchmean")
     per_position = F.kl_div(log_q, log_p, log_target=True, reduction="none").sum(-1)
-    return (per_position * weights[mask].to(per_position.dtype)).mean()
+    if weights is not None:
+        per_position = per_position * weights[mask].to(per_position.dtype)
+    return per_position.mean()
 
 
 def frozen_copy(model):
