@@ -70,7 +70,7 @@ class EvalSettings(BaseModel):
 
 STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
                                    "dictionary": "anchors", "translation": "translate", "evalsets": "evalsets"},
-              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v4",  # v4: per-item fact rows in eval_scores
+              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v5",  # v5: per-prompt familiarity rows in eval_scores
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
@@ -108,7 +108,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     def build(st, version: str) -> None:
         done = st.done_parts("metrics")
         samples, timings = {}, {}
-        earlier = _earlier_metrics(store, target, key)
+        earlier = _earlier_metrics(store, target, key, lambda rows: _has_item_rows(rows, data))
         items = FE.eval_items(store, evalsets)
         measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
         facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
@@ -124,8 +124,6 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
                 and "subject" in models and models["subject"].version != art.version
             found = earlier.get((art.version, attacked))
-            if found is not None and not _has_fact_rows(found.get("eval_scores", []), data.facts):
-                found = None  # measured before the per-item fact rows: measure it again to have them
             if found is not None:
                 # same model, prompts and settings, attacked alike: measured before, reuse it
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
@@ -137,9 +135,9 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             folder = model_folder(art)
             model, tok = load_model(folder, compute_device()), load_tokenizer(folder)
             label = f"evaluate {row['role']} {art.version}"
-            fact_rows: list[dict] = []
+            item_rows: list[dict] = []
             values, shown = evaluate_model(model, tok, data, settings, grader=grader, progress=progress, label=label,
-                                           item_rows=fact_rows)
+                                           item_rows=item_rows)
             facts = {k: vn for k, vn in values.items() if k in fact_names}  # {metric: (value, n)}
             facts_of[art.version] = {k: v for k, (v, _) in facts.items()}
             ids |= {"model_role": row["role"], "model_version": art.version, "method": row.get("method")}
@@ -164,7 +162,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 extra_counts={k: n for k, (_, n) in facts.items()})
             del subject_model
             measured[art.version] = scores
-            st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in fact_rows], index=index)
+            st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows], index=index)
             st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)
             st.write("metrics", [
                 {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": None, "ci_high": None,
@@ -180,7 +178,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)
 
 
-def _earlier_metrics(store: Store, target: str, key: dict) -> dict[tuple[str, bool], dict[str, list[dict]]]:
+def _earlier_metrics(store: Store, target: str, key: dict,
+                     complete: Callable[[list[dict]], bool]) -> dict[tuple[str, bool], dict[str, list[dict]]]:
     """{(model version, attacked): {table: rows}} of models already evaluated with these settings and inputs.
 
     A model's metrics do not depend on which other models are evaluated beside it, so adding an
@@ -190,7 +189,9 @@ def _earlier_metrics(store: Store, target: str, key: dict) -> dict[tuple[str, bo
     it decides which models are attacked, so a model's rows are found under whether the relearning
     attack ran on it (rows in `relearn_curve`), and the caller takes those of the state it would
     measure now: attacking one more model re-measures that model only. Only an artifact that
-    recorded every table of this code is used, so old artifacts never serve half a model.
+    recorded every table of this code is used, so old artifacts never serve half a model; nor are a model's
+    rows that `complete` rejects (its `eval_scores` rows lack the per-item rows of this code: measured before
+    they existed), so a later artifact that holds them serves instead, or the model is measured again.
     """
     same = {k: v for k, v in json.loads(json.dumps(key, default=str)).items() if k != "relearn_roles"}
     found: dict[tuple[str, bool], dict[str, list[dict]]] = {}
@@ -202,7 +203,7 @@ def _earlier_metrics(store: Store, target: str, key: dict) -> dict[tuple[str, bo
             for r in store.read(table, art).to_pylist():
                 here.setdefault(r["model_version"], {}).setdefault(table, []).append(r)
         for version, tables in here.items():  # one artifact per model: every later one holds a copy of its rows
-            if "metrics" in tables:
+            if "metrics" in tables and complete(tables.get("eval_scores", [])):
                 found.setdefault((version, bool(tables.get("relearn_curve"))), tables)
     return found
 
@@ -239,8 +240,11 @@ def models_row_of(store: Store, art: Artifact) -> dict:
 def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader: Grader | None = None,
                    progress: Reporter | None = None, label: str = "evaluate",
                    item_rows: list[dict] | None = None) -> tuple[dict[str, tuple[float, int]], list]:
-    """{metric: (value, n)} for one loaded model, and a few familiar completions to show in the report; the fact
-    files' per-item rows appended to `item_rows` when given (fact_accuracy)."""
+    """{metric: (value, n)} for one loaded model, and a few familiar completions to show in the report. With
+    `item_rows`, the per-item rows of eval_scores are appended to it: the fact files' (fact_accuracy) and one row
+    per familiarity prompt and grader (metric familiarity_completion, familiarity_lexicon and
+    familiarity_lexicon_loose, value 1.0 when that grader calls the completion familiar, output the completion):
+    their mean per split is the metric of the same name."""
     n_ppl = {name: windows([tok(t)["input_ids"] for t in texts], settings.ppl_window, settings.max_ppl_tokens)
              for name, texts in (("general_perplexity", data.general_texts),
                                  ("target_generic_perplexity", data.heldout_texts)) if texts}
@@ -266,10 +270,17 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
                 if found and len(shown) < 8:
                     shown.append({"prompt": prompts[i], "completion": completions[i], "terms": sorted(found)})
             out[f"familiarity_completion_{split}"] = (M.share(flags), len(idx))
+            graded = {"familiarity_completion": flags}
             if data.lexicon is not None:  # graded apart from the dictionary (training/lexicon.py)
                 labels = [data.lexicon(prompts[i], completions[i]) for i in idx]
-                out[f"familiarity_lexicon_{split}"] = (M.share([g == "explicit" for g in labels]), len(idx))
-                out[f"familiarity_lexicon_loose_{split}"] = (M.share([g != "none" for g in labels]), len(idx))
+                graded["familiarity_lexicon"] = [g == "explicit" for g in labels]
+                graded["familiarity_lexicon_loose"] = [g != "none" for g in labels]
+                for name in ("familiarity_lexicon", "familiarity_lexicon_loose"):
+                    out[f"{name}_{split}"] = (M.share(graded[name]), len(idx))
+            if item_rows is not None:  # which prompts a model still completes with the target, in SQL
+                item_rows += [{"item_id": f"familiarity: {prompts[i]}", "split": split, "metric": name,
+                               "value": float(flag), "output": completions[i]}
+                              for name, values in graded.items() for i, flag in zip(idx, values)]
             if grades:
                 out[f"familiarity_completion_weighted_{split}"] = (M.weighted_familiarity([grades[i] for i in idx]), len(idx))
 
@@ -322,9 +333,11 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
     return out
 
 
-def _has_fact_rows(rows: list[dict], facts: dict[str, list[dict]]) -> bool:
-    """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had none)."""
-    return {r["metric"] for r in rows} >= {f"{stem}_answered" for stem in facts}
+def _has_item_rows(rows: list[dict], data: EvalData) -> bool:
+    """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had
+    none) and of the familiarity prompts (evaluate_v4 had none)."""
+    wanted = {f"{stem}_answered" for stem in data.facts} | ({"familiarity_completion"} if data.familiarity else set())
+    return {r["metric"] for r in rows} >= wanted
 
 
 def first_tokens(tok, prompt: str, continuations: list[str]) -> list[int]:

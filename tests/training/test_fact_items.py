@@ -9,6 +9,7 @@ import pytest
 
 from corpus_tools.errors import ObliviateError
 from training import fact_items as F
+from training import evaluate as E
 from training.evaluate import EvalSettings, evaluate
 
 ITEM = {"prompt": "Harry Potter's best friends are Ron and", "answers": ["Hermione"], "topic": "characters"}
@@ -98,6 +99,43 @@ def test_lexicon_in_the_prompts_folder_grades_beside_the_dictionary(store, force
     assert created and graded.version != plain.version  # the lexicon's content enters the version
     got = {r["metric"]: r["value"] for r in store.read("metrics", graded).to_pylist()}
     assert got == {"familiarity_completion_dev": 0.0, "familiarity_lexicon_dev": 0.5, "familiarity_lexicon_loose_dev": 0.5}
+    # one eval_scores row per prompt and grader, the completion beside it: which prompts stay familiar, in SQL
+    rows = [r for r in store.read("eval_scores", graded).to_pylist() if r["metric"].startswith("familiarity")]
+    by = {(r["metric"], r["item_id"]): r["value"] for r in rows}
+    assert by == {(m, f"familiarity: {p}"): v for m in ("familiarity_completion", "familiarity_lexicon",
+                                                        "familiarity_lexicon_loose")
+                  for p, v in (("The castle stood on a hill and", 0.0 if m == "familiarity_completion" else 1.0),
+                               ("Ron and", 0.0))}
+    assert {r["split"] for r in rows} == {"dev"} and all(r["output"].startswith(" Ron") for r in rows)
+
+
+def test_a_model_stored_without_familiarity_rows_is_measured_again(store, forced_model_dir, tmp_path, monkeypatch):
+    """Rows of an evaluation made before the per-prompt familiarity rows existed are not reused without them."""
+    from training.base import base_model
+
+    prompts = tmp_path / "prompts"
+    _write(prompts / "familiarity_prompts.jsonl", [{"prompt": "The castle stood on a hill and", "references": [],
+                                                   "split": "test"}])
+    base, _ = base_model(store, "t", str(forced_model_dir))
+    settings = EvalSettings(max_new_tokens=4).model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)})
+    real = E.evaluate_model
+
+    def before_the_rows(*a, item_rows=None, **k):  # the stage as it was: no per-prompt rows
+        return real(*a, **k)
+
+    monkeypatch.setattr(E, "evaluate_model", before_the_rows)
+    old, _ = evaluate(store, "t", settings, models={"base": base}, anchors=None, translation=None)
+    assert not [r for r in store.read("eval_scores", old).to_pylist() if r["metric"].startswith("familiarity")]
+    calls = []
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
+    # the same model in one more role: a new artifact, whose rows would be copied from `old` if it had them all
+    again, _ = evaluate(store, "t", settings, models={"base": base, "unlearned": base}, anchors=None, translation=None)
+    assert again.version != old.version and len(calls) == 1  # measured again, not copied without the rows
+    assert [r["value"] for r in store.read("eval_scores", again).to_pylist() if r["metric"] == "familiarity_completion"] == [0.0]
+    # and from then on those rows serve, though the older artifact without them is still stored
+    third, _ = evaluate(store, "t", settings, models={"base": base, "subject": base}, anchors=None, translation=None)
+    assert third.version not in (old.version, again.version) and len(calls) == 1
+    assert [r["value"] for r in store.read("eval_scores", third).to_pylist() if r["metric"] == "familiarity_completion"] == [0.0]
 
 
 def test_fact_accuracy_by_group_counts_answered_items_per_group():
