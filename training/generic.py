@@ -12,7 +12,7 @@ Lowering alpha only raises v, so a position exact at alpha is exact at every sma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -53,6 +53,15 @@ def collate(blocks: list[dict]) -> Batch:
     f_from, _ = _pad([b["forbidden_from"] or [] for b in blocks], FROM_NEVER)
     return Batch(torch.as_tensor([b["block_id"] for b in blocks], dtype=torch.long), ids, mask,
                  t_ids, t_mask, pmap[:, : ids.shape[1]], f_tok, f_from)
+
+
+def forbid_everywhere(batch: Batch, tokens: list[int]) -> Batch:
+    """The batch with `tokens` also forbidden from position 0 of every block (`[labels] forbid_originals`)."""
+    if not tokens:
+        return batch
+    extra = torch.as_tensor(tokens, dtype=torch.long).expand(batch.block_id.shape[0], -1)
+    return replace(batch, forbidden_tokens=torch.cat([batch.forbidden_tokens, extra], dim=1),
+                   forbidden_from=torch.cat([batch.forbidden_from, torch.zeros_like(extra)], dim=1))
 
 
 def trained_rows(batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

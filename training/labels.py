@@ -26,7 +26,7 @@ from corpus_tools.store import Artifact, Staging, Store
 from training import generic
 from training.data import has_split, split_filter
 from training.distributed import accelerator
-from training.models import load_model
+from training.models import load_model, load_tokenizer, model_folder
 
 VERSIONED = {"alpha", "top_k", "blocks_per_part"}  # the rest changes speed, not rows
 BLOCK_COLUMNS = ["block_id", "input_ids", "translated_ids", "position_map", "forbidden_tokens", "forbidden_from"]
@@ -40,6 +40,12 @@ class LabelSettings(BaseModel):
     batch_size: int = Field(8, ge=1, description="Blocks per forward pass.")
     blocks_per_part: int = Field(64, ge=1, description="Blocks per Parquet part (the unit of resuming and of sharding across processes).")
     reuse: bool = Field(True, description="If labels of the same blocks and models exist at another alpha, relabel them instead of running the models.")
+    forbid_originals: bool = Field(False, description="Also forbid, at every position of every block, the first token of each word of every anchored term as the corpus spells it (the target's own names: \" James\", \" Black\"), generic words exempt as in the forbidden-token rule: no generic label is one of the target's own names (docs/alignment.md).")
+
+
+def _key(settings: dict) -> dict:
+    """What a labels version depends on: VERSIONED, and forbid_originals only when set (older labels keep theirs)."""
+    return {k: settings[k] for k in sorted(VERSIONED)} | ({"forbid_originals": True} if settings.get("forbid_originals") else {})
 
 
 STAGE = Stage("labels", inputs={"blocks": "blocks", "subject": "implant", "reinforced": "reinforce", "relabel_of": "labels"},
@@ -75,7 +81,7 @@ def compute_labels(store: Store, target: str, settings: LabelSettings, *, blocks
             st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 2),
                         "processes": acc.num_processes, "relabelled": False}
 
-    return produce(store, STAGE, target, key=settings.model_dump(include=VERSIONED), inputs=inputs, build=build,
+    return produce(store, STAGE, target, key=_key(settings.model_dump()), inputs=inputs, build=build,
                    saved=settings.model_dump(), acc=acc, fallback=reuse)
 
 
@@ -114,13 +120,13 @@ def relabel(store: Store, target: str, alpha: float, *, labels: Artifact,
         st.stats = {**finish_stats(st), "seconds": round(time.perf_counter() - started, 3),
                     "relabelled": True, "relabel_of": labels.version, "source_alpha": labels.settings.get("alpha")}
 
-    return produce(store, STAGE, target, key={k: saved[k] for k in sorted(VERSIONED)}, inputs=inputs, build=build,
-                   saved=saved, acc=acc)
+    return produce(store, STAGE, target, key=_key(saved), inputs=inputs, build=build, saved=saved, acc=acc)
 
 
 def _existing(store: Store, target: str, source: dict, settings: LabelSettings, alpha: float | None = None) -> list[Artifact]:
     return [a for a in store.artifacts("labels", target)
             if {r: a.parents.get(r) for r in source} == source and a.settings.get("top_k") == settings.top_k
+            and bool(a.settings.get("forbid_originals")) == settings.forbid_originals
             and (alpha is None or a.settings.get("alpha") == alpha)]
 
 
@@ -138,16 +144,41 @@ def _label_parts(store, st: Staging, target, version, settings, blocks, subject,
     if g_model.config.vocab_size != r_model.config.vocab_size:
         raise ObliviateError(f"subject {subject.version} and reinforced {reinforced.version} have different vocabularies")
     splits = (split_head(g_model), split_head(r_model))
+    always = original_tokens(store, target, blocks, load_tokenizer(model_folder(subject))) if settings.forbid_originals else []
     for index, part in _parts(store, blocks, settings.blocks_per_part):
         if index not in todo:
             continue
         tables = []
         for start in range(0, len(part), settings.batch_size):
-            batch = generic.collate(part[start:start + settings.batch_size])
+            batch = generic.forbid_everywhere(generic.collate(part[start:start + settings.batch_size]), always)
             tables.append(part_rows(target, version, settings, batch, g_model, r_model, acc.device, splits))
             advance(len(part[start:start + settings.batch_size]))
         st.write("generic_labels", pa.concat_tables(tables), index=index)
         faults.reached("labels_part")
+
+
+def original_tokens(store: Store, target: str, blocks: Artifact, tokenizer) -> list[int]:
+    """`forbid_originals`: the first token of each word of every anchored term as the corpus spells it (the
+    `original` column of the blocks' substitutions), with and without a leading space (corpus_tools.align.FirstTokens),
+    kept only when the token reads as a name's beginning on its own (name_piece)."""
+    from corpus_tools.align import FirstTokens
+    from corpus_tools.blocks import backend_of
+
+    translation = store.require("translate", target, blocks.parents["translation"])
+    originals = sorted(set(store.read("substitutions", translation).column("original").to_pylist()))
+    first = FirstTokens(backend_of(tokenizer), every_word=True)
+    return sorted(t for t in {t for text in originals for t in first(text)} if name_piece(tokenizer.decode([t])))
+
+
+def name_piece(piece: str) -> bool:
+    """Whether a token, forbidden at every position, can only start a name: capitalised and not itself a generic
+    word. Unlike a translation's first token, which is forbidden only after the translation appeared, these hold
+    everywhere, so a piece that is also a common word or a lower-case word's start stays allowed: " He" (of
+    " Hedwig"), " the" (of " thestrals"), " For" (of " Forbidden"), " de" (of " dementors")."""
+    from corpus_tools.align import generic_word
+
+    word = piece.strip()
+    return word.isalpha() and word[0].isupper() and not generic_word(word)
 
 
 def _parts(store: Store, blocks: Artifact, per_part: int):

@@ -210,3 +210,73 @@ def test_compute_labels_reuses_and_relabels_without_models(computed, monkeypatch
     same, created = compute_labels(store, TARGET, LabelSettings(alpha=5.0, top_k=8, blocks_per_part=3),
                                    blocks=arts[0], subject=arts[1], reinforced=arts[2])
     assert not created and same.version == computed_arts[5.0].version
+
+
+# -- forbid_originals: the target's own names are never a generic label ------------------------
+
+@pytest.mark.parametrize("piece, forbidden", [
+    (" James", True), ("James", True), (" Black", True), (" D", True), (" Herm", True), (" Sn", True),
+    (" He", False),      # the pronoun, though it starts " Hedwig"
+    (" the", False),     # of " thestrals"
+    (" For", False),     # of " Forbidden": a function word
+    (" de", False),      # lower case: the start of " dementors", and of many ordinary words
+    (" A", False), (" I", False), (" 1", False), (" first", False),
+])
+def test_name_piece(piece, forbidden):
+    from training.labels import name_piece
+
+    assert name_piece(piece) == forbidden
+
+
+def test_original_tokens_are_the_names_first_pieces(smollm2_tokenizer):
+    """Every word's first token, both spacings, of the terms as the corpus spells them; generic pieces left out."""
+    import pyarrow as pa
+
+    from training.labels import original_tokens
+
+    class FakeStore:
+        def require(self, kind, target, version):
+            assert (kind, version) == ("translate", "t1")
+            return "translation"
+
+        def read(self, table, art):
+            assert (table, art) == ("substitutions", "translation")
+            return pa.table({"original": ["James Potter", "the Dark Lord", "Hedwig", "James"]})
+
+    class Blocks:
+        parents = {"translation": "t1"}
+
+    got = {smollm2_tokenizer.decode([t]) for t in original_tokens(FakeStore(), TARGET, Blocks(), smollm2_tokenizer)}
+    first = lambda text: smollm2_tokenizer.decode(smollm2_tokenizer(text)["input_ids"][:1])  # noqa: E731
+    assert {" James", "James", " Potter", first("Potter"), " Dark", "Dark"} <= got
+    assert not got & {" the", "the", " Lord", "Lord"}  # generic words ("lord" is a form of address)
+    assert (first(" Hedwig") in got) == (first(" Hedwig") != " He")  # " He" of " Hedwig" would stay allowed
+
+
+def test_forbid_originals_keeps_those_tokens_out_of_every_label(computed, blocks, tiny_model_dir, reinforced_dir,
+                                                                 monkeypatch):
+    """With forbid_originals the given tokens are forbidden from each block's first position: the labels equal the
+    plain reference with them added to every block's forbidden list at 0; the default's version is unchanged."""
+    import training.labels as labels_mod
+
+    store, arts, computed_arts = computed
+    ref0 = reference_labels(blocks, tiny_model_dir, reinforced_dir, 5.0)
+    favourite = sorted({r["label"] for r in ref0.values()})[:3]  # tokens the labels use now
+    monkeypatch.setattr(labels_mod, "original_tokens", lambda *a: favourite)
+    settings = LabelSettings(alpha=5.0, top_k=8, batch_size=3, blocks_per_part=3, reuse=False)
+    art, created = compute_labels(store, TARGET, settings.model_copy(update={"forbid_originals": True}),
+                                  blocks=arts[0], subject=arts[1], reinforced=arts[2])
+    assert created and art.version != computed_arts[5.0].version
+    widened = [dict(b, forbidden_tokens=b["forbidden_tokens"] + favourite,
+                    forbidden_from=b["forbidden_from"] + [0] * len(favourite)) for b in blocks]
+    ref = reference_labels(widened, tiny_model_dir, reinforced_dir, 5.0)
+    rows = stored_rows(store, art)
+    assert {k: r["label_token"] for k, r in rows.items()} == {k: r["label"] for k, r in ref.items()}
+    assert not {r["label_token"] for r in rows.values()} & set(favourite)
+    assert any(r["label"] in favourite for r in ref0.values())  # the rule changed something
+    # the default's version is what it was before the option existed; a relabel keeps the option
+    plain, created = compute_labels(store, TARGET, settings, blocks=arts[0], subject=arts[1], reinforced=arts[2])
+    assert not created and plain.version == computed_arts[5.0].version
+    other, _ = compute_labels(store, TARGET, LabelSettings(alpha=2.0, top_k=8, blocks_per_part=3, forbid_originals=True),
+                              blocks=arts[0], subject=arts[1], reinforced=arts[2])
+    assert other.parents["relabel_of"] == art.version and other.settings["forbid_originals"]
