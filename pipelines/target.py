@@ -145,6 +145,9 @@ enabled = {str(implant).lower()}
 
 [labels]
 alpha = 5.0
+# forbid_originals = true   # the target's own names never a generic label (docs/alignment.md): on the implant demo
+#                           # lexicon familiarity 0.085 -> 0.038 (dev), the demo's default; one item each way on the
+#                           # pretrained target's dev split
 
 [unlearn]
 # the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
