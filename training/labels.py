@@ -165,7 +165,7 @@ def original_tokens(store: Store, target: str, blocks: Artifact, tokenizer) -> l
     from corpus_tools.blocks import backend_of
 
     translation = store.require("translate", target, blocks.parents["translation"])
-    originals = sorted(set(store.read("substitutions", translation).column("original").to_pylist()))
+    originals = sorted(set(store.read("substitutions", translation, columns=["original"]).column("original").to_pylist()))
     first = FirstTokens(backend_of(tokenizer), every_word=True)
     return sorted(t for t in {t for text in originals for t in first(text)} if name_piece(tokenizer.decode([t])))
 

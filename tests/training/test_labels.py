@@ -239,8 +239,8 @@ def test_original_tokens_are_the_names_first_pieces(smollm2_tokenizer):
             assert (kind, version) == ("translate", "t1")
             return "translation"
 
-        def read(self, table, art):
-            assert (table, art) == ("substitutions", "translation")
+        def read(self, table, art, columns=None):
+            assert (table, art, columns) == ("substitutions", "translation", ["original"])
             return pa.table({"original": ["James Potter", "the Dark Lord", "Hedwig", "James"]})
 
     class Blocks:
