@@ -282,6 +282,9 @@ def _hidden_or_removed(label: str, metrics: dict[str, dict]) -> str | None:
     rec = metrics.get("relearn_recovery_knowledge_choice_acc_forget")
     if rec is not None and rec["value"] == rec["value"]:
         text += f"; relearning brings back {rec['value']:.0%} of the two-choice accuracy unlearning removed"
+        beyond = metrics.get("relearn_beyond_control_knowledge_choice_acc_forget")
+        if beyond is not None and beyond["value"] == beyond["value"]:
+            text += f", {beyond['value']:.0%} of it beyond what the same attack gives the base model"
     return text + "."
 
 

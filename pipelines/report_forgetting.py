@@ -16,7 +16,9 @@ SUMMARY = [("verbatim_rouge_l_forget", "ROUGE-L forget", "{:.2f}"), ("verbatim_r
            ("knowledge_choice_acc_forget", "two-choice", "{:.2f}"), ("knowledge_exact_forget", "exact", "{:.2f}"),
            ("membership_auc_mink_pp", "AUC Min-K%++", "{:.2f}"), ("membership_auc_gap_mink_pp", "gap to reference", "{:+.2f}"),
            ("relearn_recovery_verbatim_rouge_l_forget", "relearn recovery ROUGE", "{:.2f}"),
-           ("relearn_recovery_knowledge_choice_acc_forget", "two-choice", "{:.2f}")]
+           ("relearn_recovery_knowledge_choice_acc_forget", "two-choice", "{:.2f}"),
+           ("relearn_beyond_control_knowledge_choice_acc_forget", "relearn beyond base two-choice", "{:.2f}"),
+           ("relearn_beyond_control_knowledge_exact_forget", "relearn beyond base exact", "{:.2f}")]
 
 
 def _fmt(row: dict, fmt: str) -> str:

@@ -7,8 +7,8 @@ familiarity_lexicon_loose_* (the same completions graded by a hand-written lexic
 folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py) and
 lm_eval:<task>:<metric>; and, from the target's `eval_items` (the evalsets stage), the forgetting metrics of
 docs/evaluation.md (training/forgetting_eval.py): verbatim_*, knowledge_choice_* / knowledge_exact_*,
-membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles,
-other_register_perplexity; with their per-item `eval_scores` and the `relearn_curve`.
+membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles (and
+relearn_beyond_control_* when the base model is attacked too, as their control), other_register_perplexity; with their per-item `eval_scores` and the `relearn_curve`.
 Each model is one Parquet part of each table, so a killed evaluation resumes with the next model.
 """
 
@@ -114,21 +114,32 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
         fact_names = _fact_metrics(data)
         attack_blocks = None
+        attacked_after: dict[str, dict[str, float]] = {}  # model version -> its last relearning point (the control's)
+        base = models.get("base")
+        # The base model attacked beside the others is their control, unless it is the subject (pretrained scenario)
+        control_version = (base.version if base is not None and "base" in settings.relearn_roles and "subject" in models
+                           and models["subject"].version != base.version else None)
         for index, art in enumerate(distinct):
             ids = {"target": target, "evaluate_version": version}
             if index in done:  # resumed: this model's rows are written; its scores may serve the next models
                 rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
                 measured[art.version] = FE.scores_from_rows(rows)
+                attacked_after[art.version] = _last_point(pq.read_table(st.part_path("relearn_curve", index)).to_pylist())
                 facts_of[art.version] = _fact_values(pq.read_table(st.part_path("metrics", index)).to_pylist(), fact_names)
                 continue
             attacked = bool(items) and bool(roles_of[art.version] & set(settings.relearn_roles)) \
                 and "subject" in models and models["subject"].version != art.version
+            control = attacked_after.get(control_version) if attacked and art.version != control_version else None
             found = earlier.get((art.version, attacked))
+            if found is not None and control and not any(r["metric"].startswith("relearn_beyond_control_")
+                                                         for r in found.get("metrics", [])):
+                found = None  # attacked before without the control beside it: measured again, with it
             if found is not None:
                 # same model, prompts and settings, attacked alike: measured before, reuse it
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
                     st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
                 measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
+                attacked_after[art.version] = _last_point(found.get("relearn_curve", []))
                 facts_of[art.version] = _fact_values(found.get("metrics", []), fact_names)
                 continue
             row = models_row_of(store, art)
@@ -159,9 +170,11 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 extra=_fact_measure(tok, data, settings) if data.facts else None,
                 extra_unlearned=facts_of[art.version] if data.facts else None,
                 extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None,
-                extra_counts={k: n for k, (_, n) in facts.items()})
+                extra_counts={k: n for k, (_, n) in facts.items()}, control=control)
             del subject_model
             measured[art.version] = scores
+            if result is not None:
+                attacked_after[art.version] = {k: v for k, v in result.curve[-1].items() if k not in ("step", "loss")}
             st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows], index=index)
             st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)
             st.write("metrics", [
@@ -206,6 +219,14 @@ def _earlier_metrics(store: Store, target: str, key: dict,
             if "metrics" in tables and complete(tables.get("eval_scores", [])):
                 found.setdefault((version, bool(tables.get("relearn_curve"))), tables)
     return found
+
+
+def _last_point(curve: list[dict]) -> dict[str, float]:
+    """{metric: value} at the last step of a model's `relearn_curve` rows ({} when it was not attacked)."""
+    if not curve:
+        return {}
+    last = max(r["step"] for r in curve)
+    return {r["metric"]: r["value"] for r in curve if r["step"] == last}
 
 
 def _digest(texts: list[str]) -> str:

@@ -18,7 +18,8 @@ from corpus_tools.errors import ObliviateError
 from training.cloze import score_cloze
 from training.evalsets import items_of, subset
 from training.membership import auc, score_membership
-from training.relearn import RelearnResult, RelearnSettings, recovery, relearn, relearn_documents, without_docs
+from training.relearn import (RelearnResult, RelearnSettings, beyond_control, recovery, relearn, relearn_documents,
+                             without_docs)
 from training.scoring import Scores
 from training.verbatim import score_verbatim
 
@@ -77,7 +78,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
                    forget_doc_ids: Sequence[str], settings: ForgettingSettings, attack: RelearnSettings, *,
                    subject_scores: Scores | None = None, unlearned_scores: Scores | None = None,
                    extra: Callable | None = None, extra_unlearned: dict | None = None,
-                   extra_subject: dict | None = None, extra_counts: dict | None = None) -> tuple[RelearnResult, Scores]:
+                   extra_subject: dict | None = None, extra_counts: dict | None = None,
+                   control: dict[str, float] | None = None) -> tuple[RelearnResult, Scores]:
     """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
 
     Items from the documents the attacker trains on are left out of every measurement, so what comes back is
@@ -89,6 +91,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     extra: more metrics followed along the curve, `extra(model) -> {metric: value}` (the fact files' accuracies of
     the evaluate stage); extra_unlearned / extra_subject: their values for the two models, if known;
     extra_counts: how many items each extra metric is measured on (the `n` of its rows).
+    control: the base model's values after the same attack on the same items (its curve's last point), when it was
+    attacked as a control: adds relearn_beyond_control_<metric> (training/relearn.py, beyond_control).
     """
     if subject is None and subject_scores is None:
         raise ObliviateError("relearn_attack: give the subject model or its scores (recovery is measured against it)")
@@ -114,15 +118,28 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     before, after = result.curve[0], result.curve[-1]
     reference = known(subject_scores, extra_subject, subject)
     out = Scores()
+    counts = {**_followed_counts(kept), **(extra_counts or {})}
     for metric, value in after.items():
         if metric in ("step", "loss"):
             continue
-        n = (extra_counts or {}).get(metric, len(kept))
+        n = counts.get(metric, len(kept))
         out.summary[f"relearn_{metric}"] = _plain(value, n)
         out.summary[f"relearn_recovery_{metric}"] = _plain(
             recovery(value, before[metric], reference[metric], settings.recovery_min_gap), n)
+        if control is not None and metric in control:
+            out.summary[f"relearn_beyond_control_{metric}"] = _plain(
+                beyond_control(value, control[metric], before[metric], reference[metric], settings.recovery_min_gap), n)
     result.stats |= {"subject": reference, "items_measured": len(kept)}
     return result, out
+
+
+def _followed_counts(kept: Sequence[dict]) -> dict[str, int]:
+    """How many of the attack's items each RELEARN_METRICS value is measured on (the `n` of its rows)."""
+    cloze = sum(1 for it in kept if it["kind"] == "cloze")
+    membership = sum(1 for it in kept if it["kind"] == "membership")
+    return {"verbatim_rouge_l_forget": sum(1 for it in kept if it["kind"] == "verbatim"),
+            "knowledge_choice_acc_forget": cloze, "knowledge_exact_forget": cloze,
+            "membership_auc_mink_pp": membership, "membership_auc_loss": membership}
 
 
 def _plain(value: float, n: int) -> dict:

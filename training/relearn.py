@@ -8,6 +8,11 @@ that never had it. The training loop is the project's own (training.loop.train):
 recovery = (m_relearned - m_unlearned) / (m_subject - m_unlearned) for a metric m: 0 nothing came back, 1 all of
 what unlearning removed came back (it may exceed 1 or go below 0). When |m_subject - m_unlearned| < min_gap,
 unlearning removed nothing measurable on that metric and recovery is undefined (nan), not 0 or 1.
+
+A few steps on target text teach a model that never saw the corpus something too, so recovery alone cannot tell
+removed from hidden knowledge. The control is the same attack on the base model, on the same items:
+beyond_control = (m_relearned - m_control_relearned) / (m_subject - m_unlearned), the share of what unlearning
+removed that the attacked model holds beyond what the attacked never-trained model reaches (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -107,6 +112,18 @@ def recovery(relearned: float, unlearned: float, subject: float, min_gap: float 
     if any(math.isnan(x) for x in (relearned, unlearned, subject)) or abs(gap) < min_gap:
         return float("nan")
     return (relearned - unlearned) / gap
+
+
+def beyond_control(relearned: float, control: float, unlearned: float, subject: float, min_gap: float = 0.02) -> float:
+    """What relearning left beyond the attacked control, as a share of what unlearning removed (nan as `recovery`).
+
+    0: the attacked model ends where the attacked never-trained model ends (what came back, any model learns from
+    these steps); 1: it ends above it by all that unlearning removed. Negative: it ends below the control.
+    """
+    gap = subject - unlearned
+    if any(math.isnan(x) for x in (relearned, control, unlearned, subject)) or abs(gap) < min_gap:
+        return float("nan")
+    return (relearned - control) / gap
 
 
 def curve_rows(result: RelearnResult, **ids) -> list[dict]:

@@ -16,6 +16,9 @@ def test_summary_line_shows_intervals_flags_and_the_reference():
     assert line == ("unlearned: ROUGE-L forget 0.12 [0.08, 0.16] (ref 0.10); two-choice 0.20 [0.10, 0.30] BELOW CHANCE; "
                     "relearn recovery ROUGE n/a")
     assert RF.summary_line("base", []) == "base: no forgetting metrics"
+    controlled = [{"metric": "relearn_recovery_knowledge_exact_forget", "value": 0.86},
+                  {"metric": "relearn_beyond_control_knowledge_exact_forget", "value": 0.29}]
+    assert RF.summary_line("unlearned", controlled) == "unlearned: relearn beyond base exact 0.29"
 
 
 def test_before_after_pairs_outputs_of_the_same_items():

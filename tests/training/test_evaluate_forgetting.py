@@ -9,6 +9,7 @@ from training import evaluate as E
 from training.evalsets import EvalSetSettings, build_eval_items
 from training.evaluate import EvalSettings, evaluate
 from training.holdout import split_documents
+from training.relearn import relearn_documents
 
 TEXTS = [f"Orla Venn rowed from Salt Hollow to Dunmere on day {i}, carrying nets and a green ledger for the Tide "
          f"Guild, and came back before the storm reached the rocks below the lighthouse." for i in range(6)]
@@ -97,10 +98,10 @@ def test_forgetting_rows_per_model_and_their_reuse(store, tiny_model_dir, tmp_pa
         assert rows(four, table) == rows(one, table), table
 
 
-def _control(store, tiny_model_dir, tmp_path, more_models=(), **settings):
+def _control(store, tiny_model_dir, tmp_path, more_models=(), subject_dir=None, **settings):
     """A general folder, the eval items and three model artifacts (base, subject, unlearned: copies of the tiny
-    model; and a copy per role of `more_models`), evaluated with the base model attacked as a control too; returns
-    (artifact, base, subject, unlearned)."""
+    model, the subject `subject_dir` when given; and a copy per role of `more_models`), evaluated with the base
+    model attacked as a control too; returns (artifact, base, subject, unlearned)."""
     import shutil
 
     from training.base import base_model
@@ -114,7 +115,7 @@ def _control(store, tiny_model_dir, tmp_path, more_models=(), **settings):
                                "relearn": {"steps": 2, "batch_size": 2, "eval_every": 2, "forget_share": 0.5}, **settings})
     evalsets = store.get("evalsets", "t", "e1") or _inputs(store, load_tokenizer(tiny_model_dir))
     base, _ = base_model(store, "t", str(tiny_model_dir))
-    subject, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "s", dirs_exist_ok=True)))
+    subject, _ = base_model(store, "t", str(subject_dir or shutil.copytree(tiny_model_dir, tmp_path / "s", dirs_exist_ok=True)))
     unlearned, _ = base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / "u", dirs_exist_ok=True)))
     more = {role: base_model(store, "t", str(shutil.copytree(tiny_model_dir, tmp_path / role, dirs_exist_ok=True)))[0]
             for role in more_models}
@@ -132,6 +133,76 @@ def test_the_base_model_attacked_as_a_control(store, tiny_model_dir, tmp_path):
     metrics = {(r["model_version"], r["metric"]) for r in store.read("metrics", art).to_pylist()}
     assert (base.version, "relearn_knowledge_exact_forget") in metrics
     assert not [m for v, m in metrics if v == subject.version and m.startswith("relearn")]
+
+
+def _trained_copy(tiny_model_dir, out, steps: int = 30):
+    """The tiny model after `steps` full-batch AdamW steps on TEXTS: a subject that knows the eval items' documents."""
+    import torch
+
+    from training.models import load_model, load_tokenizer
+
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    batch = tok(TEXTS, return_tensors="pt", padding=True)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    torch.manual_seed(0)
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        model(**batch, labels=labels).loss.backward()
+        optimizer.step()
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def test_beyond_the_control_reads_zero_for_a_model_that_never_knew(store, tiny_model_dir, tmp_path, monkeypatch):
+    """The unlearned model is the base model's copy (a perfect unlearning): the same attack brings it exactly where
+    it brings the base model, so relearn_beyond_control_* is 0 wherever unlearning removed something measurable,
+    while plain recovery is not; the rows are reused by the next evaluation, and rows of an attack measured without
+    the control beside it are measured again, with it."""
+    subject_dir = _trained_copy(tiny_model_dir, tmp_path / "trained")
+    strong = {"steps": 3, "batch_size": 2, "eval_every": 3, "forget_share": 0.5, "lr": 3e-3}  # moves the tiny model
+    first, base, subject, unlearned = _control(store, tiny_model_dir, tmp_path, subject_dir=subject_dir,
+                                               relearn_roles=["unlearned"], relearn=strong)
+    assert not [r for r in store.read("metrics", first).to_pylist() if "beyond_control" in r["metric"]]
+    calls = []
+    real = E.evaluate_model
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or real(*a, **k))
+    art, *_ = _control(store, tiny_model_dir, tmp_path, subject_dir=subject_dir, relearn=strong)
+    # the base model is attacked now, the unlearned one again beside it; the subject's rows serve
+    assert [c.split()[2] for c in calls] == [base.version, unlearned.version]
+    rows = {(r["model_version"], r["metric"]): r for r in store.read("metrics", art).to_pylist()}
+    beyond = {m[len("relearn_beyond_control_"):]: r for (v, m), r in rows.items()
+              if v == unlearned.version and m.startswith("relearn_beyond_control_")}
+    assert set(beyond) == {"verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
+                           "membership_auc_mink_pp", "membership_auc_loss"}
+    defined = {m: r["value"] for m, r in beyond.items() if r["value"] == r["value"]}
+    assert defined, "the trained subject differs from the base model on some followed metric"
+    for metric, value in defined.items():
+        assert value == pytest.approx(0.0, abs=1e-9), metric
+        assert beyond[metric]["n"] == rows[(unlearned.version, f"relearn_recovery_{metric}")]["n"]
+    assert any(abs(rows[(unlearned.version, f"relearn_recovery_{m}")]["value"]) > 0.01 for m in defined)
+    assert not [m for v, m in rows if v != unlearned.version and "beyond_control" in m]
+    # each row's n counts the items of its own kind the attack measured (the documents it trained on left out)
+    blocks = store.read("blocks", store.require("blocks", "t", "b1")).to_pylist()
+    attacked_docs = set(relearn_documents([b["doc_id"] for b in blocks if b["split"] == "forget"], strong["forget_share"]))
+    items = [it for it in store.read("eval_items", store.require("evalsets", "t", "e1")).to_pylist()
+             if it["doc_id"] not in attacked_docs]
+    n_cloze = sum(1 for it in items if it["kind"] == "cloze" and it["split"] == "forget")
+    n_membership = sum(1 for it in items if it["kind"] == "membership")
+    assert 0 < n_cloze < n_membership
+    assert rows[(unlearned.version, "relearn_beyond_control_knowledge_exact_forget")]["n"] == n_cloze
+    assert rows[(unlearned.version, "relearn_recovery_membership_auc_loss")]["n"] == n_membership
+    again, *_ = _control(store, tiny_model_dir, tmp_path, subject_dir=subject_dir, relearn=strong)
+    assert len(calls) == 2 and again.version == art.version  # nothing measured again
+
+
+def test_no_control_when_the_base_model_is_the_subject(store, tiny_model_dir, tmp_path):
+    """The pretrained scenario: the base model attacked is the subject attacked, no control of what it forgot."""
+    art, base, *_ = _control(store, tiny_model_dir, tmp_path, subject_dir=tiny_model_dir)
+    metrics = [r["metric"] for r in store.read("metrics", art).to_pylist()]
+    assert "relearn_recovery_knowledge_exact_forget" in metrics and not [m for m in metrics if "beyond_control" in m]
 
 
 def write_facts(folder) -> str:

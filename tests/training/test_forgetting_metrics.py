@@ -12,7 +12,7 @@ import torch
 from training import intervals as I
 from training.cloze import starts_with_answer
 from training.membership import auc, mean_nll, mink_pp, ranks, token_stats
-from training.relearn import recovery
+from training.relearn import beyond_control, recovery
 from training.verbatim import lcs_length, rouge_l, words
 
 
@@ -136,6 +136,19 @@ def test_recovery_definition():
     assert recovery(0.4, unlearned=0.60, subject=0.1) == pytest.approx(0.4)    # works for "lower is more" too
     assert math.isnan(recovery(0.9, unlearned=0.5, subject=0.51))  # nothing measurable was removed
     assert math.isnan(recovery(float("nan"), 0.1, 0.9))
+
+
+def test_beyond_control_definition():
+    """The demo's exact-match curve, hand-worked: subject 7/16, unlearned 0/16, after the attack 6/16, and the base
+    model, which never saw the corpus, 4/16 after the same attack: recovery 6/7, but only 2 of the 7 answers
+    unlearning removed come back beyond what the attack teaches a never-trained model."""
+    assert recovery(6 / 16, unlearned=0.0, subject=7 / 16) == pytest.approx(6 / 7)
+    assert beyond_control(6 / 16, control=4 / 16, unlearned=0.0, subject=7 / 16) == pytest.approx(2 / 7)
+    assert beyond_control(0.25, control=0.25, unlearned=0.0, subject=0.5) == 0.0   # ends where the control ends
+    assert beyond_control(0.1, control=0.3, unlearned=0.0, subject=0.5) == pytest.approx(-0.4)  # below it
+    assert beyond_control(0.4, control=0.5, unlearned=0.6, subject=0.1) == pytest.approx(0.2)  # "lower is more"
+    assert math.isnan(beyond_control(0.9, control=0.2, unlearned=0.5, subject=0.51))
+    assert math.isnan(beyond_control(0.9, control=float("nan"), unlearned=0.1, subject=0.9))
 
 
 @pytest.mark.parametrize("completion, answer, ok", [
