@@ -1,0 +1,44 @@
+"""The results table `obliviate run` prints and the model card holds: one row per headline metric, one column per
+model, readable labels, the independent lexicon beside the dictionary's grading, fact files' test accuracies."""
+
+from __future__ import annotations
+
+from pipelines.cli_run import RESULT_ROWS, results
+
+
+def _evaluate(store, values: dict[tuple[str, str | None, str], dict[str, float]]):
+    rows = [{"target": "hp", "evaluate_version": "ev", "model_role": role, "method": method, "model_version": version,
+             "metric": metric, "value": value, "n": 10}
+            for (role, method, version), metrics in values.items() for metric, value in metrics.items()]
+    with store.create("evaluate", "hp", "ev", parents={}, settings={}, code_version="evaluate_test") as st:
+        st.write("metrics", rows)
+    return store.require("evaluate", "hp", "ev")
+
+
+def test_one_row_per_metric_one_column_per_model(store):
+    art = _evaluate(store, {
+        ("unlearned", "whp", "u1"): {"familiarity_lexicon_test": 0.014, "familiarity_completion_test": 0.043,
+                                     "relearn_recovery_knowledge_exact_forget": float("nan"),
+                                     "relearn_beyond_control_knowledge_exact_forget": 0.2857,
+                                     "known_facts_accuracy_test": 0.132, "known_facts_accuracy_dev": 0.07,
+                                     "relearn_known_facts_accuracy_test": 0.5, "general_perplexity": 9.2291},
+        ("base", "base", "b1"): {"familiarity_lexicon_test": 0.053, "familiarity_completion_test": 0.077,
+                                 "known_facts_accuracy_test": 1.0, "general_perplexity": 11.244},
+        ("subject", "causal_lm", "s1"): {"familiarity_lexicon_test": 0.322, "familiarity_completion_test": 0.37,
+                                         "general_perplexity": 9.617, "unlisted_metric": 3.0},
+    })
+    columns, rows = results(store, art)
+    assert columns == ["metric", "base", "subject", "unlearned (whp)"]  # the pipeline's order, the method when it says more
+    by_label = {r[0]: r[1:] for r in rows}
+    assert rows[0] == ("version", "b1", "s1", "u1")
+    labels = dict(RESULT_ROWS)
+    assert by_label[labels["familiarity_lexicon_test"]] == ("0.053", "0.322", "0.014")
+    assert by_label[labels["familiarity_completion_test"]] == ("0.077", "0.370", "0.043")
+    assert by_label[labels["relearn_recovery_knowledge_exact_forget"]] == ("", "", "n/a")  # undefined, not blank
+    assert by_label[labels["relearn_beyond_control_knowledge_exact_forget"]] == ("", "", "0.286")
+    assert by_label["known facts (test)"] == ("1.000", "", "0.132")  # a fact file's test split; not dev, not relearn
+    assert by_label[labels["general_perplexity"]] == ("11.244", "9.617", "9.229")
+    assert [r[0] for r in rows] == ["version", labels["familiarity_lexicon_test"], labels["familiarity_completion_test"],
+                                    labels["relearn_recovery_knowledge_exact_forget"],
+                                    labels["relearn_beyond_control_knowledge_exact_forget"],
+                                    labels["general_perplexity"], "known facts (test)"]
