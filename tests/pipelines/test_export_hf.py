@@ -92,7 +92,14 @@ def test_export_loads_back_with_lineage(tiny_run, tmp_path):
     ppl = {(m["model_role"], m["metric"]): m["value"] for m in prov["metrics"]}
     assert ppl[("unlearned", "general_perplexity")] == next(
         m["value"] for m in stored_metrics if m["model_role"] == "unlearned" and m["metric"] == "general_perplexity")
-    assert "| unlearned | whp |" in mcard.text and "## Lineage" in mcard.text
+    lines = {line.split(" | ")[0]: line for line in mcard.text.splitlines() if line.startswith("| ")}
+    assert lines["| metric"].startswith("| metric | base |") and lines["| metric"].endswith("| unlearned (whp) |")
+    unlearned_version = next(m["model_version"] for m in stored_metrics if m["model_role"] == "unlearned")
+    assert lines["| version"].endswith(f"| {unlearned_version} |")  # the results table: a column per model
+    base_ppl = ppl[("base", "general_perplexity")]  # a random tiny model: thousands, shown with one decimal
+    assert lines["| general perplexity"].startswith(f"| general perplexity | {base_ppl:.1f} |" if base_ppl >= 100
+                                                    else f"| general perplexity | {base_ppl:.3f} |")
+    assert "## Lineage" in mcard.text
 
 
 def test_export_only_some_parts_and_outside_workspace(tiny_run, tmp_path, capsys):
