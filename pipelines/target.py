@@ -166,4 +166,7 @@ retain_term = true
 # docs/evaluation.md are built from the corpus itself, see [evalsets])
 prompts_dir = "."
 # other_register_texts = "austen"   # a folder of .txt/.md prose in another register: other_register_perplexity
+# relearn_roles = ["base", "unlearned"]   # attack the base model too, as the relearning control: what comes back
+#                                         # beyond it (docs/evaluation.md); only where the base model never saw the
+#                                         # target (an implant), so not for a model that learned it in pretraining
 '''
