@@ -151,7 +151,8 @@ alpha = 5.0
 
 [unlearn]
 # the next-token loss on a general retain corpus (default: the bundled retain corpus) beside the generic
-# labels; it kept perplexity and knowledge at the subject's level in the demo (README "What we learned")
+# labels; it kept perplexity and knowledge at the subject's level in the demo (docs/results.md, "What we learned
+# tuning the demo")
 retain_term = true
 # soft_labels = true   # the top-k generic distribution instead of its argmax: the demo's default (more knowledge
 #                      # kept, as much forgotten); on the pretrained target it forgot less (docs/pretrained.md, trial T)
