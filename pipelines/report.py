@@ -284,7 +284,10 @@ def _hidden_or_removed(label: str, metrics: dict[str, dict]) -> str | None:
         text += f"; relearning brings back {rec['value']:.0%} of the two-choice accuracy unlearning removed"
         beyond = metrics.get("relearn_beyond_control_knowledge_choice_acc_forget")
         if beyond is not None and beyond["value"] == beyond["value"]:
-            text += f", {beyond['value']:.0%} of it beyond what the same attack gives the base model"
+            text += (f", {beyond['value']:.0%} of it beyond where the same attack brings the base model"
+                     if beyond["value"] > 0 else
+                     ", and it ends no higher than the base model attacked alike (beyond the control "
+                     f"{beyond['value']:+.2f})")
     return text + "."
 
 

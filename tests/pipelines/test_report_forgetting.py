@@ -35,3 +35,17 @@ def test_plots_render_or_return_none():
     curve = [{"model_version": "u", "step": s, "metric": "rouge", "value": v} for s, v in ((0, 0.1), (5, 0.6), (10, 0.9))]
     assert RF.relearn_plot(curve, {"u": "unlearned"}).startswith(PNG)
     assert RF.relearn_plot([], {}) is None
+
+
+def test_the_plain_sentence_reads_relearning_against_the_control():
+    from pipelines.report import _hidden_or_removed
+
+    metrics = {"membership_auc_gap_mink_pp": {"value": 0.12, "ci_low": -0.01, "ci_high": 0.25},
+               "relearn_recovery_knowledge_choice_acc_forget": {"value": 0.4}}
+    plain = _hidden_or_removed("unlearned", metrics)
+    assert "not distinguishable" in plain and "brings back 40% of the two-choice accuracy" in plain
+    assert "base model attacked" not in plain  # no control measured, nothing said of it
+    below = _hidden_or_removed("unlearned", metrics | {"relearn_beyond_control_knowledge_choice_acc_forget": {"value": -0.4}})
+    assert below.endswith("ends no higher than the base model attacked alike (beyond the control -0.40).")
+    above = _hidden_or_removed("unlearned", metrics | {"relearn_beyond_control_knowledge_choice_acc_forget": {"value": 0.25}})
+    assert "25% of it beyond where the same attack brings the base model" in above
