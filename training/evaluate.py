@@ -8,7 +8,8 @@ folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_ite
 lm_eval:<task>:<metric>; and, from the target's `eval_items` (the evalsets stage), the forgetting metrics of
 docs/evaluation.md (training/forgetting_eval.py): verbatim_*, knowledge_choice_* / knowledge_exact_*,
 membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles (and
-relearn_beyond_control_* when the base model is attacked too, as their control), other_register_perplexity; with their per-item `eval_scores` and the `relearn_curve`.
+relearn_beyond_control_* when the base model is attacked too, as their control), other_register_perplexity; with
+their per-item `eval_scores` and the `relearn_curve`.
 Each model is one Parquet part of each table, so a killed evaluation resumes with the next model.
 """
 
@@ -173,10 +174,10 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 extra_counts={k: n for k, (_, n) in facts.items()}, control=control)
             del subject_model
             measured[art.version] = scores
-            if result is not None:
-                attacked_after[art.version] = {k: v for k, v in result.curve[-1].items() if k not in ("step", "loss")}
+            curve = curve_rows(result, **ids) if result is not None else []
+            attacked_after[art.version] = _last_point(curve)
             st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows], index=index)
-            st.write("relearn_curve", curve_rows(result, **ids) if result is not None else [], index=index)
+            st.write("relearn_curve", curve, index=index)
             st.write("metrics", [
                 {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": None, "ci_high": None,
                  "below_chance": None} for name, (value, n) in values.items()

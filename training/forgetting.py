@@ -9,6 +9,7 @@ entry points the evaluate stage needs (definitions in docs/evaluation.md).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -135,11 +136,10 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
 
 def _followed_counts(kept: Sequence[dict]) -> dict[str, int]:
     """How many of the attack's items each RELEARN_METRICS value is measured on (the `n` of its rows)."""
-    cloze = sum(1 for it in kept if it["kind"] == "cloze")
-    membership = sum(1 for it in kept if it["kind"] == "membership")
-    return {"verbatim_rouge_l_forget": sum(1 for it in kept if it["kind"] == "verbatim"),
-            "knowledge_choice_acc_forget": cloze, "knowledge_exact_forget": cloze,
-            "membership_auc_mink_pp": membership, "membership_auc_loss": membership}
+    kinds = Counter(it["kind"] for it in kept)
+    return {"verbatim_rouge_l_forget": kinds["verbatim"],
+            "knowledge_choice_acc_forget": kinds["cloze"], "knowledge_exact_forget": kinds["cloze"],
+            "membership_auc_mink_pp": kinds["membership"], "membership_auc_loss": kinds["membership"]}
 
 
 def _plain(value: float, n: int) -> dict:

@@ -63,7 +63,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
                      subject: Scores | None = None, attack_blocks: tuple[list[dict], list[str]] | None = None,
                      other_texts: Sequence[str] = (), ppl_window: int = 256, ppl_batch_size: int = 8,
                      max_ppl_tokens: int | None = 4096, subject_model=None, extra=None, extra_unlearned=None,
-                     extra_subject=None, extra_counts=None, control=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
+                     extra_subject=None, extra_counts=None,
+                     control=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
     """(measured, summary, relearning result or None, seconds) of one model.
 
     measured: measure_forgetting's scores (per-item rows, kept to serve as reference / subject for other models);

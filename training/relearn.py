@@ -120,10 +120,8 @@ def beyond_control(relearned: float, control: float, unlearned: float, subject: 
     0: the attacked model ends where the attacked never-trained model ends (what came back, any model learns from
     these steps); 1: it ends above it by all that unlearning removed. Negative: it ends below the control.
     """
-    gap = subject - unlearned
-    if any(math.isnan(x) for x in (relearned, control, unlearned, subject)) or abs(gap) < min_gap:
-        return float("nan")
-    return (relearned - control) / gap
+    # (relearned - control) / gap, with recovery's undefined cases
+    return recovery(relearned, unlearned, subject, min_gap) - recovery(control, unlearned, subject, min_gap)
 
 
 def curve_rows(result: RelearnResult, **ids) -> list[dict]:
