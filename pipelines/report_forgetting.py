@@ -82,8 +82,11 @@ def membership_histograms(scores: dict[str, dict[str, list[float]]], metric: str
 
 
 def relearn_plot(curve_rows: list[dict], labels: dict[str, str]) -> bytes | None:
-    """One panel per metric, one line per model: value against relearning step (`relearn_curve` rows)."""
-    metrics = sorted({r["metric"] for r in curve_rows})
+    """One panel per metric, one line per model: value against relearning step (`relearn_curve` rows).
+
+    The forget-side metrics' halves (`..._forget_dev`, `..._forget_test`: the same items in two parts, for choosing a
+    recipe on one of them; docs/evaluation.md) are left out: their whole's panel shows them."""
+    metrics = sorted({r["metric"] for r in curve_rows if not r["metric"].endswith(("_forget_dev", "_forget_test"))})
     if not metrics:
         return None
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3.2), squeeze=False)

@@ -71,7 +71,7 @@ class EvalSettings(BaseModel):
 
 STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinforced": "reinforce", "unlearned": "unlearn",
                                    "dictionary": "anchors", "translation": "translate", "evalsets": "evalsets"},
-              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v5",  # v5: per-prompt familiarity rows in eval_scores
+              outputs=("metrics", "eval_scores", "relearn_curve"), settings=EvalSettings, code_version="evaluate_v6",  # v6: relearning followed on two halves of the items
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
@@ -102,6 +102,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
            "other_register": _digest(other_texts) if other_texts else None}
     if data.facts and settings.relearn_roles:  # the attack follows the fact items too (absent before it did)
         key["relearn_follows_facts"] = True
+    if settings.relearn_roles:  # and two halves of the items (evaluate_v6): older attacks' rows lack them
+        key["relearn_halves"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
                                                    ("evalsets", evalsets)) if a is not None}}
     started = time.perf_counter()

@@ -20,13 +20,17 @@ from training.cloze import score_cloze
 from training.evalsets import items_of, subset
 from training.membership import auc, score_membership
 from training.relearn import (RelearnResult, RelearnSettings, beyond_control, recovery, relearn, relearn_documents,
-                             without_docs)
+                             relearn_half, without_docs)
 from training.scoring import Scores
 from training.verbatim import score_verbatim
 
 # Forget-side metrics followed along the relearning curve (membership AUC also reads the holdout items).
 RELEARN_METRICS = ("verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
                    "membership_auc_mink_pp", "membership_auc_loss")
+# The per-item means among them, also followed on each half of the items (`<metric>_dev`, `<metric>_test`;
+# training.relearn.relearn_half): name, the per-item metric, the item kind.
+HALVED = (("verbatim_rouge_l_forget", "verbatim_rouge_l", "verbatim"), ("knowledge_choice_acc_forget", "knowledge_choice", "cloze"),
+          ("knowledge_exact_forget", "knowledge_exact", "cloze"))
 
 
 class ForgettingSettings(BaseModel):
@@ -52,22 +56,24 @@ def measure_forgetting(model, tok, items: Sequence[dict], settings: ForgettingSe
     return out
 
 
-def followed(per_item: Sequence[dict], item_ids: set[str] | None = None) -> dict[str, float]:
-    """The RELEARN_METRICS recomputed from per-item score rows (optionally only those of `item_ids`).
+def followed(per_item: Sequence[dict], halves: dict[str, str] | None = None) -> dict[str, float]:
+    """The RELEARN_METRICS recomputed from per-item score rows.
 
-    Lets the relearning attack reuse the subject's and the unlearned model's rows from the main evaluation
-    instead of measuring them again on the attack's subset of items.
+    halves: {item_id: "dev" | "test"} of the items to read (the others are left out); the per-item means are then
+    also given per half, as `<metric>_dev` and `<metric>_test`. Lets the relearning attack reuse the subject's and
+    the unlearned model's rows from the main evaluation instead of measuring them again on its subset of items.
     """
-    rows = [r for r in per_item if item_ids is None or r["item_id"] in item_ids]
+    rows = [r for r in per_item if halves is None or r["item_id"] in halves]
 
-    def values(metric: str, split: str) -> list[float]:
-        return [r["value"] for r in rows if r["metric"] == metric and r["split"] == split]
+    def values(metric: str, split: str, half: str | None = None) -> list[float]:
+        return [r["value"] for r in rows if r["metric"] == metric and r["split"] == split
+                and (half is None or halves[r["item_id"]] == half)]
 
     out = {}
-    for name, metric in (("verbatim_rouge_l_forget", "verbatim_rouge_l"), ("knowledge_choice_acc_forget", "knowledge_choice"),
-                         ("knowledge_exact_forget", "knowledge_exact")):
-        if v := values(metric, "forget"):
-            out[name] = float(np.mean(v))
+    for name, metric, _ in HALVED:
+        for suffix, half in (("", None),) + ((("_dev", "dev"), ("_test", "test")) if halves is not None else ()):
+            if v := values(metric, "forget", half):
+                out[name + suffix] = float(np.mean(v))
     for name, metric, sign in (("membership_auc_mink_pp", "membership_mink_pp", 1.0), ("membership_auc_loss", "membership_loss", -1.0)):
         pos, neg = values(metric, "forget"), values(metric, "holdout")
         if pos and neg:
@@ -100,10 +106,10 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     docs = relearn_documents(forget_doc_ids, attack.forget_share, attack.seed)
     kept = [it for it in without_docs(items, docs) if it["kind"] == "membership" or it["split"] == "forget"]
     kept = subset(kept, settings.relearn_items) if settings.relearn_items else kept
-    ids = {it["item_id"] for it in kept}
+    halves = {it["item_id"]: relearn_half(it["doc_id"]) for it in kept}
 
     def measure(model) -> dict[str, float]:
-        return followed(measure_forgetting(model, tok, kept, settings).per_item) | (extra(model) if extra else {})
+        return followed(measure_forgetting(model, tok, kept, settings).per_item, halves) | (extra(model) if extra else {})
 
     def known(scores: Scores | None, extra_values: dict | None, model) -> dict[str, float] | None:
         """A model's measure from what was measured already, completing only the part that was not."""
@@ -112,14 +118,14 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
         if extra is not None and extra_values is None and model is None:
             raise ObliviateError("relearn_attack: the subject's extra metrics are needed (or the subject model)")
         more = {} if extra is None else extra_values if extra_values is not None else extra(model)
-        return followed(scores.per_item, ids) | more
+        return followed(scores.per_item, halves) | more
 
     start = known(unlearned_scores, extra_unlearned, unlearned) if unlearned_scores is not None else None
     result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok), before=start)
     before, after = result.curve[0], result.curve[-1]
     reference = known(subject_scores, extra_subject, subject)
     out = Scores()
-    counts = {**_followed_counts(kept), **(extra_counts or {})}
+    counts = {**_followed_counts(kept, halves), **(extra_counts or {})}
     for metric, value in after.items():
         if metric in ("step", "loss"):
             continue
@@ -134,12 +140,14 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     return result, out
 
 
-def _followed_counts(kept: Sequence[dict]) -> dict[str, int]:
-    """How many of the attack's items each RELEARN_METRICS value is measured on (the `n` of its rows)."""
+def _followed_counts(kept: Sequence[dict], halves: dict[str, str]) -> dict[str, int]:
+    """How many of the attack's items each followed value is measured on (the `n` of its rows)."""
     kinds = Counter(it["kind"] for it in kept)
-    return {"verbatim_rouge_l_forget": kinds["verbatim"],
-            "knowledge_choice_acc_forget": kinds["cloze"], "knowledge_exact_forget": kinds["cloze"],
-            "membership_auc_mink_pp": kinds["membership"], "membership_auc_loss": kinds["membership"]}
+    by_half = Counter((it["kind"], halves[it["item_id"]]) for it in kept)
+    counts = {"membership_auc_mink_pp": kinds["membership"], "membership_auc_loss": kinds["membership"]}
+    for name, _, kind in HALVED:
+        counts |= {name: kinds[kind], f"{name}_dev": by_half[kind, "dev"], f"{name}_test": by_half[kind, "test"]}
+    return counts
 
 
 def _plain(value: float, n: int) -> dict:

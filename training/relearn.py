@@ -64,6 +64,16 @@ def relearn_documents(forget_doc_ids: Sequence[str], share: float, seed: int = 0
     return sorted(ranked[:max(1, math.ceil(share * len(ids)))])
 
 
+def relearn_half(doc_id: str) -> str:
+    """'dev' or 'test': the half of the relearning items that a document's items fall in.
+
+    Decided by a hash of the document, so the correlated items of one document stay together. A recipe may be chosen
+    on the dev half's recovery and reported on the test half's (docs/evaluation.md), which a single set of a few
+    dozen items cannot give without choosing on the figure it reports.
+    """
+    return "dev" if hashlib.sha256(f"relearn-half:{doc_id}".encode()).digest()[0] % 2 == 0 else "test"
+
+
 def block_data(blocks: Sequence[Sequence[int]], pad_id: int, rows_needed: int) -> TrainData:
     """Plain next-token data of the blocks, repeated whole until it holds `rows_needed` rows."""
     reps = max(1, math.ceil(rows_needed / len(blocks)))

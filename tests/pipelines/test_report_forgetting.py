@@ -35,6 +35,11 @@ def test_plots_render_or_return_none():
     curve = [{"model_version": "u", "step": s, "metric": "rouge", "value": v} for s, v in ((0, 0.1), (5, 0.6), (10, 0.9))]
     assert RF.relearn_plot(curve, {"u": "unlearned"}).startswith(PNG)
     assert RF.relearn_plot([], {}) is None
+    # the halves of a forget-side metric get no panel of their own (only halves: nothing to draw)
+    halves = [r | {"metric": f"knowledge_exact_forget_{h}"} for r in curve for h in ("dev", "test")]
+    assert RF.relearn_plot(halves, {"u": "unlearned"}) is None
+    facts = [r | {"metric": "known_facts_accuracy_dev"} for r in curve]  # a fact file's split keeps its panel
+    assert RF.relearn_plot(facts, {"u": "unlearned"}).startswith(PNG)
 
 
 def test_the_plain_sentence_reads_relearning_against_the_control():

@@ -175,8 +175,11 @@ def test_beyond_the_control_reads_zero_for_a_model_that_never_knew(store, tiny_m
     rows = {(r["model_version"], r["metric"]): r for r in store.read("metrics", art).to_pylist()}
     beyond = {m[len("relearn_beyond_control_"):]: r for (v, m), r in rows.items()
               if v == unlearned.version and m.startswith("relearn_beyond_control_")}
-    assert set(beyond) == {"verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
-                           "membership_auc_mink_pp", "membership_auc_loss"}
+    whole = {"verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget",
+             "membership_auc_mink_pp", "membership_auc_loss"}
+    halved = {f"{m}_{h}" for m in ("verbatim_rouge_l_forget", "knowledge_choice_acc_forget", "knowledge_exact_forget")
+              for h in ("dev", "test")}
+    assert whole <= set(beyond) and set(beyond) - whole <= halved and set(beyond) & halved  # each half ends at 0 too
     defined = {m: r["value"] for m, r in beyond.items() if r["value"] == r["value"]}
     assert defined, "the trained subject differs from the base model on some followed metric"
     for metric, value in defined.items():
@@ -193,6 +196,7 @@ def test_beyond_the_control_reads_zero_for_a_model_that_never_knew(store, tiny_m
     n_membership = sum(1 for it in items if it["kind"] == "membership")
     assert 0 < n_cloze < n_membership
     assert rows[(unlearned.version, "relearn_beyond_control_knowledge_exact_forget")]["n"] == n_cloze
+    assert sum(r["n"] for m, r in beyond.items() if m.startswith("knowledge_exact_forget_")) == n_cloze
     assert rows[(unlearned.version, "relearn_recovery_membership_auc_loss")]["n"] == n_membership
     again, *_ = _control(store, tiny_model_dir, tmp_path, subject_dir=subject_dir, relearn=strong)
     assert len(calls) == 2 and again.version == art.version  # nothing measured again

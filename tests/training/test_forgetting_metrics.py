@@ -160,3 +160,32 @@ def test_beyond_control_definition():
 ])
 def test_exact_match_is_a_prefix_whole_word(completion, answer, ok):
     assert starts_with_answer(completion, answer) is ok
+
+
+def test_relearn_halves_keep_a_document_together_and_split_the_items():
+    from training.relearn import relearn_half
+    docs = [f"doc{i}" for i in range(200)]
+    halves = [relearn_half(d) for d in docs]
+    assert set(halves) == {"dev", "test"} and 70 < halves.count("dev") < 130   # about half each
+    assert [relearn_half(d) for d in docs] == halves                           # stable
+
+
+def test_followed_per_half_by_hand():
+    """Four cloze items of two documents (one per half) and one membership pair: the per-item means per half are
+    the hand-computed ones, the membership AUC is not halved, and items outside `halves` are left out."""
+    from training.forgetting import followed
+    rows = [{"item_id": i, "split": "forget", "metric": m, "value": v} for i, m, v in [
+        ("cloze:a:1", "knowledge_exact", 1.0), ("cloze:a:2", "knowledge_exact", 0.0),
+        ("cloze:b:1", "knowledge_exact", 1.0), ("cloze:b:2", "knowledge_exact", 1.0),
+        ("cloze:a:1", "knowledge_choice", 1.0), ("cloze:a:2", "knowledge_choice", 1.0),
+        ("cloze:b:1", "knowledge_choice", 0.0), ("cloze:b:2", "knowledge_choice", 1.0),
+        ("cloze:c:1", "knowledge_exact", 0.0), ("membership:a:0", "membership_loss", 1.0)]]
+    rows.append({"item_id": "membership:h:0", "split": "holdout", "metric": "membership_loss", "value": 2.0})
+    halves = {"cloze:a:1": "dev", "cloze:a:2": "dev", "cloze:b:1": "test", "cloze:b:2": "test",
+              "membership:a:0": "dev", "membership:h:0": "test"}
+    got = followed(rows, halves)
+    assert got == {"knowledge_exact_forget": 0.75, "knowledge_exact_forget_dev": 0.5, "knowledge_exact_forget_test": 1.0,
+                   "knowledge_choice_acc_forget": 0.75, "knowledge_choice_acc_forget_dev": 1.0,
+                   "knowledge_choice_acc_forget_test": 0.5, "membership_auc_loss": 1.0}
+    # without halves: every row, no per-half values (c's item counts now)
+    assert followed(rows) == {"knowledge_exact_forget": 0.6, "knowledge_choice_acc_forget": 0.75, "membership_auc_loss": 1.0}

@@ -223,6 +223,12 @@ def test_measure_forgetting_and_relearn_attack_on_items_built_from_a_corpus(mode
                 and (r["kind"] == "membership" or r["split"] == "forget")]
     assert result.stats["items_measured"] == len(measured)
     assert "relearn_recovery_verbatim_rouge_l_forget" in recovered.summary
+    # each per-item mean is followed on the two halves of the items too, whose counts add up to the whole
+    halves = {R.relearn_half(r["doc_id"]) for r in measured if r["kind"] == "verbatim"}
+    for half in halves:
+        assert f"relearn_recovery_verbatim_rouge_l_forget_{half}" in recovered.summary
+    assert sum(recovered.summary[f"relearn_verbatim_rouge_l_forget_{h}"]["n"] for h in halves) \
+        == recovered.summary["relearn_verbatim_rouge_l_forget"]["n"]
     for name, s in recovered.summary.items():
         assert name.startswith("relearn_") and (math.isnan(s["value"]) or -5 < s["value"] < 5)
     # reusing the main evaluation's rows for the subject and the starting point gives the same attack
