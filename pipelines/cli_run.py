@@ -36,6 +36,9 @@ RESULT_ROWS = [
     ("membership_auc_mink_pp", "Min-K%++ AUC, forget vs holdout"),
     ("relearn_recovery_knowledge_choice_acc_forget", "relearning recovery, two-choice"),
     ("relearn_recovery_knowledge_exact_forget", "relearning recovery, exact"),
+    # the half of the items no recipe was chosen on (docs/evaluation.md, "Two halves of the items")
+    ("relearn_recovery_knowledge_choice_acc_forget_test", "relearning recovery, two-choice (test half)"),
+    ("relearn_recovery_knowledge_exact_forget_test", "relearning recovery, exact (test half)"),
     ("relearn_beyond_control_knowledge_choice_acc_forget", "relearning beyond the attacked base model, two-choice"),
     ("relearn_beyond_control_knowledge_exact_forget", "relearning beyond the attacked base model, exact"),
     ("general_perplexity", "general perplexity"),

@@ -19,6 +19,8 @@ def test_one_row_per_metric_one_column_per_model(store):
     art = _evaluate(store, {
         ("unlearned", "whp", "u1"): {"familiarity_lexicon_test": 0.014, "familiarity_completion_test": 0.043,
                                      "relearn_recovery_knowledge_exact_forget": float("nan"),
+                                     "relearn_recovery_knowledge_exact_forget_test": 0.2,
+                                     "relearn_recovery_knowledge_exact_forget_dev": 0.1667,
                                      "relearn_beyond_control_knowledge_exact_forget": 0.2857,
                                      "known_facts_accuracy_test": 0.132, "known_facts_accuracy_dev": 0.07,
                                      "relearn_known_facts_accuracy_test": 0.5, "general_perplexity": 9.2291},
@@ -35,10 +37,12 @@ def test_one_row_per_metric_one_column_per_model(store):
     assert by_label[labels["familiarity_lexicon_test"]] == ("0.053", "0.322", "0.014")
     assert by_label[labels["familiarity_completion_test"]] == ("0.077", "0.370", "0.043")
     assert by_label[labels["relearn_recovery_knowledge_exact_forget"]] == ("", "", "n/a")  # undefined, not blank
+    assert by_label[labels["relearn_recovery_knowledge_exact_forget_test"]] == ("", "", "0.200")  # the half that chose nothing
     assert by_label[labels["relearn_beyond_control_knowledge_exact_forget"]] == ("", "", "0.286")
     assert by_label["known facts (test)"] == ("1.000", "", "0.132")  # a fact file's test split; not dev, not relearn
     assert by_label[labels["general_perplexity"]] == ("11.244", "9.617", "9.229")
     assert [r[0] for r in rows] == ["version", labels["familiarity_lexicon_test"], labels["familiarity_completion_test"],
                                     labels["relearn_recovery_knowledge_exact_forget"],
+                                    labels["relearn_recovery_knowledge_exact_forget_test"],
                                     labels["relearn_beyond_control_knowledge_exact_forget"],
                                     labels["general_perplexity"], "known facts (test)"]
