@@ -46,9 +46,8 @@ def main() -> None:
         cells = []
         for items in files.values():
             completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
-            for split in ("dev", "test"):
-                got = [fact_items.is_known(c, i["answers"]) for c, i in zip(completions, items) if i["split"] == split]
-                cells.append(f"{sum(got):>14}/{len(got):<3} {sum(got) / len(got):.3f}")
+            by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
+            cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
         print(f"{lam:<6g}" + "".join(cells), flush=True)
 
 
