@@ -1,12 +1,17 @@
 """Fact accuracy of weight interpolations between a base model and an unlearned one (a screen, not a stage).
 
 theta(lam) = theta_base + lam * (theta_unlearned - theta_base): lam = 1 is the unlearned model, 0 the base model.
+With `--negate REINFORCED_DIR --mu M`, the reinforced model's task vector is subtracted too (task arithmetic's
+negation, Ilharco et al. 2023, "Editing models with task arithmetic"):
+theta = theta_base + lam * (theta_unlearned - theta_base) - mu * (theta_reinforced - theta_base); lam = 0 with
+`--negate` screens negation alone (UNLEARNED_DIR is then read but weighs nothing).
 Interpolating a fine-tuned model back toward its starting point keeps more of what the starting point did well
 (Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"); the question here is whether, on the pretrained
 target, the path from the base model to an unlearned one forgets the known facts at a smaller cost in neighbours
 than the learning-rate path of the trials does (docs/pretrained.md, round 2's twenty-sixth session). Each fact file's
 known items are completed greedily, 10 new tokens, as the evaluate stage does; answered / known per split.
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
+       [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)
 """
 
 from __future__ import annotations
@@ -28,27 +33,49 @@ def interpolate(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], l
     return {k: base[k] + lam * (other[k] - base[k]) for k in base}
 
 
+def negate(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], reinforced: dict[str, torch.Tensor],
+           mu: float) -> dict[str, torch.Tensor]:
+    """point - mu * (reinforced - base): the reinforced model's task vector taken away from `point`."""
+    if not point.keys() == base.keys() == reinforced.keys():
+        raise ValueError("the models' weights differ in their names: not the same architecture")
+    return {k: point[k] - mu * (reinforced[k] - base[k]) for k in point}
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in load_model(path).state_dict().items()}
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",")]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base", type=Path)
     ap.add_argument("unlearned", type=Path)
     ap.add_argument("fact_files", nargs="+", type=Path)
     ap.add_argument("--lam", default="1,0.8,0.6", help="comma-separated interpolation weights of the unlearned model")
+    ap.add_argument("--negate", type=Path, help="a reinforced model's folder: subtract mu times its task vector too")
+    ap.add_argument("--mu", default="0", help="comma-separated weights of the negated task vector (with --negate)")
     args = ap.parse_args()
+    if args.negate is None and _floats(args.mu) != [0.0]:
+        ap.error("--mu needs --negate REINFORCED_DIR")
     tok = load_tokenizer(args.base)
-    base = {k: v.clone() for k, v in load_model(args.base).state_dict().items()}
+    base = _weights(args.base)
+    reinforced = _weights(args.negate) if args.negate else base
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = {f.stem: fact_items.known(fact_items.read_items(f)) for f in args.fact_files}
-    print("lam   " + "".join(f"{stem + ' ' + split:>24}" for stem in files for split in ("dev", "test")))
-    for lam in (float(x) for x in args.lam.split(",")):
-        model.load_state_dict(interpolate(base, unlearned, lam))
-        cells = []
-        for items in files.values():
-            completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
-            by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
-            cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
-        print(f"{lam:<6g}" + "".join(cells), flush=True)
+    print("lam   mu    " + "".join(f"{stem + ' ' + split:>24}" for stem in files for split in ("dev", "test")))
+    for lam in _floats(args.lam):
+        for mu in _floats(args.mu):
+            model.load_state_dict(negate(interpolate(base, unlearned, lam), base, reinforced, mu))
+            cells = []
+            for items in files.values():
+                completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
+                by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
+                cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
+            print(f"{lam:<6g}{mu:<6g}" + "".join(cells), flush=True)
 
 
 if __name__ == "__main__":

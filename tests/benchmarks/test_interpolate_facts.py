@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmarks.interpolate_facts import interpolate
+from benchmarks.interpolate_facts import interpolate, negate
 
 
 def test_interpolation_ends_at_both_models_and_is_linear_between():
@@ -19,3 +19,15 @@ def test_interpolation_ends_at_both_models_and_is_linear_between():
 def test_interpolation_refuses_two_architectures():
     with pytest.raises(ValueError, match="not the same architecture"):
         interpolate({"w": torch.zeros(1)}, {"v": torch.zeros(1)}, 0.5)
+
+
+def test_negation_takes_the_task_vector_away_by_hand():
+    base = {"w": torch.tensor([1.0, -2.0])}
+    reinforced = {"w": torch.tensor([2.0, 0.0])}  # task vector (1, 2)
+    point = {"w": torch.tensor([0.0, 1.0])}
+    assert torch.equal(negate(point, base, reinforced, 0.0)["w"], point["w"])
+    assert torch.allclose(negate(point, base, reinforced, 0.5)["w"], torch.tensor([-0.5, 0.0]))
+    # negation alone: the base model minus its fine-tune's move, reflected through the base model at mu = 1
+    assert torch.allclose(negate(base, base, reinforced, 1.0)["w"], torch.tensor([0.0, -4.0]))
+    with pytest.raises(ValueError, match="not the same architecture"):
+        negate(point, base, {"v": torch.zeros(2)}, 0.5)
