@@ -28,12 +28,12 @@ from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
-from training import metrics as M
+from training import intervals as I, metrics as M
 from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
-from training.fact_items import is_known
+from training.fact_items import fact_of, is_known
 from training.forgetting import ForgettingSettings
 from training import forgetting_eval as FE
 from training.relearn import RelearnSettings, curve_rows
@@ -104,6 +104,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         key["relearn_follows_facts"] = True
     if settings.relearn_roles:  # and two halves of the items (evaluate_v6): older attacks' rows lack them
         key["relearn_halves"] = True
+    if data.facts:  # the fact accuracies carry intervals (resampling whole facts); older rows lack them
+        key["fact_intervals"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
                                                    ("evalsets", evalsets)) if a is not None}}
     started = time.perf_counter()
@@ -180,9 +182,10 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             attacked_after[art.version] = _last_point(curve)
             st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows], index=index)
             st.write("relearn_curve", curve, index=index)
+            cis = fact_intervals(data.facts, item_rows)
             st.write("metrics", [
-                {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": None, "ci_high": None,
-                 "below_chance": None} for name, (value, n) in values.items()
+                {**ids, "metric": name, "value": float(value), "n": int(n), "ci_low": cis.get(name, (None, None))[0],
+                 "ci_high": cis.get(name, (None, None))[1], "below_chance": None} for name, (value, n) in values.items()
             ] + metric_rows(summary, **ids), index=index)
             samples[art.version] = shown
             timings[art.version] = seconds | ({"relearn": result.stats} if result is not None else {})
@@ -354,6 +357,22 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
             item_rows += [{"item_id": f"{stem}: {i['prompt']}", "split": i.get("split", "test"),
                            "metric": f"{stem}_answered", "value": float(k), "output": a}
                           for i, a, k in zip(items, answers, known)]
+    return out
+
+
+def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[str, tuple[float, float]]:
+    """{<stem>_accuracy_<split>: (ci_low, ci_high)} from the per-item rows fact_accuracy wrote: a bootstrap that
+    resamples whole facts (fact_items.fact_of), since the paraphrases of one fact are answered or lost together and
+    a plain interval over items would claim a precision the few facts behind them do not give (docs/pretrained.md)."""
+    out = {}
+    for stem, items in facts.items():
+        fact = {f"{stem}: {i['prompt']}": fact_of(i) for i in items}
+        rows = [r for r in item_rows if r["metric"] == f"{stem}_answered"]
+        for split in ("dev", "test"):
+            here = [r for r in rows if r["split"] == split]
+            if here:
+                got = I.cluster_proportion([r["value"] > 0.5 for r in here], [fact[r["item_id"]] for r in here])
+                out[f"{stem}_accuracy_{split}"] = (got["ci_low"], got["ci_high"])
     return out
 
 

@@ -46,10 +46,15 @@ def is_known(completion: str, answers: list[str]) -> bool:
     return any(M.answer_found(completion, a) for a in answers)
 
 
+def fact_of(item: dict) -> str:
+    """The fact an item asks for (topic + first answer): its paraphrases share it, and so a split and an interval's
+    resampling unit."""
+    return f"{item['topic']}\0{item['answers'][0].strip().lower()}"
+
+
 def split_of(item: dict, dev_share: float = DEV_SHARE) -> str:
-    """'dev' or 'test', stable, decided by the fact (topic + first answer) so paraphrases stay together."""
-    key = f"{item['topic']}\0{item['answers'][0].strip().lower()}".encode()
-    return "dev" if int(hashlib.sha256(key).hexdigest()[:8], 16) / 0xFFFFFFFF < dev_share else "test"
+    """'dev' or 'test', stable, decided by the fact (fact_of) so paraphrases stay together."""
+    return "dev" if int(hashlib.sha256(fact_of(item).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < dev_share else "test"
 
 
 def mark(items: list[dict], completions: list[str]) -> list[dict]:

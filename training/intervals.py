@@ -1,7 +1,8 @@
 """Confidence intervals and the below-chance flag shared by every evaluation metric.
 
 Wilson intervals for proportions (two-choice accuracy, exact match); percentile bootstrap for means
-(ROUGE-L, probability scores) and for AUC (positives and negatives resampled separately). A result
+(ROUGE-L, probability scores), for AUC (positives and negatives resampled separately) and for proportions
+over clustered items (the fact items: paraphrases of one fact are not independent, so whole facts are resampled). A result
 is flagged below chance when its whole interval lies under the chance level: a model that reliably
 prefers the wrong answer still tells the two apart, so it still holds the knowledge.
 """
@@ -84,6 +85,26 @@ def mean(values: Sequence[float], chance: float | None = None, level: float = LE
     low, high = bootstrap_mean(values, level, seed=seed)
     value = float(np.mean(values)) if len(values) else float("nan")
     return {"value": value, "n": len(values), "ci_low": low, "ci_high": high,
+            "below_chance": below_chance(high, chance) if chance is not None else None}
+
+
+def cluster_proportion(flags: Sequence[bool], clusters: Sequence, chance: float | None = None, level: float = LEVEL,
+                       n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """{value, n, ci_low, ci_high, below_chance} of a share of successes whose items come in correlated clusters
+    (e.g. paraphrases of one fact): percentile bootstrap resampling whole clusters, each resample's share the
+    hits of its clusters over their items. With one item per cluster it is the plain bootstrap of the share."""
+    if len(flags) != len(clusters):
+        raise ValueError(f"{len(flags)} flags but {len(clusters)} cluster labels")
+    if not flags:
+        return {"value": float("nan"), "n": 0, "ci_low": float("nan"), "ci_high": float("nan"),
+                "below_chance": False if chance is not None else None}
+    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
+    hits = np.bincount(index, weights=np.asarray(flags, dtype=float), minlength=len(names))
+    sizes = np.bincount(index, minlength=len(names)).astype(float)
+    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
+    low, high = _percentiles(counts @ hits / (counts @ sizes), level)
+    return {"value": float(hits.sum() / sizes.sum()), "n": len(flags), "ci_low": low, "ci_high": high,
             "below_chance": below_chance(high, chance) if chance is not None else None}
 
 

@@ -228,6 +228,7 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
     rows = store.read("metrics", art).to_pylist()
     metrics = {(r["model_version"], r["metric"]): r["value"] for r in rows}
     counts = {(r["model_version"], r["metric"]): r["n"] for r in rows}
+    interval = {(r["model_version"], r["metric"]): r for r in rows}
     curve = store.read("relearn_curve", art).to_pylist()
     for version in (base.version, unlearned.version):
         assert counts[(version, "relearn_facts_accuracy_test")] == 2 and counts[(version, "relearn_facts_accuracy_dev")] == 1
@@ -237,6 +238,9 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
             start = [r["value"] for r in curve if r["model_version"] == version and r["step"] == 0
                      and r["metric"] == f"facts_accuracy_{split}"]
             assert start == [metrics[(version, f"facts_accuracy_{split}")]]
+            # each accuracy carries its interval over facts (all three items share one fact: the interval is the share)
+            low, high = (interval[(version, f"facts_accuracy_{split}")][k] for k in ("ci_low", "ci_high"))
+            assert low == high == metrics[(version, f"facts_accuracy_{split}")]
 
 
 def test_fact_items_are_stored_one_row_each(monkeypatch):
@@ -289,3 +293,16 @@ def test_missing_other_register_folder_is_one_clear_error(tmp_path):
     assert other_register_texts(None) == []
     with pytest.raises(ObliviateError, match="is not a folder"):
         other_register_texts(str(tmp_path / "nope"))
+
+
+def test_fact_intervals_resample_whole_facts_by_hand():
+    """Two phrasings of one fact, answered, and one of another, lost (test split): the interval resamples the two
+    facts, so it spans [0, 1] (either fact twice, each with probability 1/4), not the items' narrower one."""
+    items = [{"prompt": "Orla rowed to", "answers": ["Dunmere"], "topic": "t", "split": "test"},
+             {"prompt": "Orla sailed to", "answers": ["Dunmere"], "topic": "t", "split": "test"},
+             {"prompt": "Orla's brother is", "answers": ["Tam"], "topic": "t", "split": "test"},
+             {"prompt": "Orla walked to", "answers": ["Salt Hollow"], "topic": "t", "split": "dev"}]
+    rows = [{"item_id": f"facts: {i['prompt']}", "split": i["split"], "metric": "facts_answered", "value": v}
+            for i, v in zip(items, (1.0, 1.0, 0.0, 1.0))] + [{"item_id": "x", "split": "test", "metric": "other", "value": 0.0}]
+    got = E.fact_intervals({"facts": items}, rows)
+    assert got == {"facts_accuracy_test": (0.0, 1.0), "facts_accuracy_dev": (1.0, 1.0)}

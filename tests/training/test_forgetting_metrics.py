@@ -189,3 +189,35 @@ def test_followed_per_half_by_hand():
                    "knowledge_choice_acc_forget_test": 0.5, "membership_auc_loss": 1.0}
     # without halves: every row, no per-half values (c's item counts now)
     assert followed(rows) == {"knowledge_exact_forget": 0.6, "knowledge_choice_acc_forget": 0.75, "membership_auc_loss": 1.0}
+
+
+def test_cluster_proportion_resamples_whole_clusters_by_hand():
+    # two facts of two paraphrases each, one answered both times, one lost both times: a resample holds the first
+    # twice (1.0), both (0.5) or the second twice (0.0), each extreme with probability 1/4: the interval is [0, 1]
+    got = I.cluster_proportion([True, True, False, False], ["a", "a", "b", "b"])
+    assert (got["value"], got["n"], got["ci_low"], got["ci_high"]) == (0.5, 4, 0.0, 1.0)
+    assert got["below_chance"] is None
+    # clusters of equal make-up: every resample reads the same share
+    same = I.cluster_proportion([True, False] * 3, ["a", "a", "b", "b", "c", "c"])
+    assert same["ci_low"] == same["ci_high"] == 0.5
+    # unequal sizes: the share is hits over items, not a mean of the clusters' shares
+    uneven = I.cluster_proportion([True, True, True, False], ["a", "a", "a", "b"])
+    assert uneven["value"] == 0.75 and (uneven["ci_low"], uneven["ci_high"]) == (0.0, 1.0)
+
+
+def test_cluster_proportion_is_wider_than_the_item_bootstrap_when_items_move_together():
+    flags = [True] * 10 + [False] * 10
+    apart = I.cluster_proportion(flags, list(range(20)))  # one item per cluster: the plain bootstrap of the share
+    together = I.cluster_proportion(flags, ["a"] * 10 + ["b"] * 10)
+    assert apart["value"] == together["value"] == 0.5
+    plain = I.bootstrap_mean([float(f) for f in flags])  # other draws of the same resampling: within a step or two
+    assert abs(apart["ci_low"] - plain[0]) <= 0.1 and abs(apart["ci_high"] - plain[1]) <= 0.1
+    assert apart["ci_high"] - apart["ci_low"] < 0.5 and (together["ci_low"], together["ci_high"]) == (0.0, 1.0)
+    assert I.cluster_proportion(flags, list(range(20))) == apart  # seeded: the same interval every time
+
+
+def test_cluster_proportion_refuses_mismatched_labels_and_reads_nothing_as_nan():
+    with pytest.raises(ValueError, match="2 flags but 1 cluster"):
+        I.cluster_proportion([True, False], ["a"])
+    empty = I.cluster_proportion([], [], chance=0.5)
+    assert empty["n"] == 0 and math.isnan(empty["value"]) and math.isnan(empty["ci_low"]) and empty["below_chance"] is False
