@@ -159,23 +159,38 @@ for _name in STAGES:
 def results(store: Store, evaluate: Artifact) -> tuple[list[str], list[tuple]]:
     """The headline metrics of an evaluation, one row per metric and one column per model (it fits any terminal).
 
-    The first row holds each model's version; fact files add their test accuracies (`<stem>_accuracy_test`).
+    The first row holds each model's version; fact files add their test accuracies (`<stem>_accuracy_test`, with
+    their interval over facts when stored) and the relearning attack's recovery of them.
     """
     rows = store.read("metrics", evaluate).to_pylist()
     table: dict[tuple, dict] = {}
     for r in rows:
-        table.setdefault((r["model_role"], r.get("method") or "", r["model_version"]), {})[r["metric"]] = r["value"]
+        table.setdefault((r["model_role"], r.get("method") or "", r["model_version"]), {})[r["metric"]] = r
     order = list(ROLES.values())
     models = sorted(table, key=lambda k: (order.index(k[0]) if k[0] in order else 9, k[1]))
     names = {m for values in table.values() for m in values}
-    facts = [(m, m.removesuffix("_accuracy_test").replace("_", " ") + " (test)") for m in sorted(names)
-             if m.endswith("_accuracy_test") and not m.startswith(("relearn_", "lm_eval:"))]
+    facts = []
+    for m in sorted(names):
+        if m.endswith("_accuracy_test") and not m.startswith(("relearn_", "lm_eval:")):
+            words = m.removesuffix("_accuracy_test").replace("_", " ")
+            facts += [(m, f"{words} (test)"), (f"relearn_recovery_{m}", f"relearning recovery, {words} (test)")]
     shown = [(m, label) for m, label in RESULT_ROWS + facts if m in names]
+    intervals = {m for m, _ in facts if not m.startswith("relearn_")}
     columns = ["metric", *(f"{role} ({method})" if method and method not in (role, "causal_lm") else role
                            for role, method, _ in models)]
     out = [("version", *(version for _, _, version in models))]
-    out += [(label, *(_fmt(table[model].get(m)) for model in models)) for m, label in shown]
+    out += [(label, *(_cell(table[model].get(m), m in intervals) for model in models)) for m, label in shown]
     return columns, out
+
+
+def _cell(row: dict | None, interval: bool) -> str:
+    """A metric's value, and its 95% interval when asked and stored unless it is a single point."""
+    if row is None:
+        return ""
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if not interval or low is None or high is None or low == high or low != low:
+        return _fmt(row["value"])
+    return f"{_fmt(row['value'])} [{low:.2f}, {high:.2f}]"
 
 
 def _fmt(value) -> str:

@@ -8,7 +8,8 @@ from pipelines.cli_run import RESULT_ROWS, results
 
 def _evaluate(store, values: dict[tuple[str, str | None, str], dict[str, float]]):
     rows = [{"target": "hp", "evaluate_version": "ev", "model_role": role, "method": method, "model_version": version,
-             "metric": metric, "value": value, "n": 10}
+             "metric": metric, "n": 10,
+             **({"value": value[0], "ci_low": value[1], "ci_high": value[2]} if isinstance(value, tuple) else {"value": value})}
             for (role, method, version), metrics in values.items() for metric, value in metrics.items()]
     with store.create("evaluate", "hp", "ev", parents={}, settings={}, code_version="evaluate_test") as st:
         st.write("metrics", rows)
@@ -22,10 +23,11 @@ def test_one_row_per_metric_one_column_per_model(store):
                                      "relearn_recovery_knowledge_exact_forget_test": 0.2,
                                      "relearn_recovery_knowledge_exact_forget_dev": 0.1667,
                                      "relearn_beyond_control_knowledge_exact_forget": 0.2857,
-                                     "known_facts_accuracy_test": 0.132, "known_facts_accuracy_dev": 0.07,
-                                     "relearn_known_facts_accuracy_test": 0.5, "general_perplexity": 9.2291},
+                                     "known_facts_accuracy_test": (0.132, 0.036, 0.27), "known_facts_accuracy_dev": 0.07,
+                                     "relearn_known_facts_accuracy_test": 0.5,
+                                     "relearn_recovery_known_facts_accuracy_test": 0.47, "general_perplexity": 9.2291},
         ("base", "base", "b1"): {"familiarity_lexicon_test": 0.053, "familiarity_completion_test": 0.077,
-                                 "known_facts_accuracy_test": 1.0, "general_perplexity": 11.244},
+                                 "known_facts_accuracy_test": (1.0, 1.0, 1.0), "general_perplexity": 11.244},
         ("subject", "causal_lm", "s1"): {"familiarity_lexicon_test": 0.322, "familiarity_completion_test": 0.37,
                                          "general_perplexity": 9.617, "unlisted_metric": 3.0},
     })
@@ -39,10 +41,13 @@ def test_one_row_per_metric_one_column_per_model(store):
     assert by_label[labels["relearn_recovery_knowledge_exact_forget"]] == ("", "", "n/a")  # undefined, not blank
     assert by_label[labels["relearn_recovery_knowledge_exact_forget_test"]] == ("", "", "0.200")  # the half that chose nothing
     assert by_label[labels["relearn_beyond_control_knowledge_exact_forget"]] == ("", "", "0.286")
-    assert by_label["known facts (test)"] == ("1.000", "", "0.132")  # a fact file's test split; not dev, not relearn
+    # a fact file's test split (not dev, not relearn) with its interval over facts, unless that is a single point
+    assert by_label["known facts (test)"] == ("1.000", "", "0.132 [0.04, 0.27]")
+    assert by_label["relearning recovery, known facts (test)"] == ("", "", "0.470")
     assert by_label[labels["general_perplexity"]] == ("11.244", "9.617", "9.229")
     assert [r[0] for r in rows] == ["version", labels["familiarity_lexicon_test"], labels["familiarity_completion_test"],
                                     labels["relearn_recovery_knowledge_exact_forget"],
                                     labels["relearn_recovery_knowledge_exact_forget_test"],
                                     labels["relearn_beyond_control_knowledge_exact_forget"],
-                                    labels["general_perplexity"], "known facts (test)"]
+                                    labels["general_perplexity"], "known facts (test)",
+                                    "relearning recovery, known facts (test)"]
