@@ -126,10 +126,12 @@ def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings
                 inputs: Mapping[str, Artifact], parent: Artifact, method: str,
                 make_data: Callable[[torch.nn.Module, Path], TrainData], progress: Reporter | None,
                 on_step: StepHook | None = None, loss_fn: LossFn | None = None,
-                adversary: Adversary | None = None) -> tuple[Artifact, bool]:
+                adversary: Adversary | None = None,
+                finish: Callable[[torch.nn.Module], dict] | None = None) -> tuple[Artifact, bool]:
     """The model artifact of `stage`: `parent`'s model trained on `make_data(model, folder)` with `loss_fn`
     (default: the token loss), against `adversary` if given, published with its `models` row. `make_data` sees
-    the untouched model (NPO computes its reference log-probabilities with it)."""
+    the untouched model (NPO computes its reference log-probabilities with it); `finish(model)`, if given, runs on
+    the trained model before it is saved and returns stats to record."""
     acc = accelerator()
     saved = settings.model_dump()
 
@@ -143,6 +145,8 @@ def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings
             stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
                           label=stage.name if method == "causal_lm" else f"{stage.name} {method}",
                           loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step, adversary=adversary)
+            if finish is not None:
+                stats |= finish(acc.unwrap_model(model))
             if acc.is_main_process:
                 save_model(acc.unwrap_model(model), source, out)
             acc.wait_for_everyone()

@@ -29,6 +29,7 @@ from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_pos
                            unlearn_data)
 from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
+from training.nullspace import NullSpace
 from training.retain import retain_blocks, retain_fingerprint
 
 METHODS = ("whp", "ga", "gd", "npo", "ensemble")
@@ -95,6 +96,16 @@ class UnlearnSettings(TrainSettings):
                               "the retain terms staying at the unmoved weights (forget, as Fan et al.), or every row's "
                               "(all; the reference methods always take all).")
 
+    project_energy: Optional[float] = Field(
+        None, gt=0, lt=1, description="Keep the update out of what the retain corpus activates: each decoder linear "
+                                      "layer's update D becomes D (I - U U^T), U the leading eigenvectors of the "
+                                      "subject's inputs to that layer on the retain corpus, as many as carry this share "
+                                      "of their energy (null-space projection, training/nullspace.py; docs/method.md). "
+                                      "None: off.")
+    project_at: Literal["end", "step"] = Field(
+        "end", description="With project_energy: project once, after training (end), or after every optimizer step "
+                           "(step: the optimizer works within the projected space).")
+
     @field_validator("relearn_rho", mode="before")
     @classmethod
     def _zero_is_off(cls, value):
@@ -142,6 +153,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key["relearn_rho"] = settings.relearn_rho
         if settings.method == "whp" and settings.relearn_moves != "all":  # absent at "all", the first models' only way
             key["relearn_moves"] = settings.relearn_moves
+    if settings.project_energy is not None:  # absent when off: models made before the option keep their versions
+        key |= {"project_energy": settings.project_energy, "project_at": settings.project_at}
     if uses_retain(settings):
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
     return key
@@ -149,7 +162,9 @@ def version_key(settings: UnlearnSettings) -> dict:
 
 def uses_retain(settings: UnlearnSettings) -> bool:
     """Whether the method reads the retain corpus: gd always, npo with npo_retain, whp with retain_term or
-    salient_share (its importances)."""
+    salient_share (its importances), every trained method with project_energy (the text whose activations it keeps)."""
+    if settings.project_energy is not None and settings.method != "ensemble":
+        return True
     whp = settings.retain_term or settings.salient_share is not None
     return {"gd": True, "npo": settings.npo_retain, "whp": whp}.get(settings.method, False)
 
@@ -164,6 +179,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     method = settings.method
     if method == "ensemble" and settings.relearn_rho is not None:
         raise ObliviateError("unlearn: relearn_rho trains against the relearning attack; method ensemble trains nothing")
+    if method == "ensemble" and settings.project_energy is not None:
+        raise ObliviateError("unlearn: project_energy projects a trained update; method ensemble trains nothing")
     if method == "ensemble":
         return _ensemble(store, target, settings, subject=subject, reinforced=reinforced)
     if blocks is None:
@@ -226,9 +243,42 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     if settings.relearn_rho is not None:
         adversary = Adversary(settings.relearn_rho, relearn_loss,
                               split_rows if method == "whp" and settings.relearn_moves == "forget" else None)
+    finish = None
+    if settings.project_energy is not None:
+        make_data, on_step, finish = _null_space(settings, make_data, on_step, progress)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
-                       adversary=adversary)
+                       adversary=adversary, finish=finish)
+
+
+def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, progress: Reporter | None):
+    """`make_data`, `on_step` and a `finish` that keep the update out of the retain corpus's directions
+    (training/nullspace.py): the bases come from the untouched subject, when the data are made."""
+    held: dict = {}
+
+    def make(model, folder):
+        data = make_data(model, folder)
+        width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
+        ns = NullSpace(model, retain_blocks(settings, folder, width), settings.project_energy, settings.batch_size,
+                       progress)
+        held.update(ns=ns, removed=0.0)
+        if progress is not None:
+            progress.log(f"unlearn: projecting each decoder linear layer's update off {ns.mean_rank:.1f} keep-text "
+                         f"directions on average (project_energy {settings.project_energy}, at {settings.project_at})")
+        return data
+
+    def step(i: int, loss: float) -> None:
+        if settings.project_at == "step":
+            held["removed"] = held["ns"].apply()
+        if on_step is not None:
+            on_step(i, loss)
+
+    def finish(model) -> dict:
+        removed = held["ns"].apply()
+        return {"projected_rank_mean": round(held["ns"].mean_rank, 2),
+                "projected_share_removed": round(removed if settings.project_at == "end" else held["removed"], 6)}
+
+    return make, step, finish
 
 
 def _known_only(data, anchored, logp: torch.Tensor, settings: UnlearnSettings):

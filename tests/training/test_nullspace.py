@@ -1,0 +1,135 @@
+"""Null-space projection of an update (training/nullspace.py, `[unlearn] project_energy`): hand-worked bases, the
+layer's output kept on the keep text's directions, and the stage end to end with the tiny model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from training.data import TrainData
+from training.models import load_model, model_folder
+from training.nullspace import NullSpace, input_covariances, leading_basis, linear_layers, projected
+
+
+def test_leading_basis_takes_the_fewest_eigenvectors_that_carry_the_energy():
+    cov = torch.diag(torch.tensor([1.0, 6.0, 0.0, 3.0], dtype=torch.float64))  # energies 6, 3, 1, 0 of 10
+    e = torch.eye(4, dtype=torch.float64)
+    assert leading_basis(cov, 0.0).shape == (4, 0)
+    for energy, axes in ((0.5, [1]), (0.6, [1]), (0.61, [1, 3]), (0.9, [1, 3]), (0.95, [1, 3, 0])):
+        u = leading_basis(cov, energy)
+        assert u.shape == (4, len(axes)), energy
+        assert torch.allclose((u @ u.T).abs(), e[axes].T @ e[axes]), energy  # the projector onto those axes
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match=r"energy must lie in \[0, 1\)"):
+            leading_basis(cov, bad)
+
+
+def test_projected_removes_the_update_on_the_basis_and_keeps_it_elsewhere():
+    delta = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    u = torch.tensor([[1.0], [0.0], [0.0]])  # the first input axis
+    assert torch.equal(projected(delta, u), torch.tensor([[0.0, 2.0, 3.0], [0.0, 5.0, 6.0]]))
+    assert torch.equal(projected(delta, u[:, :0]), delta)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(0, 10_000))
+def test_a_projected_update_leaves_the_output_on_the_basis_unchanged(rank, seed):
+    g = torch.Generator().manual_seed(seed)
+    u, _ = torch.linalg.qr(torch.randn(8, rank, generator=g, dtype=torch.float64))
+    delta = torch.randn(5, 8, generator=g, dtype=torch.float64)
+    x_in = u @ torch.randn(rank, 3, generator=g, dtype=torch.float64)    # inputs inside span(u)
+    x_out = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    x_out = x_out - u @ (u.T @ x_out)                                  # inputs orthogonal to it
+    kept = projected(delta, u)
+    assert torch.allclose(kept @ x_in, torch.zeros(5, 3, dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(kept @ x_out, delta @ x_out, atol=1e-10)
+
+
+def test_input_covariances_sum_x_xT_over_real_positions_only(tiny_model_dir):
+    model = load_model(tiny_model_dir)
+    ids = torch.tensor([[5, 6, 7, 0], [8, 9, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])
+    cov = input_covariances(model, TrainData(ids, mask, ids), batch_size=1)
+    layers = linear_layers(model)
+    assert set(cov) == set(layers) and len(layers) == 2 * 7  # q, k, v, o, gate, up, down of each block
+    seen = []
+    hook = layers["model.layers.1.mlp.down_proj"].register_forward_hook(lambda m, i, o: seen.append(i[0]))
+    with torch.no_grad():
+        model(input_ids=ids[:1, :3])
+        model(input_ids=ids[1:, :2])
+    hook.remove()
+    x = torch.cat([s[0] for s in seen]).double()   # the 3 + 2 real positions, unpadded
+    assert torch.allclose(cov["model.layers.1.mlp.down_proj"], x.T @ x, rtol=1e-5, atol=1e-8)
+
+
+def test_null_space_apply_keeps_the_layers_outputs_on_keep_text(tiny_model_dir):
+    model = load_model(tiny_model_dir)
+    ids = torch.randint(3, 49152, (4, 12), generator=torch.Generator().manual_seed(1))
+    keep = TrainData(ids, torch.ones_like(ids), ids)
+    ns = NullSpace(model, keep, energy=0.9)
+    assert 0 < ns.mean_rank < 64
+    name = "model.layers.0.self_attn.q_proj"
+    layer = ns.layers[name]
+    u = ns.bases[name]
+    with torch.no_grad():
+        for module in ns.layers.values():
+            module.weight.add_(torch.randn_like(module.weight))        # an "update"
+    removed = ns.apply()
+    assert 0 < removed < 1
+    delta = layer.weight.detach() - ns.start[name]
+    assert torch.allclose(delta @ u, torch.zeros_like(delta @ u), atol=1e-4)
+    assert ns.apply() == pytest.approx(0.0, abs=1e-9)                  # projecting twice changes nothing
+
+
+def test_project_energy_enters_the_version_and_needs_a_trained_method():
+    from pydantic import ValidationError
+
+    from training.unlearn import UnlearnSettings, uses_retain, version_key
+
+    assert "project_energy" not in version_key(UnlearnSettings())
+    key = version_key(UnlearnSettings(project_energy=0.5))
+    assert key["project_energy"] == 0.5 and key["project_at"] == "end" and "retain_corpus" in key
+    assert version_key(UnlearnSettings(project_energy=0.5, project_at="step"))["project_at"] == "step"
+    assert uses_retain(UnlearnSettings(project_energy=0.5)) and not uses_retain(UnlearnSettings())
+    for bad in (0.0, 1.0):
+        with pytest.raises(ValidationError):
+            UnlearnSettings(project_energy=bad)
+
+
+@pytest.mark.parametrize("at", ["end", "step"])
+def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(store, tiny_model_dir, tmp_path, at):
+    from corpus_tools.errors import ObliviateError
+    from training.base import base_model
+    from training.models import load_tokenizer
+    from training.retain import retain_data
+    from training.unlearn import UnlearnSettings, unlearn
+    from tests.training.test_unlearn import TARGET, write_blocks, write_labels
+
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("The miller walked to the river and sang to the ducks. " * 12)
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0, retain_corpus=str(tmp_path / "retain"))
+    plain, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    kept, created = unlearn(store, TARGET, UnlearnSettings(project_energy=0.9, project_at=at, **common),
+                            blocks=blocks, labels=labels, subject=subject)
+    assert created and kept.version != plain.version
+    assert kept.stats["projected_rank_mean"] > 0
+    start, after = load_model(tiny_model_dir), load_model(model_folder(kept))
+    width = max(len(r["input_ids"]) for r in rows)  # the stage cuts the retain text as wide as the forget blocks
+    keep = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=width)
+    ns = NullSpace(start, keep, energy=0.9)
+    moved_off = 0.0
+    for name, layer in linear_layers(after).items():
+        delta = layer.weight.detach() - ns.start[name]
+        on_basis = delta @ ns.bases[name]
+        assert float(on_basis.abs().max()) < 1e-4 * max(1.0, float(delta.abs().max())), name
+        moved_off = max(moved_off, float(delta.abs().max()))
+    assert moved_off > 1e-4  # and the update itself survives outside those directions
+    plain_delta = {n: l.weight.detach() - ns.start[n] for n, l in linear_layers(load_model(model_folder(plain))).items()}
+    assert max(float((d @ ns.bases[n]).abs().max()) for n, d in plain_delta.items()) > 1e-3  # unprojected: it does not
+    with pytest.raises(ObliviateError, match="method ensemble trains nothing"):
+        unlearn(store, TARGET, UnlearnSettings(method="ensemble", project_energy=0.5), blocks=blocks, subject=subject)

@@ -1,0 +1,103 @@
+"""Keep an update out of the directions that text to keep activates (`[unlearn] project_energy`; docs/method.md).
+
+A linear layer y = W x changed by D changes its output on an input x by D x. Let U hold the leading eigenvectors of the
+uncentred covariance sum(x x^T) of the layer's inputs on text to keep, as many as carry a share `energy` of its
+eigenvalues' sum. Replacing D by D (I - U U^T) leaves the layer's output unchanged on inputs in span(U) and keeps the
+update on whatever lies outside it (null-space projection; Fang et al. 2025, "AlphaEdit"). Only the decoder blocks'
+linear layers (attention and MLP projections) are projected; embeddings and norms keep their updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from corpus_tools.progress import Reporter, task
+from training.data import TrainData
+
+
+def linear_layers(model) -> dict[str, torch.nn.Linear]:
+    """The nn.Linear modules inside the decoder blocks (attention and MLP projections), by module name."""
+    return {name: module for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and ".layers." in name}
+
+
+@torch.inference_mode()
+def input_covariances(model, data: TrainData, batch_size: int = 8,
+                      advance: Callable[[int], None] = lambda n: None) -> dict[str, torch.Tensor]:
+    """Per decoder linear layer, the sum over `data`'s real (unpadded) positions of x x^T of its input x (float64)."""
+    layers = linear_layers(model)
+    device = next(model.parameters()).device
+    cov = {n: torch.zeros(m.in_features, m.in_features, dtype=torch.float64, device=device) for n, m in layers.items()}
+    real: list[torch.Tensor] = []
+
+    def hook(name):
+        def record(_module, inputs, _output):
+            x = inputs[0][real[0]].to(torch.float64)  # (real positions, in_features)
+            cov[name] += x.T @ x
+        return record
+
+    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
+    try:
+        for start in range(0, len(data), batch_size):
+            mask = data.attention_mask[start:start + batch_size].to(device)
+            real[:] = [mask.bool()]
+            model(input_ids=data.input_ids[start:start + batch_size].to(device), attention_mask=mask)
+            advance(int(mask.sum()))
+    finally:
+        for h in handles:
+            h.remove()
+    return cov
+
+
+def leading_basis(cov: torch.Tensor, energy: float) -> torch.Tensor:
+    """The fewest leading eigenvectors of `cov` (as columns) whose eigenvalues carry at least `energy` of their sum;
+    none at energy 0."""
+    if not 0.0 <= energy < 1.0:
+        raise ValueError(f"energy must lie in [0, 1), got {energy}")
+    values, vectors = torch.linalg.eigh(cov)
+    values, vectors = values.flip(0).clamp(min=0.0), vectors.flip(1)
+    if energy == 0.0 or float(values.sum()) == 0.0:
+        return vectors[:, :0]
+    share = values.cumsum(0) / values.sum()
+    rank = int(torch.searchsorted(share, torch.tensor(energy, dtype=share.dtype)).item()) + 1
+    return vectors[:, :min(rank, vectors.shape[1])]
+
+
+def projected(delta: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
+    """delta (I - U U^T): the update with its action on span(basis) removed."""
+    if not basis.shape[1]:
+        return delta
+    u = basis.to(delta.dtype)
+    return delta - (delta @ u) @ u.T
+
+
+class NullSpace:
+    """The decoder linear layers' starting weights and keep-text bases of one model; `apply` projects its update."""
+
+    def __init__(self, model, keep: TrainData, energy: float, batch_size: int = 8, progress: Reporter | None = None):
+        self.layers = linear_layers(model)
+        if not self.layers:
+            raise ValueError("null-space projection: the model has no linear layers inside decoder blocks")
+        advance = task(progress, "unlearn: keep-text activations", int(keep.attention_mask.sum()), "tokens")
+        cov = input_covariances(model, keep, batch_size, advance)
+        self.bases = {n: leading_basis(c, energy).to(torch.float32) for n, c in cov.items()}
+        self.start = {n: m.weight.detach().clone() for n, m in self.layers.items()}
+
+    @property
+    def mean_rank(self) -> float:
+        return sum(u.shape[1] for u in self.bases.values()) / len(self.bases)
+
+    @torch.no_grad()
+    def apply(self) -> float:
+        """Set every projected layer's weight to start + projected(update); returns the share of the update's
+        squared norm removed (0 when nothing moved)."""
+        removed = total = 0.0
+        for name, module in self.layers.items():
+            delta = module.weight - self.start[name]
+            kept = projected(delta, self.bases[name].to(delta.device))
+            total += float(delta.pow(2).sum())
+            removed += float((delta - kept).pow(2).sum())
+            module.weight.copy_(self.start[name] + kept)
+        return removed / total if total else 0.0
