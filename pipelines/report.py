@@ -154,8 +154,10 @@ def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Secti
     labels = model_labels(rows)
     metrics = sorted({r["metric"] for r in rows}, key=lambda m: (m.startswith("lm_eval"), m))
     table = {m: {} for m in metrics}
+    cells = {m: {} for m in metrics}  # the value as shown: with its 95% interval where one is stored
     for r in rows:
         table[r["metric"]][labels[r["model_version"]]] = r["value"]
+        cells[r["metric"]][labels[r["model_version"]]] = RF.format_value(r, FMT)
     s.text(f"Evaluate artifact {ev.version}: {len(labels)} model(s), {len(rows)} metric rows "
            "(the `metrics` table; fractions in [0, 1], perplexities as exp(mean token NLL)).")
     s.table(["model", "role", "method", "version"],
@@ -166,9 +168,10 @@ def _metrics_section(store, target, ev: Artifact | None, rows, out_dir) -> Secti
         n_of.setdefault(r["metric"], set()).add(r["n"])
     s.table(["metric", "n", *labels.values()],
             [[m, "/".join(str(n) for n in sorted(n_of[m])),
-              *[FMT.format(table[m][l]) if l in table[m] else "" for l in labels.values()]] for m in metrics],
+              *[cells[m].get(l, "") for l in labels.values()]] for m in metrics],
             numeric=set(range(1, len(labels) + 2)))
-    s.note("n: prompts (familiarity, knowledge) or scored tokens (perplexity) per model.")
+    s.note("n: prompts (familiarity, knowledge) or scored tokens (perplexity) per model; [low, high]: the 95% "
+           "interval stored with the value (over facts for fact accuracies; docs/evaluation.md, Intervals).")
     s.image(plots.models_plot(list(labels.values()), table), "models.png", out_dir, "familiarity and retention per model")
     by_model = {label: {m: table[m][label] for m in metrics if label in table[m]} for label in labels.values()}
     s.image(plots.tradeoff_plot(by_model), "tradeoff.png", out_dir, "familiarity against retention, one point per model and method")

@@ -21,12 +21,15 @@ SUMMARY = [("verbatim_rouge_l_forget", "ROUGE-L forget", "{:.2f}"), ("verbatim_r
            ("relearn_beyond_control_knowledge_exact_forget", "relearn beyond base exact", "{:.2f}")]
 
 
-def _fmt(row: dict, fmt: str) -> str:
+def format_value(row: dict, fmt: str) -> str:
+    """A `metrics` row's value in `fmt`, with its 95% interval when one is stored (not a single point), and a
+    below-chance flag."""
     value = row["value"]
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     text = fmt.format(value)
-    if row.get("ci_low") is not None and row.get("ci_high") is not None:
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if low is not None and high is not None and low == low and high == high and low != high:
         text += " [" + fmt.format(row["ci_low"]) + ", " + fmt.format(row["ci_high"]) + "]"
     return text + (" BELOW CHANCE" if row.get("below_chance") else "")
 
@@ -38,9 +41,9 @@ def summary_line(label: str, rows: list[dict], reference: list[dict] | None = No
     parts = []
     for metric, name, fmt in SUMMARY:
         if metric in mine:
-            part = f"{name} {_fmt(mine[metric], fmt)}"
+            part = f"{name} {format_value(mine[metric], fmt)}"
             if metric in ref:
-                part += f" (ref {_fmt({'value': ref[metric]['value']}, fmt)})"
+                part += f" (ref {format_value({'value': ref[metric]['value']}, fmt)})"
             parts.append(part)
     return f"{label}: " + "; ".join(parts) if parts else f"{label}: no forgetting metrics"
 

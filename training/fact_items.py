@@ -25,9 +25,14 @@ REQUIRED = ("prompt", "answers", "topic")
 
 
 def read_items(path: Path) -> list[dict]:
-    """The items of one file, checked: every answer must be absent from its prompt (else echoing it would count)."""
-    items = []
+    """The items of one file, checked: every answer must be absent from its prompt (else echoing it would count),
+    and no prompt may repeat (the prompt is the item's id in `eval_scores` and the key of its fact's interval)."""
+    items, seen = [], {}
     for number, item in numbered_rows(path, REQUIRED):
+        if item["prompt"] in seen:
+            raise ObliviateError(f"{path}:{number}: the prompt repeats line {seen[item['prompt']]}'s; each item needs "
+                                 "its own prompt (it is the item's id)")
+        seen[item["prompt"]] = number
         if not item["answers"] or not all(isinstance(a, str) and a.strip() for a in item["answers"]):
             raise ObliviateError(f"{path}:{number}: 'answers' must be a non-empty list of non-empty strings")
         echoed = [a for a in item["answers"] if M.answer_found(item["prompt"], a)]

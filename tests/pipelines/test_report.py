@@ -66,8 +66,10 @@ def workspace(tiny_model_dir, smollm2_tokenizer, tmp_path_factory):
     for version, (role, method, fam, ppl) in values.items():
         for metric, value, n in (("familiarity_completion_test", fam, 150), ("familiarity_completion_dev", fam / 2, 50),
                                  ("general_perplexity", ppl, 9000), ("knowledge_accuracy", 0.7 - fam, 200)):
+            interval = (value - 0.05, value + 0.05) if metric == "knowledge_accuracy" else (None, None)
             rows.append({"target": "hp", "model_role": role, "model_version": version, "metric": metric,
-                         "value": value, "n": n, "evaluate_version": "ev1", "method": method})
+                         "value": value, "n": n, "evaluate_version": "ev1", "method": method,
+                         "ci_low": interval[0], "ci_high": interval[1]})
     _art(store, "evaluate", "ev1", {"base": base.version, "unlearned": "un50", "unlearned_alpha_2.5": "un25"}, {}, {"metrics": rows})
     # A reference method measured the same way (a `--set unlearn.method=ga` trial), and a model measured otherwise.
     for ev, settings, model in (("ev2", {}, "unga"), ("ev3", {"heldout_share": 0.5}, "unx")):
@@ -98,12 +100,15 @@ def test_report_numbers_equal_the_metrics_table(workspace, report):
     label_of = {r[3]: r[0] for r in _md_table(models, "")[2:]}  # version -> column label
     table = _md_table("| metric" + values, "")
     header, body = table[0], {r[0]: r for r in table[2:]}
-    sql = workspace.query("select model_version, metric, value from metrics where target = 'hp' "
+    sql = workspace.query("select model_version, metric, value, ci_low, ci_high from metrics where target = 'hp' "
                           "and evaluate_version <> 'ev3' and not (evaluate_version = 'ev2' and model_role = 'base')")
     assert len(sql) == 16 and len(label_of) == 4 and "unlearned (ga)" in label_of.values()
     assert "unx" not in label_of  # measured with other settings: not comparable
-    for version, metric, value in sql:
-        assert body[metric][header.index(label_of[version])] == FMT.format(value)
+    for version, metric, value, low, high in sql:
+        shown = FMT.format(value) + (f" [{FMT.format(low)}, {FMT.format(high)}]" if low is not None else "")
+        assert body[metric][header.index(label_of[version])] == shown
+    assert sum(low is not None for *_, low, _ in sql) == 4  # knowledge_accuracy: its interval shown beside it
+    sql = [row[:3] for row in sql]
     embedded = json.loads(re.search(r'id="metrics-data">(.*?)</script>', html, re.S).group(1))
     assert sorted((r["model_version"], r["metric"], r["value"]) for r in embedded) == sorted(sql)
     anchors = md.split("## Anchor dictionary")[1].split("\n## ")[0]

@@ -55,6 +55,14 @@ def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
         F.read_items(_write(tmp_path / "g.jsonl", [{"prompt": "x"}]))
 
 
+def test_read_items_rejects_a_repeated_prompt(tmp_path):
+    """The prompt is an item's id: two facts behind one prompt would share a row and an interval's cluster."""
+    other = {**ITEM, "topic": "places", "answers": ["Godric"]}
+    with pytest.raises(ObliviateError, match="h.jsonl:3: the prompt repeats line 1's"):
+        F.read_items(_write(tmp_path / "h.jsonl", [ITEM, {**ITEM, "prompt": ITEM["prompt"] + " then"}, other]))
+    assert len(F.read_items(_write(tmp_path / "i.jsonl", [ITEM, {**ITEM, "prompt": ITEM["prompt"] + " then"}]))) == 2
+
+
 # -- in the evaluate stage -----------------------------------------------------------------------
 
 def test_fact_accuracy_counts_known_items_only(store, forced_model_dir, tmp_path):
