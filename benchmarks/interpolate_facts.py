@@ -65,17 +65,31 @@ def main() -> None:
     reinforced = _weights(args.negate) if args.negate else base
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
-    files = {f.stem: fact_items.known(fact_items.read_items(f)) for f in args.fact_files}
-    print("lam   mu    " + "".join(f"{stem + ' ' + split:>24}" for stem in files for split in ("dev", "test")))
+    files = known_items(args.fact_files)
+    print("lam   mu    " + header(files))
     for lam in _floats(args.lam):
         for mu in _floats(args.mu):
             model.load_state_dict(negate(interpolate(base, unlearned, lam), base, reinforced, mu))
-            cells = []
-            for items in files.values():
-                completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
-                by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
-                cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
-            print(f"{lam:<6g}{mu:<6g}" + "".join(cells), flush=True)
+            print(f"{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
+
+
+def known_items(fact_files: list[Path]) -> dict[str, list[dict]]:
+    """Each fact file's known items, by the file's stem."""
+    return {f.stem: fact_items.known(fact_items.read_items(f)) for f in fact_files}
+
+
+def header(files: dict[str, list[dict]]) -> str:
+    return "".join(f"{stem + ' ' + split:>24}" for stem in files for split in ("dev", "test"))
+
+
+def fact_cells(model, tok, files: dict[str, list[dict]]) -> str:
+    """answered/known and the accuracy per fact file and split, items completed greedily (10 new tokens)."""
+    cells = []
+    for items in files.values():
+        completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
+        by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
+        cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
+    return "".join(cells)
 
 
 if __name__ == "__main__":
