@@ -261,7 +261,7 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
         width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
         ns = NullSpace(model, retain_blocks(settings, folder, width), settings.project_energy, settings.batch_size,
                        progress)
-        held.update(ns=ns, removed=0.0)
+        held["ns"] = ns
         if progress is not None:
             progress.log(f"unlearn: projecting each decoder linear layer's update off {ns.mean_rank:.1f} keep-text "
                          f"directions on average (project_energy {settings.project_energy}, at {settings.project_at})")
@@ -269,14 +269,16 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
 
     def step(i: int, loss: float) -> None:
         if settings.project_at == "step":
-            held["removed"] = held["ns"].apply()
+            held["ns"].apply()
         if on_step is not None:
             on_step(i, loss)
 
     def finish(model) -> dict:
         removed = held["ns"].apply()
-        return {"projected_rank_mean": round(held["ns"].mean_rank, 2),
-                "projected_share_removed": round(removed if settings.project_at == "end" else held["removed"], 6)}
+        stats = {"projected_rank_mean": round(held["ns"].mean_rank, 2)}
+        if settings.project_at == "end":  # after every step, the last projection only takes the last step's share
+            stats["projected_share_removed"] = round(removed, 6)
+        return stats
 
     return make, step, finish
 

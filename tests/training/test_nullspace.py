@@ -118,6 +118,7 @@ def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(
                             blocks=blocks, labels=labels, subject=subject)
     assert created and kept.version != plain.version
     assert kept.stats["projected_rank_mean"] > 0
+    assert (0 < kept.stats["projected_share_removed"] < 1) if at == "end" else "projected_share_removed" not in kept.stats
     start, after = load_model(tiny_model_dir), load_model(model_folder(kept))
     width = max(len(r["input_ids"]) for r in rows)  # the stage cuts the retain text as wide as the forget blocks
     keep = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=width)
