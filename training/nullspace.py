@@ -31,11 +31,14 @@ def input_covariances(model, data: TrainData, batch_size: int = 8,
     device = next(model.parameters()).device
     cov = {n: torch.zeros(m.in_features, m.in_features, dtype=torch.float64, device=device) for n, m in layers.items()}
     real: list[torch.Tensor] = []
+    last: list = [None, None]  # the last input seen and its x^T x: q, k, v (and gate, up) read the same tensor
 
     def hook(name):
         def record(_module, inputs, _output):
-            x = inputs[0][real[0]].to(torch.float64)  # (real positions, in_features)
-            cov[name] += x.T @ x
+            if inputs[0] is not last[0]:
+                x = inputs[0][real[0]].to(torch.float64)  # (real positions, in_features)
+                last[:] = [inputs[0], x.T @ x]
+            cov[name] += last[1]
         return record
 
     handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
@@ -48,6 +51,7 @@ def input_covariances(model, data: TrainData, batch_size: int = 8,
     finally:
         for h in handles:
             h.remove()
+        last[:] = [None, None]
     return cov
 
 
@@ -90,14 +94,19 @@ class NullSpace:
         return sum(u.shape[1] for u in self.bases.values()) / len(self.bases)
 
     @torch.no_grad()
-    def apply(self) -> float:
-        """Set every projected layer's weight to start + projected(update); returns the share of the update's
-        squared norm removed (0 when nothing moved)."""
+    def apply(self) -> None:
+        """Set every projected layer's weight to start + projected(update) (after every step with "step": nothing
+        else is computed here)."""
+        for name, module in self.layers.items():
+            module.weight.copy_(self.start[name] + projected(module.weight - self.start[name], self.bases[name]))
+
+    @torch.no_grad()
+    def share_on_bases(self) -> float:
+        """The share of the update's squared norm that `apply` would remove: |D U|^2 / |D|^2 over every layer (U has
+        orthonormal columns), 0 when nothing moved."""
         removed = total = 0.0
         for name, module in self.layers.items():
             delta = module.weight - self.start[name]
-            kept = projected(delta, self.bases[name].to(delta.device))
-            total += float(delta.pow(2).sum())
-            removed += float((delta - kept).pow(2).sum())
-            module.weight.copy_(self.start[name] + kept)
-        return removed / total if total else 0.0
+            total = total + delta.pow(2).sum()
+            removed = removed + (delta @ self.bases[name].to(delta.dtype)).pow(2).sum()
+        return float(removed / total) if float(total) else 0.0

@@ -258,9 +258,12 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
 
     def make(model, folder):
         data = make_data(model, folder)
-        width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
-        ns = NullSpace(model, retain_blocks(settings, folder, width), settings.project_energy, settings.batch_size,
-                       progress)
+        if isinstance(data, ForgetData) and data.retain is not None:  # the method read the retain corpus already
+            keep = data.retain
+        else:
+            width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
+            keep = retain_blocks(settings, folder, width)
+        ns = NullSpace(model, keep, settings.project_energy, settings.batch_size, progress)
         held["ns"] = ns
         if progress is not None:
             progress.log(f"unlearn: projecting each decoder linear layer's update off {ns.mean_rank:.1f} keep-text "
@@ -268,19 +271,18 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
         return data
 
     def step(i: int, loss: float) -> None:
-        if settings.project_at == "step":
-            held["ns"].apply()
+        held["ns"].apply()
         if on_step is not None:
             on_step(i, loss)
 
     def finish(model) -> dict:
-        removed = held["ns"].apply()
         stats = {"projected_rank_mean": round(held["ns"].mean_rank, 2)}
-        if settings.project_at == "end":  # after every step, the last projection only takes the last step's share
-            stats["projected_share_removed"] = round(removed, 6)
+        if settings.project_at == "end":  # after every step, a last projection would take only the last step's share
+            stats["projected_share_removed"] = round(held["ns"].share_on_bases(), 6)
+        held["ns"].apply()
         return stats
 
-    return make, step, finish
+    return make, step if settings.project_at == "step" else on_step, finish
 
 
 def _known_only(data, anchored, logp: torch.Tensor, settings: UnlearnSettings):
