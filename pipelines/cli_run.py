@@ -21,6 +21,7 @@ from pipelines.app import WORKSPACE, app, info, session
 from pipelines.output import print_rows
 from pipelines.stages import BY_NAME, STAGES, STEPS, run_pipeline
 from pipelines.target import TargetConfig, load_target
+from training.intervals import shown_interval
 from training.models import ROLES
 
 # The results table's rows, in reading order: (metric, label). Definitions in docs/evaluation.md; every metric and its
@@ -187,10 +188,10 @@ def _cell(row: dict | None, interval: bool) -> str:
     """A metric's value, and its 95% interval when asked and stored unless it is a single point."""
     if row is None:
         return ""
-    low, high = row.get("ci_low"), row.get("ci_high")
-    if not interval or low is None or high is None or low == high or low != low:
+    shown = shown_interval(row) if interval else None
+    if shown is None:
         return _fmt(row["value"])
-    return f"{_fmt(row['value'])} [{low:.2f}, {high:.2f}]"
+    return f"{_fmt(row['value'])} [{shown[0]:.2f}, {shown[1]:.2f}]"
 
 
 def _fmt(value) -> str:

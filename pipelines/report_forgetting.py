@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from pipelines.report_plots import _png, plt
+from training.intervals import shown_interval
 
 # (metric, short name, format) of the summary line, in reading order
 SUMMARY = [("verbatim_rouge_l_forget", "ROUGE-L forget", "{:.2f}"), ("verbatim_rouge_l_holdout", "holdout", "{:.2f}"),
@@ -28,9 +29,9 @@ def format_value(row: dict, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     text = fmt.format(value)
-    low, high = row.get("ci_low"), row.get("ci_high")
-    if low is not None and high is not None and low == low and high == high and low != high:
-        text += " [" + fmt.format(row["ci_low"]) + ", " + fmt.format(row["ci_high"]) + "]"
+    interval = shown_interval(row)
+    if interval is not None:
+        text += " [" + fmt.format(interval[0]) + ", " + fmt.format(interval[1]) + "]"
     return text + (" BELOW CHANCE" if row.get("below_chance") else "")
 
 

@@ -354,10 +354,15 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
             if idx:
                 out[f"{stem}_accuracy_{split}"] = (M.share([known[k] for k in idx]), len(idx))
         if item_rows is not None:
-            item_rows += [{"item_id": f"{stem}: {i['prompt']}", "split": i.get("split", "test"),
+            item_rows += [{"item_id": fact_item_id(stem, i), "split": i.get("split", "test"),
                            "metric": f"{stem}_answered", "value": float(k), "output": a}
                           for i, a, k in zip(items, answers, known)]
     return out
+
+
+def fact_item_id(stem: str, item: dict) -> str:
+    """A fact item's id in `eval_scores`: "<stem>: <prompt>" (read_items refuses a prompt twice in one file)."""
+    return f"{stem}: {item['prompt']}"
 
 
 def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[str, tuple[float, float]]:
@@ -366,7 +371,7 @@ def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[
     a plain interval over items would claim a precision the few facts behind them do not give (docs/pretrained.md)."""
     out = {}
     for stem, items in facts.items():
-        fact = {f"{stem}: {i['prompt']}": fact_of(i) for i in items}
+        fact = {fact_item_id(stem, i): fact_of(i) for i in items}
         rows = [r for r in item_rows if r["metric"] == f"{stem}_answered"]
         for split in ("dev", "test"):
             here = [r for r in rows if r["split"] == split]

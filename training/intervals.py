@@ -72,6 +72,15 @@ def below_chance(high: float, chance: float) -> bool:
     return bool(high < chance) if not math.isnan(high) else False
 
 
+def shown_interval(row: dict) -> tuple[float, float] | None:
+    """A `metrics` row's stored (ci_low, ci_high), or None where there is none worth showing: absent, nan, or a
+    single point."""
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if low is None or high is None or math.isnan(low) or math.isnan(high) or low == high:
+        return None
+    return low, high
+
+
 def proportion(flags: Sequence[bool], chance: float | None = 0.5, level: float = LEVEL) -> dict:
     """{value, n, ci_low, ci_high, below_chance} of a share of successes (Wilson interval)."""
     n, k = len(flags), sum(bool(f) for f in flags)

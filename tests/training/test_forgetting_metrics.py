@@ -221,3 +221,10 @@ def test_cluster_proportion_refuses_mismatched_labels_and_reads_nothing_as_nan()
         I.cluster_proportion([True, False], ["a"])
     empty = I.cluster_proportion([], [], chance=0.5)
     assert empty["n"] == 0 and math.isnan(empty["value"]) and math.isnan(empty["ci_low"]) and empty["below_chance"] is False
+
+
+def test_shown_interval_only_where_there_is_one_worth_showing():
+    assert I.shown_interval({"ci_low": 0.1, "ci_high": 0.3}) == (0.1, 0.3)
+    for row in ({}, {"ci_low": None, "ci_high": 0.3}, {"ci_low": 0.2, "ci_high": 0.2},
+                {"ci_low": float("nan"), "ci_high": 0.3}, {"ci_low": 0.1, "ci_high": float("nan")}):
+        assert I.shown_interval(row) is None, row
