@@ -20,8 +20,8 @@ from pathlib import Path
 from corpus_tools.store import Store
 from corpus_tools.translate import Matcher, translate_text
 from training import fact_items
-from training.generation import greedy_complete, load_model
-from training.models import resolve_model
+from training.generation import greedy_complete
+from training.models import load_model, load_tokenizer, resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [ROOT / "data/targets/harry_potter/pretrained/known_facts.jsonl",
@@ -34,7 +34,8 @@ def main(argv: list[str]) -> None:
     anchors = store.require("anchors", target)
     rows = store.read("anchors", anchors, columns=["term", "replacement", "label"]).to_pylist()
     matcher = Matcher([(r["term"], r["replacement"], r["label"]) for r in rows])
-    model, tok = load_model(resolve_model("smollm2-135m", store))
+    folder = resolve_model("smollm2-135m", store)
+    model, tok = load_model(folder), load_tokenizer(folder)
     report = {"anchors_version": anchors.version, "terms": len(rows)}
     started = time.perf_counter()
     for f in files:

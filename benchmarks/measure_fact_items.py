@@ -5,21 +5,25 @@ every candidate of the pretrained target's item files; an item is known when its
 one of its answers (training/fact_items.py). The files keep every candidate, known or not, so the
 selection can be audited (docs/pretrained.md). SmolLM2-135M on 2 CPU cores: about 2 minutes.
 
-Usage: python benchmarks/measure_fact_items.py WORKSPACE [MODEL] [FILE ...]
+A *selection* file (`select_*.jsonl`: items written later, only for choosing a recipe) is marked beside its
+main file (`--beside MAIN`): its items are all dev except those whose fact is a test fact of MAIN
+(`fact_items.split_beside`), so a recipe chosen on it never reads a fact the main file reports on.
+
+Usage: python benchmarks/measure_fact_items.py WORKSPACE [--model MODEL] [--beside MAIN] [FILE ...]
 (MODEL defaults to smollm2-135m; FILES to the two files under data/targets/harry_potter/pretrained/).
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from collections import Counter
 from pathlib import Path
 
 from corpus_tools.store import Store
 from training import fact_items
-from training.generation import greedy_complete, load_model
-from training.models import resolve_model
+from training.generation import greedy_complete
+from training.models import load_model, load_tokenizer, resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [ROOT / "data/targets/harry_potter/pretrained/known_facts.jsonl",
@@ -28,11 +32,17 @@ NEW_TOKENS = 10
 BATCH = 32
 
 
-def main(argv: list[str]) -> None:
-    store = Store(argv[0])
-    spec = argv[1] if len(argv) > 1 else "smollm2-135m"
-    files = [Path(f) for f in argv[2:]] or FILES
-    model, tok = load_model(resolve_model(spec, store))
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workspace")
+    ap.add_argument("files", nargs="*", type=Path)
+    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--beside", type=Path, help="mark FILES as selection files beside this main file")
+    args = ap.parse_intermixed_args(argv)
+    files = args.files or FILES
+    split = fact_items.split_beside(fact_items.read_items(args.beside)) if args.beside else fact_items.split_of
+    folder = resolve_model(args.model, Store(args.workspace))
+    model, tok = load_model(folder), load_tokenizer(folder)
     items = {f: fact_items.read_items(f) for f in files}
     prompts = [i["prompt"] for f in files for i in items[f]]
     started = time.perf_counter()
@@ -40,7 +50,7 @@ def main(argv: list[str]) -> None:
     print(f"{len(prompts)} completions in {time.perf_counter() - started:.0f} s")
     at = 0
     for f in files:
-        marked = fact_items.mark(items[f], completions[at:at + len(items[f])])
+        marked = fact_items.mark(items[f], completions[at:at + len(items[f])], split)
         at += len(items[f])
         fact_items.write_items(f, marked)
         kept = fact_items.known(marked)
@@ -52,4 +62,4 @@ def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

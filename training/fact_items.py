@@ -62,12 +62,22 @@ def split_of(item: dict, dev_share: float = DEV_SHARE) -> str:
     return "dev" if int(hashlib.sha256(fact_of(item).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < dev_share else "test"
 
 
-def mark(items: list[dict], completions: list[str]) -> list[dict]:
-    """Items with split, known_by_base and base_completion filled in (the input dicts are not changed)."""
+def split_beside(main_items: list[dict]):
+    """The split rule of a *selection* file written beside a main file: every item is 'dev' (for choosing a
+    recipe) unless one of its answers is an answer of a test item of the main file, under any topic ("Mr" ->
+    " Hyde" asked about classics is still the main file's test fact "Hyde"); those stay 'test', so choosing never
+    reads a fact the main file reports on. Stricter than `fact_of`, on purpose: a shared answer is enough."""
+    test_answers = {a.strip().lower() for i in main_items if i.get("split", split_of(i)) == "test" for a in i["answers"]}
+    return lambda item: "test" if any(a.strip().lower() in test_answers for a in item["answers"]) else "dev"
+
+
+def mark(items: list[dict], completions: list[str], split=split_of) -> list[dict]:
+    """Items with split (`split(item)`), known_by_base and base_completion filled in (the input dicts are not
+    changed)."""
     if len(items) != len(completions):
         raise ObliviateError(f"{len(items)} items but {len(completions)} completions")
     return [{**{k: v for k, v in item.items() if k not in ("split", "known_by_base", "base_completion")},
-             "split": split_of(item), "known_by_base": is_known(c, item["answers"]), "base_completion": c}
+             "split": split(item), "known_by_base": is_known(c, item["answers"]), "base_completion": c}
             for item, c in zip(items, completions)]
 
 

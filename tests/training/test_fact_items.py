@@ -47,6 +47,32 @@ def test_split_follows_the_fact_not_the_wording():
     assert 0.2 < splits.count("dev") / 400 < 0.4  # DEV_SHARE 0.3
 
 
+def test_a_selection_file_is_dev_except_where_it_shares_an_answer_with_the_main_files_test_split():
+    main = [{"prompt": "a", "answers": ["Hyde"], "topic": "otherfantasy", "split": "test"},
+            {"prompt": "b", "answers": ["Stevenson"], "topic": "otherfantasy", "split": "dev"},
+            {"prompt": "c", "answers": ["Dahl", "Roald Dahl"], "topic": "otherfantasy", "split": "test"}]
+    split = F.split_beside(main)
+    assert split({"answers": ["Hyde"], "topic": "classics"}) == "test"          # the same fact under another topic
+    assert split({"answers": ["Mr Hyde", "hyde "], "topic": "classics"}) == "test"  # any of its answers, any case
+    assert split({"answers": ["roald dahl"], "topic": "x"}) == "test"            # any of the main item's answers
+    assert split({"answers": ["Stevenson"], "topic": "classics"}) == "dev"      # a dev fact may be chosen on
+    assert split({"answers": ["Kirk"], "topic": "scifi"}) == "dev"              # a new fact
+    marked = F.mark([{**ITEM, "answers": ["Hyde"]}, {**ITEM, "prompt": "x", "answers": ["Kirk"]}], [" Hyde", " Kirk"], split)
+    assert [m["split"] for m in marked] == ["test", "dev"]
+
+
+def test_the_bundled_selection_file_never_shares_an_answer_with_the_reported_split():
+    folder = Path(__file__).resolve().parents[2] / "data/targets/harry_potter/pretrained"
+    main = F.read_items(folder / "neighbour_facts.jsonl")
+    select = F.read_items(folder / "select_neighbours.jsonl")
+    test_answers = {a.strip().lower() for i in main if i["split"] == "test" for a in i["answers"]}
+    chosen_on = F.known(select, "dev")
+    assert len(chosen_on) >= 100
+    assert not [i["prompt"] for i in chosen_on if {a.strip().lower() for a in i["answers"]} & test_answers]
+    assert not {i["prompt"] for i in select} & {i["prompt"] for i in main}   # written apart, no prompt reused
+    assert all(i["split"] == F.split_beside(main)(i) for i in select)
+
+
 def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
     path = _write(tmp_path / "f.jsonl", [ITEM, {**ITEM, "prompt": "Ron and Hermione", "answers": ["Hermione"]}])
     with pytest.raises(ObliviateError, match="f.jsonl:2: answer 'Hermione' already appears in the prompt"):

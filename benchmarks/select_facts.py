@@ -1,0 +1,77 @@
+"""Choose between stored unlearned models on the fact items of the dev split, paired item by item.
+
+The pretrained target's dev split is small (42 known-fact and 47 neighbour items on few facts) and recipes differ
+on it by one or two items. A selection file (`select_neighbours.jsonl`, docs/pretrained.md) adds items written
+later, whose facts the main file's test split does not hold (`fact_items.split_beside`), so a recipe can be chosen
+on more than the dev split without reading the split that is reported. Every dev item the base model knows, of
+every file given, is completed greedily by each model (10 new tokens, as the evaluate stage does). The table gives
+answered / known per file and pooled; each model after the first is compared with the first on the pooled items:
+items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
+answers more by chance (`sign_test_p`).
+
+Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+from math import comb
+from pathlib import Path
+
+from training import fact_items
+from training.generation import greedy_complete
+from training.models import load_model, load_tokenizer
+
+
+def sign_test_p(won: int, lost: int) -> float:
+    """P(at least `won` of `won + lost` fair coin flips come up heads): the exact one-sided sign test that a model
+    answering `won` items the reference does not, and missing `lost` it answers, is better only by chance."""
+    n = won + lost
+    return sum(comb(n, k) for k in range(won, n + 1)) / 2 ** n if n else 1.0
+
+
+def paired(answered: list[bool], reference: list[bool]) -> tuple[int, int]:
+    """(won, lost): items answered here and not by the reference, and the reverse."""
+    if len(answered) != len(reference):
+        raise ValueError(f"{len(answered)} items against {len(reference)}")
+    won = sum(a and not r for a, r in zip(answered, reference))
+    return won, sum(r and not a for a, r in zip(answered, reference))
+
+
+def dev_items(fact_files: list[Path]) -> dict[str, list[dict]]:
+    """The dev items the base model knows, per file stem."""
+    return {f.stem: fact_items.known(fact_items.read_items(f), "dev") for f in fact_files}
+
+
+def answered(model_dir: Path, files: dict[str, list[dict]]) -> dict[str, list[bool]]:
+    """Per file, whether the model's greedy completion of each item names an answer."""
+    model, tok = load_model(model_dir), load_tokenizer(model_dir)
+    return {stem: [fact_items.is_known(c, i["answers"]) for i, c in
+                   zip(items, greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32))]
+            for stem, items in files.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("fact_files", nargs="+", type=Path)
+    ap.add_argument("--models", nargs="+", type=Path, required=True, help="model folders; the first is the reference")
+    ap.add_argument("--names", default="", help="comma-separated names for the models (default: folder names)")
+    args = ap.parse_args(argv)
+    names = args.names.split(",") if args.names else [m.parent.name if m.name == "model" else m.name for m in args.models]
+    if len(names) != len(args.models):
+        ap.error(f"{len(names)} names for {len(args.models)} models")
+    files = dev_items(args.fact_files)
+    hits = {name: answered(folder, files) for name, folder in zip(names, args.models)}
+    pooled = {name: [a for stem in files for a in h[stem]] for name, h in hits.items()}
+    print(f"{'model':<14}" + "".join(f"{stem + ' dev':>28}" for stem in files) + f"{'pooled':>16}   vs " + names[0])
+    for name in names:
+        cells = "".join(f"{sum(hits[name][s]):>20}/{len(files[s]):<3} {sum(hits[name][s]) / max(len(files[s]), 1):.2f}"
+                        for s in files)
+        won, lost = paired(pooled[name], pooled[names[0]])
+        versus = f"won {won}, lost {lost}, p = {sign_test_p(won, lost):.3f}" if name != names[0] else ""
+        print(f"{name:<14}{cells}{sum(pooled[name]):>9}/{len(pooled[name]):<3} {sum(pooled[name]) / max(len(pooled[name]), 1):.2f}"
+              f"   {versus}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

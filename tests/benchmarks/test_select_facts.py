@@ -1,0 +1,45 @@
+"""The selection screen's paired comparison (benchmarks/select_facts.py), by hand."""
+
+import pytest
+
+from benchmarks.select_facts import paired, sign_test_p
+
+
+@pytest.mark.parametrize("won, lost, p", [
+    (0, 0, 1.0),            # no item differs: nothing to tell
+    (3, 0, 1 / 8),          # three flips all heads
+    (2, 1, 4 / 8),          # P(X >= 2 | n = 3) = (3 + 1) / 8
+    (0, 2, 1.0),            # losing only: certainly not better
+    (11, 1, 13 / 4096),     # (C(12,11) + C(12,12)) / 2^12
+])
+def test_sign_test_p(won, lost, p):
+    assert sign_test_p(won, lost) == pytest.approx(p)
+
+
+def test_paired_counts_the_items_where_the_two_differ():
+    assert paired([True, True, False, False, True], [True, False, True, False, False]) == (2, 1)
+    with pytest.raises(ValueError, match="3 items against 2"):
+        paired([True] * 3, [True] * 2)
+
+
+def test_a_selection_file_is_marked_beside_its_main_file_and_scored_on_its_dev_items(forced_model_dir, tmp_path, capsys):
+    """End to end on the tiny model that says " Ron" after " and": measure_fact_items marks the selection file
+    (dev unless it shares an answer with the main file's test split), select_facts scores its dev items."""
+    import json
+
+    from benchmarks import measure_fact_items, select_facts
+    from training import fact_items
+
+    main = tmp_path / "neighbour_facts.jsonl"
+    main.write_text(json.dumps({"prompt": "Harry and", "answers": ["Hermione"], "topic": "t", "split": "test"}) + "\n")
+    select = tmp_path / "select_neighbours.jsonl"
+    select.write_text("".join(json.dumps(r) + "\n" for r in [
+        {"prompt": "Fred and", "answers": ["Ron"], "topic": "t"},         # a new fact, answered
+        {"prompt": "Ron and", "answers": ["Hermione"], "topic": "u"},     # the main file's test answer
+        {"prompt": "George and", "answers": ["Fred"], "topic": "t"}]))    # a new fact, not answered
+    measure_fact_items.main([str(tmp_path / "ws"), "--model", str(forced_model_dir), "--beside", str(main), str(select)])
+    marked = fact_items.read_items(select)
+    assert [(i["split"], i["known_by_base"]) for i in marked] == [("dev", True), ("test", False), ("dev", False)]
+    select_facts.main([str(select), "--models", str(forced_model_dir), str(forced_model_dir), "--names", "a,b"])
+    out = capsys.readouterr().out
+    assert "1/1" in out and "won 0, lost 0, p = 1.000" in out
