@@ -101,12 +101,12 @@ class UnlearnSettings(TrainSettings):
                                       "layer's update D becomes D (I - U U^T), U the leading eigenvectors of the "
                                       "subject's inputs to that layer on the retain corpus, as many as carry this share "
                                       "of their energy (null-space projection, training/nullspace.py; docs/method.md). "
-                                      "None: off.")
+                                      "None or 0: off.")
     project_at: Literal["end", "step"] = Field(
         "end", description="With project_energy: project once, after training (end), or after every optimizer step "
                            "(step: the optimizer works within the projected space).")
 
-    @field_validator("relearn_rho", mode="before")
+    @field_validator("relearn_rho", "project_energy", mode="before")
     @classmethod
     def _zero_is_off(cls, value):
         return None if value == 0 else value

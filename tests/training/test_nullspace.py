@@ -104,7 +104,10 @@ def test_project_energy_enters_the_version_and_needs_a_trained_method():
     assert key["project_energy"] == 0.5 and key["project_at"] == "end" and "retain_corpus" in key
     assert version_key(UnlearnSettings(project_energy=0.5, project_at="step"))["project_at"] == "step"
     assert uses_retain(UnlearnSettings(project_energy=0.5)) and not uses_retain(UnlearnSettings())
-    for bad in (0.0, 1.0):
+    # 0 turns off what a target file sets (`--set unlearn.project_energy=0`), to the version without the option
+    assert UnlearnSettings(project_energy=0).project_energy is None
+    assert version_key(UnlearnSettings(project_energy=0, project_at="step")) == version_key(UnlearnSettings())
+    for bad in (-0.1, 1.0):
         with pytest.raises(ValidationError):
             UnlearnSettings(project_energy=bad)
 
