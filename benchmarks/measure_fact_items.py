@@ -6,7 +6,7 @@ one of its answers (training/fact_items.py). The files keep every candidate, kno
 selection can be audited (docs/pretrained.md). SmolLM2-135M on 2 CPU cores: about 2 minutes.
 
 A *selection* file (`select_*.jsonl`: items written later, only for choosing a recipe) is marked beside its
-main file (`--beside MAIN`): its items are all dev except those whose fact is a test fact of MAIN
+main file (`--beside MAIN`): its items are all dev except those sharing an answer with a test item of MAIN
 (`fact_items.split_beside`), so a recipe chosen on it never reads a fact the main file reports on.
 
 Usage: python benchmarks/measure_fact_items.py WORKSPACE [--model MODEL] [--beside MAIN] [FILE ...]

@@ -5,7 +5,8 @@ on it by one or two items. A selection file (`select_neighbours.jsonl`, docs/pre
 later, whose facts the main file's test split does not hold (`fact_items.split_beside`), so a recipe can be chosen
 on more than the dev split without reading the split that is reported. Every dev item the base model knows, of
 every file given, is completed greedily by each model (10 new tokens, as the evaluate stage does). The table gives
-answered / known per file and pooled; each model after the first is compared with the first on the pooled items:
+answered / known per file and pooled (so give files of one kind: the items to keep, or the items to forget); each
+model after the first is compared with the first on the pooled items:
 items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
 answers more by chance (`sign_test_p`).
 
