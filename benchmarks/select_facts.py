@@ -4,7 +4,7 @@ The pretrained target's dev split is small (42 known-fact and 47 neighbour items
 on it by one or two items. A selection file (`select_neighbours.jsonl`, docs/pretrained.md) adds items written
 later, whose facts the main file's test split does not hold (`fact_items.split_beside`), so a recipe can be chosen
 on more than the dev split without reading the split that is reported. Every dev item the base model knows, of
-every file given, is completed greedily by each model (10 new tokens, as the evaluate stage does). The table gives
+every file given, is completed greedily by each model as the evaluate stage completes them. The table gives
 answered / known per file and pooled (so give files of one kind: the items to keep, or the items to forget); each
 model after the first is compared with the first on the pooled items:
 items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
@@ -20,7 +20,7 @@ from math import comb
 from pathlib import Path
 
 from training import fact_items
-from training.generation import greedy_complete
+from training.evaluate import EvalSettings, fact_accuracy
 from training.models import load_model, load_tokenizer
 
 
@@ -45,11 +45,11 @@ def dev_items(fact_files: list[Path]) -> dict[str, list[dict]]:
 
 
 def answered(model_dir: Path, files: dict[str, list[dict]]) -> dict[str, list[bool]]:
-    """Per file, whether the model's greedy completion of each item names an answer."""
-    model, tok = load_model(model_dir), load_tokenizer(model_dir)
-    return {stem: [fact_items.is_known(c, i["answers"]) for i, c in
-                   zip(items, greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32))]
-            for stem, items in files.items()}
+    """Per file, whether the model's greedy completion of each item names an answer, scored as the evaluate stage
+    scores fact items (`training.evaluate.fact_accuracy` with its default settings; its per-item rows)."""
+    rows: list[dict] = []
+    fact_accuracy(load_model(model_dir), load_tokenizer(model_dir), files, EvalSettings(), item_rows=rows)
+    return {stem: [r["value"] == 1.0 for r in rows if r["metric"] == f"{stem}_answered"] for stem in files}
 
 
 def main(argv: list[str] | None = None) -> None:
