@@ -207,15 +207,16 @@ def _earlier_metrics(store: Store, target: str, key: dict,
     recovery are measured against are fixed by the model's own lineage. `relearn_roles` is not compared:
     it decides which models are attacked, so a model's rows are found under whether the relearning
     attack ran on it (rows in `relearn_curve`), and the caller takes those of the state it would
-    measure now: attacking one more model re-measures that model only. Only an artifact that
-    recorded every table of this code is used, so old artifacts never serve half a model; nor are a model's
+    measure now: attacking one more model re-measures that model only. Only an artifact of this code version
+    (`STAGE.code_version`) that recorded every table is used, so rows measured by other code never serve; nor are a model's
     rows that `complete` rejects (its `eval_scores` rows lack the per-item rows of this code: measured before
     they existed), so a later artifact that holds them serves instead, or the model is measured again.
     """
     same = {k: v for k, v in json.loads(json.dumps(key, default=str)).items() if k != "relearn_roles"}
     found: dict[tuple[str, bool], dict[str, list[dict]]] = {}
     for art in store.artifacts("evaluate", target):
-        if {k: art.settings.get(k) for k in same} != same or not set(STAGE.outputs) <= set(art.tables):
+        if (art.code_version != STAGE.code_version or {k: art.settings.get(k) for k in same} != same
+                or not set(STAGE.outputs) <= set(art.tables)):
             continue
         here: dict[str, dict[str, list[dict]]] = {}
         for table in STAGE.outputs:

@@ -306,3 +306,19 @@ def test_fact_intervals_resample_whole_facts_by_hand():
             for i, v in zip(items, (1.0, 1.0, 0.0, 1.0))] + [{"item_id": "x", "split": "test", "metric": "other", "value": 0.0}]
     got = E.fact_intervals({"facts": items}, rows)
     assert got == {"facts_accuracy_test": (0.0, 1.0), "facts_accuracy_dev": (1.0, 1.0)}
+
+
+def test_rows_of_another_code_version_are_measured_again(store, tiny_model_dir, tmp_path, monkeypatch):
+    """A model's rows are reused only from evaluate artifacts of the current code version: after a change of
+    `code_version` (the metrics' code changed), adding a model measures every model again, not only the new one."""
+    import dataclasses
+
+    _control(store, tiny_model_dir, tmp_path, relearn_roles=[])
+    calls = []
+    measure = E.evaluate_model
+    monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]) or measure(*a, **k))
+    _control(store, tiny_model_dir, tmp_path, ["reinforced"], relearn_roles=[])
+    assert len(calls) == 1  # same code: the three earlier models' rows reused, the added one measured
+    monkeypatch.setattr(E, "STAGE", dataclasses.replace(E.STAGE, code_version=E.STAGE.code_version + "_next"))
+    _control(store, tiny_model_dir, tmp_path, ["reinforced"], relearn_roles=[])
+    assert len(calls) == 1 + 4  # another code version: none of the stored rows serves
