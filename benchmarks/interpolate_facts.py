@@ -10,13 +10,18 @@ Interpolating a fine-tuned model back toward its starting point keeps more of wh
 target, the path from the base model to an unlearned one forgets the known facts at a smaller cost in neighbours
 than the learning-rate path of the trials does (docs/pretrained.md, round 2's twenty-sixth session). Each fact file's
 known items are completed greedily, 10 new tokens, as the evaluate stage does; answered / known per split.
+With `--reset REGEX`, every weight whose name the pattern finds (re.search) is the base model's at every point: which
+weights' update carries the collateral (docs/pretrained.md, round 2's thirtieth session; "embed_tokens" for the
+embedding matrix, which SmolLM2 shares with its output layer). `--select FILE...` adds selection files
+(`select_neighbours.jsonl`) of which only the dev split is read.
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
-       [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)
+       [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import torch
@@ -41,6 +46,17 @@ def negate(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], reinfo
     return {k: point[k] - mu * (reinforced[k] - base[k]) for k in point}
 
 
+def reset(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], pattern: str | None) -> dict[str, torch.Tensor]:
+    """`point` with every weight whose name `pattern` finds (re.search) set back to the base model's; None: `point`."""
+    if pattern is None:
+        return point
+    found = re.compile(pattern)
+    chosen = [k for k in point if found.search(k)]
+    if not chosen:
+        raise ValueError(f"--reset {pattern!r} finds no weight (they are named like {next(iter(point))!r})")
+    return {**point, **{k: base[k] for k in chosen}}
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in load_model(path).state_dict().items()}
 
@@ -57,7 +73,9 @@ def main() -> None:
     ap.add_argument("--lam", default="1,0.8,0.6", help="comma-separated interpolation weights of the unlearned model")
     ap.add_argument("--negate", type=Path, help="a reinforced model's folder: subtract mu times its task vector too")
     ap.add_argument("--mu", default="0", help="comma-separated weights of the negated task vector (with --negate)")
-    args = ap.parse_args()
+    ap.add_argument("--reset", help="a regular expression: the weights whose names it finds are the base model's")
+    ap.add_argument("--select", nargs="+", type=Path, default=[], help="selection fact files: their dev split only")
+    args = ap.parse_intermixed_args()
     if args.negate is None and _floats(args.mu) != [0.0]:
         ap.error("--mu needs --negate REINFORCED_DIR")
     tok = load_tokenizer(args.base)
@@ -65,21 +83,25 @@ def main() -> None:
     reinforced = _weights(args.negate) if args.negate else base
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
-    files = known_items(args.fact_files)
+    files = known_items(args.fact_files) | known_items(args.select, "dev")
     print("lam   mu    " + header(files))
     for lam in _floats(args.lam):
         for mu in _floats(args.mu):
-            model.load_state_dict(negate(interpolate(base, unlearned, lam), base, reinforced, mu))
+            model.load_state_dict(reset(negate(interpolate(base, unlearned, lam), base, reinforced, mu), base, args.reset))
             print(f"{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
 
 
-def known_items(fact_files: list[Path]) -> dict[str, list[dict]]:
-    """Each fact file's known items, by the file's stem."""
-    return {f.stem: fact_items.known(fact_items.read_items(f)) for f in fact_files}
+def known_items(fact_files: list[Path], split: str | None = None) -> dict[str, list[dict]]:
+    """Each fact file's known items (of `split` only, if given), by the file's stem."""
+    return {f.stem: fact_items.known(fact_items.read_items(f), split) for f in fact_files}
+
+
+def _splits(items: list[dict]) -> list[str]:
+    return [s for s in ("dev", "test") if any(i["split"] == s for i in items)]
 
 
 def header(files: dict[str, list[dict]]) -> str:
-    return "".join(f"{stem + ' ' + split:>24}" for stem in files for split in ("dev", "test"))
+    return "".join(f"{stem + ' ' + split:>24}" for stem, items in files.items() for split in _splits(items))
 
 
 def fact_cells(model, tok, files: dict[str, list[dict]]) -> str:
@@ -88,7 +110,7 @@ def fact_cells(model, tok, files: dict[str, list[dict]]) -> str:
     for items in files.values():
         completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
         by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
-        cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in ("dev", "test"))]
+        cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in _splits(items))]
     return "".join(cells)
 
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmarks.interpolate_facts import interpolate, negate
+from benchmarks.interpolate_facts import header, interpolate, negate, reset
 
 
 def test_interpolation_ends_at_both_models_and_is_linear_between():
@@ -31,3 +31,23 @@ def test_negation_takes_the_task_vector_away_by_hand():
     assert torch.allclose(negate(base, base, reinforced, 1.0)["w"], torch.tensor([0.0, -4.0]))
     with pytest.raises(ValueError, match="not the same architecture"):
         negate(point, base, {"v": torch.zeros(2)}, 0.5)
+
+
+def test_reset_sets_the_matched_weights_back_to_the_base_model():
+    base = {"model.embed_tokens.weight": torch.zeros(2), "model.layers.0.mlp.up_proj.weight": torch.zeros(2),
+            "model.norm.weight": torch.ones(2)}
+    point = {k: v + 1.0 for k, v in base.items()}
+    assert reset(point, base, None) is point
+    got = reset(point, base, r"embed_tokens|norm")
+    assert torch.equal(got["model.embed_tokens.weight"], base["model.embed_tokens.weight"])
+    assert torch.equal(got["model.norm.weight"], base["model.norm.weight"])
+    assert torch.equal(got["model.layers.0.mlp.up_proj.weight"], point["model.layers.0.mlp.up_proj.weight"])
+    assert torch.equal(point["model.norm.weight"], torch.full((2,), 2.0))  # the input is left as it was
+    with pytest.raises(ValueError, match="finds no weight"):
+        reset(point, base, "lm_head")
+
+
+def test_the_header_names_only_the_splits_read():
+    """A selection file read on its dev split only has no test column (its test items are never read)."""
+    files = {"neighbour_facts": [{"split": "dev"}, {"split": "test"}], "select_neighbours": [{"split": "dev"}]}
+    assert header(files).split() == ["neighbour_facts", "dev", "neighbour_facts", "test", "select_neighbours", "dev"]
