@@ -12,7 +12,7 @@ than the learning-rate path of the trials does (docs/pretrained.md, round 2's tw
 known items are completed greedily, 10 new tokens, as the evaluate stage does; answered / known per split.
 With `--reset REGEX`, every weight whose name the pattern finds (re.search) is the base model's at every point: which
 weights' update carries the collateral (docs/pretrained.md, round 2's thirtieth session; "embed_tokens" for the
-embedding matrix, which SmolLM2 shares with its output layer). `--select FILE...` adds selection files
+embedding matrix and the output layer SmolLM2 ties to it). `--select FILE...` adds selection files
 (`select_neighbours.jsonl`) of which only the dev split is read.
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
        [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
@@ -47,13 +47,17 @@ def negate(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], reinfo
 
 
 def reset(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], pattern: str | None) -> dict[str, torch.Tensor]:
-    """`point` with every weight whose name `pattern` finds (re.search) set back to the base model's; None: `point`."""
+    """`point` with every weight whose name `pattern` finds (re.search) set back to the base model's, and with it
+    every weight tied to one of those (equal to it in both models: SmolLM2's lm_head is its embedding matrix, and
+    loading a state dict would otherwise write the untouched twin over the reset one); None: `point`."""
     if pattern is None:
         return point
     found = re.compile(pattern)
-    chosen = [k for k in point if found.search(k)]
+    chosen = {k for k in point if found.search(k)}
     if not chosen:
         raise ValueError(f"--reset {pattern!r} finds no weight (they are named like {next(iter(point))!r})")
+    chosen |= {o for o in point for k in list(chosen) if o not in chosen and point[o].shape == point[k].shape
+               and torch.equal(point[o], point[k]) and torch.equal(base[o], base[k])}
     return {**point, **{k: base[k] for k in chosen}}
 
 

@@ -34,7 +34,7 @@ def test_negation_takes_the_task_vector_away_by_hand():
 
 
 def test_reset_sets_the_matched_weights_back_to_the_base_model():
-    base = {"model.embed_tokens.weight": torch.zeros(2), "model.layers.0.mlp.up_proj.weight": torch.zeros(2),
+    base = {"model.embed_tokens.weight": torch.zeros(2), "model.layers.0.mlp.up_proj.weight": torch.full((2,), 3.0),
             "model.norm.weight": torch.ones(2)}
     point = {k: v + 1.0 for k, v in base.items()}
     assert reset(point, base, None) is point
@@ -51,3 +51,17 @@ def test_the_header_names_only_the_splits_read():
     """A selection file read on its dev split only has no test column (its test items are never read)."""
     files = {"neighbour_facts": [{"split": "dev"}, {"split": "test"}], "select_neighbours": [{"split": "dev"}]}
     assert header(files).split() == ["neighbour_facts", "dev", "neighbour_facts", "test", "select_neighbours", "dev"]
+
+
+def test_reset_takes_a_tied_twin_along():
+    """lm_head tied to the embeddings: equal in both models, so resetting one resets the other (else loading the
+    state dict would write the unlearned twin back over the reset embeddings)."""
+    base = {"model.embed_tokens.weight": torch.zeros(2, 2), "lm_head.weight": torch.zeros(2, 2),
+            "model.layers.0.mlp.up_proj.weight": torch.full((2, 2), 2.0)}
+    point = {"model.embed_tokens.weight": torch.ones(2, 2), "lm_head.weight": torch.ones(2, 2),
+             "model.layers.0.mlp.up_proj.weight": torch.full((2, 2), 3.0)}
+    got = reset(point, base, "embed_tokens")
+    assert torch.equal(got["lm_head.weight"], base["lm_head.weight"])
+    assert torch.equal(got["model.layers.0.mlp.up_proj.weight"], point["model.layers.0.mlp.up_proj.weight"])
+    untied = {**point, "lm_head.weight": torch.full((2, 2), 2.0)}  # not equal to the embeddings: left alone
+    assert torch.equal(reset(untied, base, "embed_tokens")["lm_head.weight"], untied["lm_head.weight"])
