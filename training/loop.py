@@ -20,7 +20,7 @@ from typing import Callable, Literal, Mapping, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from corpus_tools import faults
 from corpus_tools.progress import Reporter, task
@@ -65,7 +65,13 @@ class TrainSettings(BaseModel):
                             "(about 2x faster on a CPU with native bf16, docs/method.md).")
     train_only: Optional[str] = Field(
         None, description="Train only the parameters whose names this regular expression finds (re.search), e.g. "
-                          "'layers\\.(4|5|6)\\.mlp'; the others stay frozen. None: every parameter (docs/method.md).")
+                          "'layers\\.(4|5|6)\\.mlp'; the others stay frozen. None or \"\": every parameter (\"\" lets "
+                          "`--set unlearn.train_only=` turn off what a target file sets; docs/method.md).")
+
+    @field_validator("train_only", mode="before")
+    @classmethod
+    def _empty_is_all(cls, value):
+        return None if value == "" else value
 
 
 def train_key(settings: TrainSettings, **dump) -> dict:

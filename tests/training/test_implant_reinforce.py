@@ -167,3 +167,6 @@ def test_train_only_freezes_every_parameter_its_pattern_misses_and_keys_the_vers
     # absent at the default (models made before the option keep their versions), keyed when set
     assert "train_only" not in train_key(TrainSettings()) and "train_only" not in version_key(UnlearnSettings())
     assert version_key(UnlearnSettings(train_only=pattern))["train_only"] == pattern
+    # "" turns off what a target file sets (`--set unlearn.train_only=`), to the version without the option
+    assert UnlearnSettings(train_only="").train_only is None
+    assert version_key(UnlearnSettings(train_only="")) == version_key(UnlearnSettings())
