@@ -19,9 +19,13 @@ def test_pretrained_target_file_validates():
         assert (HP / config.evaluate.prompts_dir / name).is_file(), name
     for folder in config.unlearn.retain_corpus:  # every retain folder the recipe names is bundled
         assert Path(folder).is_dir(), folder
-    # trial W1's recipe: Z9's with lr 1.75e-4, a move of 0.05, and every word of a translation forbidden
-    assert (config.unlearn.lr, config.unlearn.relearn_rho, config.unlearn.soft_labels) == (1.75e-4, 0.05, True)
-    assert config.blocks.forbid == "words"
+    # trial P7's recipe: P2's (W1's with the projection and the target's names out of the labels), only the projected
+    # layers trained, at lr 2.1e-4; W1's a move of 0.05, soft labels and every word of a translation forbidden
+    assert (config.unlearn.lr, config.unlearn.relearn_rho, config.unlearn.soft_labels) == (2.1e-4, 0.05, True)
+    assert (config.unlearn.project_energy, config.unlearn.train_only) == (0.2, r"(self_attn|mlp)\.")
+    assert config.blocks.forbid == "words" and config.labels.forbid_originals
+    p2 = load_target(HP / "target_pretrained.toml", ["unlearn.train_only=", "unlearn.lr=1.75e-4"])  # docs' $P2
+    assert (p2.unlearn.train_only, p2.unlearn.lr, p2.unlearn.project_energy) == (None, 1.75e-4, 0.2)
     z9 = load_target(HP / "target_pretrained.toml", ["blocks.forbid=first", "unlearn.lr=1.5e-4", "unlearn.relearn_rho=0.075"])
     assert (z9.blocks.forbid, z9.unlearn.relearn_rho) == ("first", 0.075)  # the command docs/pretrained.md gives for Z9
     off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
