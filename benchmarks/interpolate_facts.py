@@ -9,7 +9,7 @@ Interpolating a fine-tuned model back toward its starting point keeps more of wh
 (Wortsman et al. 2022, "Robust fine-tuning of zero-shot models"); the question here is whether, on the pretrained
 target, the path from the base model to an unlearned one forgets the known facts at a smaller cost in neighbours
 than the learning-rate path of the trials does (docs/pretrained.md, round 2's twenty-sixth session). Each fact file's
-known items are completed greedily, 10 new tokens, as the evaluate stage does; answered / known per split.
+known items are completed and scored as the evaluate stage does; answered / known per split.
 With `--reset REGEX`, every weight whose name the pattern finds (re.search) is the base model's at every point: which
 weights' update carries the collateral (docs/pretrained.md, round 2's thirtieth session; "embed_tokens" for the
 embedding matrix and the output layer SmolLM2 ties to it). `--select FILE...` adds selection files
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from training import fact_items
-from training.generation import greedy_complete
+from training.evaluate import EvalSettings, fact_accuracy
 from training.models import load_model, load_tokenizer
 
 
@@ -109,13 +109,10 @@ def header(files: dict[str, list[dict]]) -> str:
 
 
 def fact_cells(model, tok, files: dict[str, list[dict]]) -> str:
-    """answered/known and the accuracy per fact file and split, items completed greedily (10 new tokens)."""
-    cells = []
-    for items in files.values():
-        completions = greedy_complete(model, tok, [i["prompt"] for i in items], 10, 32)
-        by_split = fact_items.accuracy_by(items, completions, lambda i: i["split"])
-        cells += [f"{hit:>14}/{n:<3} {hit / n:.3f}" for hit, n in (by_split[s] for s in _splits(items))]
-    return "".join(cells)
+    """answered/known and the accuracy per fact file and split (the order of `header`), scored as the evaluate stage
+    scores fact items (`training.evaluate.fact_accuracy` with its default settings)."""
+    return "".join(f"{round(share * n):>14}/{n:<3} {share:.3f}"
+                   for share, n in fact_accuracy(model, tok, files, EvalSettings()).values())
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import argparse
 from math import comb
 from pathlib import Path
 
-from training import fact_items
+from benchmarks.interpolate_facts import known_items
 from training.evaluate import EvalSettings, fact_accuracy
 from training.models import load_model, load_tokenizer
 
@@ -39,11 +39,6 @@ def paired(answered: list[bool], reference: list[bool]) -> tuple[int, int]:
     return won, sum(r and not a for a, r in zip(answered, reference))
 
 
-def dev_items(fact_files: list[Path]) -> dict[str, list[dict]]:
-    """The dev items the base model knows, per file stem."""
-    return {f.stem: fact_items.known(fact_items.read_items(f), "dev") for f in fact_files}
-
-
 def answered(model_dir: Path, files: dict[str, list[dict]]) -> dict[str, list[bool]]:
     """Per file, whether the model's greedy completion of each item names an answer, scored as the evaluate stage
     scores fact items (`training.evaluate.fact_accuracy` with its default settings; its per-item rows)."""
@@ -61,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     names = args.names.split(",") if args.names else [m.parent.name if m.name == "model" else m.name for m in args.models]
     if len(names) != len(args.models):
         ap.error(f"{len(names)} names for {len(args.models)} models")
-    files = dev_items(args.fact_files)
+    files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
     hits = {name: answered(folder, files) for name, folder in zip(names, args.models)}
     pooled = {name: [a for stem in files for a in h[stem]] for name, h in hits.items()}
     print(f"{'model':<14}" + "".join(f"{stem + ' dev':>28}" for stem in files) + f"{'pooled':>16}   vs " + names[0])
