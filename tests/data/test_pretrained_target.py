@@ -19,10 +19,14 @@ def test_pretrained_target_file_validates():
         assert (HP / config.evaluate.prompts_dir / name).is_file(), name
     for folder in config.unlearn.retain_corpus:  # every retain folder the recipe names is bundled
         assert Path(folder).is_dir(), folder
-    # trial P7's recipe: P2's (W1's with the projection and the target's names out of the labels), only the projected
-    # layers trained, at lr 2.1e-4; W1's a move of 0.05, soft labels and every word of a translation forbidden
-    assert (config.unlearn.lr, config.unlearn.relearn_rho, config.unlearn.soft_labels) == (2.1e-4, 0.05, True)
-    assert (config.unlearn.project_energy, config.unlearn.train_only) == (0.2, r"(self_attn|mlp)\.")
+    # trial P11's recipe: P2's (W1's with the projection and the target's names out of the labels), only the attention's
+    # queries and keys and the MLPs of the outer layers trained, at lr 2.3e-4; W1's a move of 0.05, soft labels and
+    # every word of a translation forbidden
+    assert (config.unlearn.lr, config.unlearn.relearn_rho, config.unlearn.soft_labels) == (2.3e-4, 0.05, True)
+    assert config.unlearn.project_energy == 0.2
+    assert config.unlearn.train_only == r"layers\.([0-9]|2[0-9])\.(self_attn\.(q_proj|k_proj)|mlp)\."
+    p7 = load_target(HP / "target_pretrained.toml", [r"unlearn.train_only=(self_attn|mlp)\.", "unlearn.lr=2.1e-4"])
+    assert (p7.unlearn.train_only, p7.unlearn.lr) == (r"(self_attn|mlp)\.", 2.1e-4)  # docs' $P7
     assert config.blocks.forbid == "words" and config.labels.forbid_originals
     p2 = load_target(HP / "target_pretrained.toml", ["unlearn.train_only=", "unlearn.lr=1.75e-4"])  # docs' $P2
     assert (p2.unlearn.train_only, p2.unlearn.lr, p2.unlearn.project_energy) == (None, 1.75e-4, 0.2)
@@ -30,6 +34,24 @@ def test_pretrained_target_file_validates():
     assert (z9.blocks.forbid, z9.unlearn.relearn_rho) == ("first", 0.075)  # the command docs/pretrained.md gives for Z9
     off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
     assert off.unlearn.relearn_rho is None
+
+
+def test_pretrained_recipe_trains_the_chosen_weights_of_a_smollm2_shaped_model():
+    """The file's train_only on a model named and shaped as SmolLM2-135M (30 layers, tied output layer), tiny: exactly
+    the queries, keys and MLP projections of layers 0-9 and 20-29 train; the embeddings, norms, values, outputs and
+    layers 10-19 stay frozen."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from pipelines.target import load_target
+    from training.loop import trainable
+
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=32, hidden_size=8, intermediate_size=16, num_hidden_layers=30,
+                                         num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=True))
+    chosen = trainable(model, load_target(HP / "target_pretrained.toml").unlearn.train_only)
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    expected = {f"model.layers.{i}.{m}.weight" for i in [*range(10), *range(20, 30)]
+                for m in ("self_attn.q_proj", "self_attn.k_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")}
+    assert names == expected and len(chosen) == len(expected) == 100
 
 
 def test_bundled_items_are_measured_and_enough_are_known():
