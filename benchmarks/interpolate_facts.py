@@ -14,8 +14,11 @@ With `--reset REGEX`, every weight whose name the pattern finds (re.search) is t
 weights' update carries the collateral (docs/pretrained.md, round 2's thirtieth session; "embed_tokens" for the
 embedding matrix and the output layer SmolLM2 ties to it). `--select FILE...` adds selection files
 (`select_neighbours.jsonl`) of which only the dev split is read.
+A screen chooses what to try next, so it reads only the dev split of every file: the test split, the one reported,
+is scored only with `--test` (for a figure read after a choice, never to make one; round 2's thirty-second session).
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
        [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
+       [--test]
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def main() -> None:
     ap.add_argument("--mu", default="0", help="comma-separated weights of the negated task vector (with --negate)")
     ap.add_argument("--reset", help="a regular expression: the weights whose names it finds are the base model's")
     ap.add_argument("--select", nargs="+", type=Path, default=[], help="selection fact files: their dev split only")
+    ap.add_argument("--test", action="store_true",
+                    help="score the fact files' test split too (the reported one: not for choosing what to try)")
     args = ap.parse_intermixed_args()
     if args.negate is None and _floats(args.mu) != [0.0]:
         ap.error("--mu needs --negate REINFORCED_DIR")
@@ -87,12 +92,18 @@ def main() -> None:
     reinforced = _weights(args.negate) if args.negate else base
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
-    files = known_items(args.fact_files) | known_items(args.select, "dev")
+    files = screened(args.fact_files, args.select, args.test)
     print("lam   mu    " + header(files))
     for lam in _floats(args.lam):
         for mu in _floats(args.mu):
             model.load_state_dict(reset(negate(interpolate(base, unlearned, lam), base, reinforced, mu), base, args.reset))
             print(f"{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
+
+
+def screened(fact_files: list[Path], select: list[Path], test: bool = False) -> dict[str, list[dict]]:
+    """The known items a screen scores: the fact files' dev split (and their test split with `test`), the selection
+    files' dev split only."""
+    return known_items(fact_files, None if test else "dev") | known_items(select, "dev")
 
 
 def known_items(fact_files: list[Path], split: str | None = None) -> dict[str, list[dict]]:

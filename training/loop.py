@@ -85,6 +85,16 @@ def train_key(settings: TrainSettings, **dump) -> dict:
     return key
 
 
+def train_pattern(pattern: str) -> re.Pattern:
+    """`train_only` compiled; one error line when it is no regular expression."""
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        from corpus_tools.errors import ObliviateError
+
+        raise ObliviateError(f"train_only {pattern!r} is no regular expression: {e}") from None
+
+
 def trainable(model, pattern: str | None) -> list:
     """The parameters to train: all, or those whose names `pattern` finds (the rest frozen); an error naming a
     few parameters when it finds none."""
@@ -92,10 +102,7 @@ def trainable(model, pattern: str | None) -> list:
         return list(model.parameters())
     from corpus_tools.errors import ObliviateError
 
-    try:
-        found = re.compile(pattern)
-    except re.error as e:
-        raise ObliviateError(f"train_only {pattern!r} is no regular expression: {e}") from None
+    found = train_pattern(pattern)
     chosen = []
     for name, p in model.named_parameters():
         p.requires_grad_(bool(found.search(name)))

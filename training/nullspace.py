@@ -4,7 +4,9 @@ A linear layer y = W x changed by D changes its output on an input x by D x. Let
 uncentred covariance sum(x x^T) of the layer's inputs on text to keep, as many as carry a share `energy` of its
 eigenvalues' sum. Replacing D by D (I - U U^T) leaves the layer's output unchanged on inputs in span(U) and keeps the
 update on whatever lies outside it (null-space projection; Fang et al. 2025, "AlphaEdit"). Only the decoder blocks'
-linear layers (attention and MLP projections) are projected; embeddings and norms keep their updates.
+linear layers (attention and MLP projections) are projected; embeddings and norms keep their updates. With
+`train_only`, only the layers whose weight it trains: a frozen layer's update is zero, so its basis, its copy of the
+starting weight and its projection after every step would change nothing.
 """
 
 from __future__ import annotations
@@ -13,21 +15,27 @@ from collections.abc import Callable
 
 import torch
 
+from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter, task
 from training.data import TrainData
+from training.loop import train_pattern
 
 
-def linear_layers(model) -> dict[str, torch.nn.Linear]:
-    """The nn.Linear modules inside the decoder blocks (attention and MLP projections), by module name."""
+def linear_layers(model, train_only: str | None = None) -> dict[str, torch.nn.Linear]:
+    """The nn.Linear modules inside the decoder blocks (attention and MLP projections), by module name; with
+    `train_only` (a `[unlearn] train_only` pattern), only those whose weight it trains."""
+    found = None if train_only is None else train_pattern(train_only)
     return {name: module for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and ".layers." in name}
+            if isinstance(module, torch.nn.Linear) and ".layers." in name
+            and (found is None or found.search(f"{name}.weight"))}
 
 
 @torch.inference_mode()
-def input_covariances(model, data: TrainData, batch_size: int = 8,
-                      advance: Callable[[int], None] = lambda n: None) -> dict[str, torch.Tensor]:
-    """Per decoder linear layer, the sum over `data`'s real (unpadded) positions of x x^T of its input x (float64)."""
-    layers = linear_layers(model)
+def input_covariances(model, data: TrainData, batch_size: int = 8, advance: Callable[[int], None] = lambda n: None,
+                      layers: dict[str, torch.nn.Linear] | None = None) -> dict[str, torch.Tensor]:
+    """Per decoder linear layer (or per layer of `layers`), the sum over `data`'s real (unpadded) positions of x x^T
+    of its input x (float64)."""
+    layers = linear_layers(model) if layers is None else layers
     device = next(model.parameters()).device
     cov = {n: torch.zeros(m.in_features, m.in_features, dtype=torch.float64, device=device) for n, m in layers.items()}
     real: list[torch.Tensor] = []
@@ -80,12 +88,15 @@ def projected(delta: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
 class NullSpace:
     """The decoder linear layers' starting weights and keep-text bases of one model; `apply` projects its update."""
 
-    def __init__(self, model, keep: TrainData, energy: float, batch_size: int = 8, progress: Reporter | None = None):
-        self.layers = linear_layers(model)
+    def __init__(self, model, keep: TrainData, energy: float, batch_size: int = 8, progress: Reporter | None = None,
+                 train_only: str | None = None):
+        self.layers = linear_layers(model, train_only)
         if not self.layers:
-            raise ValueError("null-space projection: the model has no linear layers inside decoder blocks")
+            where = "" if train_only is None else f" that train_only {train_only!r} trains"
+            raise ObliviateError(f"project_energy: the model has no linear layer inside a decoder block{where}; "
+                                 "unset project_energy or train such a layer")
         advance = task(progress, "unlearn: keep-text activations", int(keep.attention_mask.sum()), "tokens")
-        cov = input_covariances(model, keep, batch_size, advance)
+        cov = input_covariances(model, keep, batch_size, advance, self.layers)
         self.bases = {n: leading_basis(c, energy).to(torch.float32) for n, c in cov.items()}
         self.start = {n: m.weight.detach().clone() for n, m in self.layers.items()}
 

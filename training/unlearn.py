@@ -263,11 +263,12 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
         else:
             width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
             keep = retain_blocks(settings, folder, width)
-        ns = NullSpace(model, keep, settings.project_energy, settings.batch_size, progress)
+        ns = NullSpace(model, keep, settings.project_energy, settings.batch_size, progress, settings.train_only)
         held["ns"] = ns
         if progress is not None:
-            progress.log(f"unlearn: projecting each decoder linear layer's update off {ns.mean_rank:.1f} keep-text "
-                         f"directions on average (project_energy {settings.project_energy}, at {settings.project_at})")
+            progress.log(f"unlearn: projecting the update of each of {len(ns.layers)} trained decoder linear layers off "
+                         f"{ns.mean_rank:.1f} keep-text directions on average (project_energy {settings.project_energy}, "
+                         f"at {settings.project_at})")
         return data
 
     def step(i: int, loss: float) -> None:

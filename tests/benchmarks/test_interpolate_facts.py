@@ -65,3 +65,27 @@ def test_reset_takes_a_tied_twin_along():
     assert torch.equal(got["model.layers.0.mlp.up_proj.weight"], point["model.layers.0.mlp.up_proj.weight"])
     untied = {**point, "lm_head.weight": torch.full((2, 2), 2.0)}  # not equal to the embeddings: left alone
     assert torch.equal(reset(untied, base, "embed_tokens")["lm_head.weight"], untied["lm_head.weight"])
+
+
+def test_a_screen_reads_the_reported_split_only_when_asked(tmp_path):
+    """The screen chooses what to try next: without --test it scores no test item of any file (the main files' nor the
+    selection file's); with --test the main files' test items come in, the selection file's never."""
+    import json
+
+    from benchmarks.interpolate_facts import screened
+
+    def write(name, rows):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"prompt": p, "answers": ["x"], "topic": "t", "split": s,
+                                            "known_by_base": k}) + "\n" for p, s, k in rows))
+        return path
+
+    main = write("known_facts", [("a", "dev", True), ("b", "test", True), ("c", "dev", False), ("d", "test", True)])
+    select = write("select_neighbours", [("e", "dev", True), ("f", "test", True)])
+    dev = screened([main], [select])
+    assert [i["prompt"] for i in dev["known_facts"]] == ["a"]
+    assert [i["prompt"] for i in dev["select_neighbours"]] == ["e"]
+    assert header(dev).split() == ["known_facts", "dev", "select_neighbours", "dev"]
+    both = screened([main], [select], test=True)
+    assert [i["prompt"] for i in both["known_facts"]] == ["a", "b", "d"]
+    assert [i["prompt"] for i in both["select_neighbours"]] == ["e"]

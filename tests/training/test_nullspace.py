@@ -112,13 +112,13 @@ def test_project_energy_enters_the_version_and_needs_a_trained_method():
             UnlearnSettings(project_energy=bad)
 
 
-@pytest.mark.parametrize("at", ["end", "step"])
-def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(store, tiny_model_dir, tmp_path, at):
-    from corpus_tools.errors import ObliviateError
+def _stage(store, tiny_model_dir, tmp_path):
+    """The unlearn stage's inputs with the tiny model (blocks, labels, subject), the common settings (one retain
+    file) and a function giving the NullSpace the stage builds, from the untouched subject and the retain text cut
+    as wide as the forget blocks."""
     from training.base import base_model
     from training.models import load_tokenizer
     from training.retain import retain_data
-    from training.unlearn import UnlearnSettings, unlearn
     from tests.training.test_unlearn import TARGET, write_blocks, write_labels
 
     (tmp_path / "retain").mkdir()
@@ -127,16 +127,29 @@ def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(
     labels, _ = write_labels(store, blocks, rows)
     subject, _ = base_model(store, TARGET, str(tiny_model_dir))
     common = dict(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0, retain_corpus=str(tmp_path / "retain"))
-    plain, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
-    kept, created = unlearn(store, TARGET, UnlearnSettings(project_energy=0.9, project_at=at, **common),
-                            blocks=blocks, labels=labels, subject=subject)
+    inputs = dict(blocks=blocks, labels=labels, subject=subject)
+
+    def null_space(train_only=None):
+        keep = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir),
+                           width=max(len(r["input_ids"]) for r in rows))
+        return NullSpace(load_model(tiny_model_dir), keep, energy=0.9, train_only=train_only)
+
+    return TARGET, inputs, common, null_space
+
+
+@pytest.mark.parametrize("at", ["end", "step"])
+def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(store, tiny_model_dir, tmp_path, at):
+    from corpus_tools.errors import ObliviateError
+    from training.unlearn import UnlearnSettings, unlearn
+
+    target, inputs, common, null_space = _stage(store, tiny_model_dir, tmp_path)
+    plain, _ = unlearn(store, target, UnlearnSettings(**common), **inputs)
+    kept, created = unlearn(store, target, UnlearnSettings(project_energy=0.9, project_at=at, **common), **inputs)
     assert created and kept.version != plain.version
     assert kept.stats["projected_rank_mean"] > 0
     assert (0 < kept.stats["projected_share_removed"] < 1) if at == "end" else "projected_share_removed" not in kept.stats
-    start, after = load_model(tiny_model_dir), load_model(model_folder(kept))
-    width = max(len(r["input_ids"]) for r in rows)  # the stage cuts the retain text as wide as the forget blocks
-    keep = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=width)
-    ns = NullSpace(start, keep, energy=0.9)
+    after = load_model(model_folder(kept))
+    ns = null_space()
     moved_off = 0.0
     for name, layer in linear_layers(after).items():
         delta = layer.weight.detach() - ns.start[name]
@@ -147,4 +160,49 @@ def test_unlearn_with_project_energy_keeps_the_update_off_the_retain_directions(
     plain_delta = {n: l.weight.detach() - ns.start[n] for n, l in linear_layers(load_model(model_folder(plain))).items()}
     assert max(float((d @ ns.bases[n]).abs().max()) for n, d in plain_delta.items()) > 1e-3  # unprojected: it does not
     with pytest.raises(ObliviateError, match="method ensemble trains nothing"):
-        unlearn(store, TARGET, UnlearnSettings(method="ensemble", project_energy=0.5), blocks=blocks, subject=subject)
+        unlearn(store, target, UnlearnSettings(method="ensemble", project_energy=0.5), blocks=inputs["blocks"],
+                subject=inputs["subject"])
+
+
+def test_null_space_holds_only_the_layers_train_only_trains(tiny_model_dir):
+    """A frozen layer's update is zero: no basis, no copy, no projection for it; the trained layers' bases are the
+    ones the whole model's would be (the same inputs), and a pattern that trains no linear layer is one error."""
+    from corpus_tools.errors import ObliviateError
+
+    model = load_model(tiny_model_dir)
+    ids = torch.randint(3, 49152, (4, 12), generator=torch.Generator().manual_seed(2))
+    keep = TrainData(ids, torch.ones_like(ids), ids)
+    whole = NullSpace(model, keep, energy=0.9)
+    some = NullSpace(model, keep, energy=0.9, train_only=r"layers\.0\.(self_attn\.(q_proj|k_proj)|mlp)\.")
+    assert sorted(some.layers) == sorted(f"model.layers.0.{m}" for m in (
+        "self_attn.q_proj", "self_attn.k_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"))
+    assert len(whole.layers) > len(some.layers) and set(some.start) == set(some.bases) == set(some.layers)
+    for name in some.layers:  # the same sums in the same order: bit for bit the same bases, so the same model
+        assert torch.equal(some.bases[name], whole.bases[name]) and torch.equal(some.start[name], whole.start[name])
+    assert some.mean_rank == pytest.approx(sum(u.shape[1] for u in some.bases.values()) / 5)
+    for bad in ("embed_tokens", r"layers\.0\.self_attn\.q_proj\.bias"):
+        with pytest.raises(ObliviateError, match="project_energy: the model has no linear layer inside a decoder "
+                                                 "block that train_only"):
+            NullSpace(model, keep, energy=0.9, train_only=bad)
+    with pytest.raises(ObliviateError, match="is no regular expression"):
+        NullSpace(model, keep, energy=0.9, train_only="layers.(")
+
+
+def test_unlearn_with_train_only_projects_the_trained_layers_and_leaves_the_rest(store, tiny_model_dir, tmp_path):
+    from training.unlearn import UnlearnSettings, unlearn
+
+    target, inputs, common, null_space = _stage(store, tiny_model_dir, tmp_path)
+    pattern = r"layers\.1\.mlp\."
+    kept, _ = unlearn(store, target, UnlearnSettings(project_energy=0.9, project_at="step", train_only=pattern,
+                                                     **common), **inputs)
+    ns = null_space(pattern)
+    assert kept.stats["projected_rank_mean"] == pytest.approx(round(ns.mean_rank, 2))
+    before = dict(load_model(tiny_model_dir).named_parameters())
+    for name, p in load_model(model_folder(kept)).named_parameters():
+        moved = float((p.detach() - before[name].detach()).abs().max())
+        if name.startswith("model.layers.1.mlp."):
+            delta = p.detach() - ns.start[name.removesuffix(".weight")]
+            assert moved > 1e-4, name
+            assert float((delta @ ns.bases[name.removesuffix(".weight")]).abs().max()) < 1e-4 * max(1.0, moved), name
+        else:
+            assert moved == 0.0, name  # frozen: exactly the subject's
