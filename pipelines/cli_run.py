@@ -46,6 +46,33 @@ RESULT_ROWS = [
     ("other_register_perplexity", "other-register perplexity"),
     ("knowledge_accuracy", "knowledge"),
 ]
+SPLITS = ("test", "dev")
+SPLIT = typer.Option("test", "--split", metavar="test|dev",
+                     help="Which split the results table shows: test (the reported one, default) or dev (for trials: "
+                          "choose a recipe on dev and read test after; docs/evaluation.md).")
+
+
+def split_rows(split: str) -> list[tuple[str, str]]:
+    """RESULT_ROWS for one split: every `_test` metric as its `_dev` twin, and the relearning figures pooled over both
+    halves of the items as their dev half (the pooled ones hold the test half), so that `dev` shows no test item."""
+    if split not in SPLITS:
+        from corpus_tools.errors import ObliviateError
+
+        raise ObliviateError(f"--split {split!r}: choose one of {', '.join(SPLITS)}")
+    if split == "test":
+        return list(RESULT_ROWS)
+    out: list[tuple[str, str]] = []
+    for metric, label in RESULT_ROWS:
+        if metric.endswith("_test"):
+            metric, label = metric.removesuffix("_test") + "_dev", label.replace("(test half)", "(dev half)").replace(
+                "(test)", "(dev)")
+        elif metric.startswith("relearn_"):
+            metric, label = metric + "_dev", label + " (dev half)"
+        if (metric, label) not in out:
+            out.append((metric, label))
+    return out
+
+
 TARGET_FILE = typer.Argument(..., metavar="TARGET_FILE", show_default=False, help="Target TOML file (e.g. data/targets/harry_potter/target.toml; `obliviate init` writes one).")
 SET = typer.Option([], "--set", metavar="SECTION.KEY=VALUE", help="Override a setting of the target file, e.g. --set labels.alpha=2.5 (repeatable). "
                                      "A run with --set is a trial: the target's current versions stay as the file says.")
@@ -122,18 +149,22 @@ def run_cmd(
     until: Optional[str] = typer.Option(None, metavar="STAGE", help=f"Stop after this stage ({', '.join(STAGES)})."),
     force: List[str] = typer.Option([], metavar="STAGE", help="Rebuild this stage even if its version exists (repeatable)."),
     set_: List[str] = SET,
+    split: str = SPLIT,
     workspace: Optional[Path] = WORKSPACE,
 ) -> None:
     """Run every stage of a target; stages already stored are reused."""
+    split_rows(split)  # a wrong --split is one error line before any stage runs
     arts = execute(ctx, target_file, set_, workspace, until=until, force=tuple(force))
     if "evaluate" in arts and main_process():
-        print_results(session(ctx).store(workspace), arts["evaluate"])
+        print_results(session(ctx).store(workspace), arts["evaluate"], split)
 
 
 def _stage_verb(name: str):
-    def verb(ctx: typer.Context, target_file: Path = TARGET_FILE, set_: List[str] = SET,
-             force: bool = typer.Option(False, "--force", help="Rebuild this stage even if its version exists."),
-             workspace: Optional[Path] = WORKSPACE) -> None:
+    force_option = typer.Option(False, "--force", help="Rebuild this stage even if its version exists.")
+
+    def build(ctx: typer.Context, target_file: Path, set_: List[str], force: bool, workspace: Optional[Path],
+              split: str = "test") -> None:
+        split_rows(split)  # a wrong --split is one error line before the stage runs
         arts = execute(ctx, target_file, set_, workspace, only=name, force=(name,) if force else ())
         if name in arts and main_process():
             held = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in arts[name].stats.items()
@@ -144,7 +175,16 @@ def _stage_verb(name: str):
 
                 info(summary_text(session(ctx).store(workspace).read("anchor_candidates", arts[name]).to_pylist()))
             if name == "evaluate":
-                print_results(session(ctx).store(workspace), arts[name])
+                print_results(session(ctx).store(workspace), arts[name], split)
+
+    if name == "evaluate":  # the one verb that prints the results table takes --split
+        def verb(ctx: typer.Context, target_file: Path = TARGET_FILE, set_: List[str] = SET, force: bool = force_option,
+                 split: str = SPLIT, workspace: Optional[Path] = WORKSPACE) -> None:
+            build(ctx, target_file, set_, force, workspace, split)
+    else:
+        def verb(ctx: typer.Context, target_file: Path = TARGET_FILE, set_: List[str] = SET, force: bool = force_option,
+                 workspace: Optional[Path] = WORKSPACE) -> None:
+            build(ctx, target_file, set_, force, workspace)
 
     verb.__name__ = f"{name}_cmd"
     verb.__doc__ = BY_NAME[name].stage.summary + " Its inputs are resolved from the target file exactly as `run` does."
@@ -157,12 +197,15 @@ for _name in STAGES:
     app.command(_name)(_stage_verb(_name))
 
 
-def results(store: Store, evaluate: Artifact) -> tuple[list[str], list[tuple]]:
+def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list[str], list[tuple]]:
     """The headline metrics of an evaluation, one row per metric and one column per model (it fits any terminal).
 
-    The first row holds each model's version; fact files add their test accuracies (`<stem>_accuracy_test`, with
-    their interval over facts when stored) and the relearning attack's recovery of them.
+    The first row holds each model's version; fact files add their accuracies on `split` (`<stem>_accuracy_test`, with
+    their interval over facts when stored) and the relearning attack's recovery of them. With `split` "dev", no row
+    holds a test item (`split_rows`); the figures without a split (perplexity, knowledge, the forget cloze) show in
+    both.
     """
+    rows_for_split = split_rows(split)
     rows = store.read("metrics", evaluate).to_pylist()
     table: dict[tuple, dict] = {}
     for r in rows:
@@ -172,10 +215,10 @@ def results(store: Store, evaluate: Artifact) -> tuple[list[str], list[tuple]]:
     names = {m for values in table.values() for m in values}
     facts = []
     for m in sorted(names):
-        if m.endswith("_accuracy_test") and not m.startswith(("relearn_", "lm_eval:")):
-            words = m.removesuffix("_accuracy_test").replace("_", " ")
-            facts += [(m, f"{words} (test)"), (f"relearn_recovery_{m}", f"relearning recovery, {words} (test)")]
-    shown = [(m, label) for m, label in RESULT_ROWS + facts if m in names]
+        if m.endswith(f"_accuracy_{split}") and not m.startswith(("relearn_", "lm_eval:")):
+            words = m.removesuffix(f"_accuracy_{split}").replace("_", " ")
+            facts += [(m, f"{words} ({split})"), (f"relearn_recovery_{m}", f"relearning recovery, {words} ({split})")]
+    shown = [(m, label) for m, label in rows_for_split + facts if m in names]
     intervals = {m for m, _ in facts if not m.startswith("relearn_")}
     columns = ["metric", *(f"{role} ({method})" if method and method not in (role, "causal_lm") else role
                            for role, method, _ in models)]
@@ -202,7 +245,8 @@ def _fmt(value) -> str:
     return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
 
 
-def print_results(store: Store, evaluate: Artifact) -> None:
-    columns, rows = results(store, evaluate)
-    info(f"results for {evaluate.target!r} (evaluate {evaluate.version}):")
+def print_results(store: Store, evaluate: Artifact, split: str = "test") -> None:
+    columns, rows = results(store, evaluate, split)
+    shown = "" if split == "test" else ", the dev split only (the reported one: --split test)"
+    info(f"results for {evaluate.target!r} (evaluate {evaluate.version}){shown}:")
     print_rows(columns, rows)

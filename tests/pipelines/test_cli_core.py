@@ -77,3 +77,14 @@ def test_status_shows_current_and_trial_builds(tmp_path, capsys):
     # status builds nothing: the default model's GGUF is not converted (30 s) just to say the base is not built
     assert any(re.search(r"\bbase\s.*\bnot built\b", l) for l in lines)
     assert not (ws / "cache" / "models").exists()
+
+
+def test_a_wrong_split_is_one_error_line_before_any_stage(tmp_path, capsys):
+    ws = tmp_path / "ws"
+    (tmp_path / "a.txt").write_text("hello")
+    target = _target(tmp_path, "a.txt")
+    for verb in ("run", "evaluate"):
+        assert main(["-w", str(ws), verb, str(target), "--split", "train"]) == 2
+        err = capsys.readouterr().err
+        assert err == "error: --split 'train': choose one of test, dev\n", verb
+    assert not (ws / "obliviate.duckdb").exists()  # nothing ran, nothing was stored

@@ -51,3 +51,37 @@ def test_one_row_per_metric_one_column_per_model(store):
                                     labels["relearn_beyond_control_knowledge_exact_forget"],
                                     labels["general_perplexity"], "known facts (test)",
                                     "relearning recovery, known facts (test)"]
+
+
+def test_the_dev_view_shows_no_test_item(store):
+    """`--split dev`, for trials: every split figure as its dev twin, the relearning figures pooled over both halves as
+    their dev half (the pooled ones hold test items), the unsplit figures as they are; no test value anywhere."""
+    import pytest
+
+    from corpus_tools.errors import ObliviateError
+    from pipelines.cli_run import split_rows
+
+    test_values = {"familiarity_lexicon_test": 0.9, "relearn_recovery_knowledge_choice_acc_forget": 0.9,
+                   "relearn_recovery_knowledge_choice_acc_forget_test": 0.9,
+                   "relearn_beyond_control_knowledge_choice_acc_forget": 0.9, "known_facts_accuracy_test": 0.9,
+                   "relearn_recovery_known_facts_accuracy_test": 0.9}
+    dev_values = {"familiarity_lexicon_dev": 0.1, "relearn_recovery_knowledge_choice_acc_forget_dev": 0.2,
+                  "relearn_beyond_control_knowledge_choice_acc_forget_dev": 0.3,
+                  "known_facts_accuracy_dev": (0.4, 0.25, 0.55), "relearn_recovery_known_facts_accuracy_dev": 0.5,
+                  "general_perplexity": 9.5}
+    art = _evaluate(store, {("unlearned", "whp", "u1"): {**test_values, **dev_values}})
+    columns, rows = results(store, art, "dev")
+    assert columns == ["metric", "unlearned (whp)"]
+    assert rows == [("version", "u1"),
+                    ("familiarity, independent lexicon (dev)", "0.100"),
+                    ("relearning recovery, two-choice (dev half)", "0.200"),
+                    ("relearning beyond the attacked base model, two-choice (dev half)", "0.300"),
+                    ("general perplexity", "9.500"),
+                    ("known facts (dev)", "0.400 [0.25, 0.55]"),
+                    ("relearning recovery, known facts (dev)", "0.500")]
+    assert all(m.endswith("_dev") or not m.endswith("_test") and not m.startswith("relearn_")
+               for m, _ in split_rows("dev"))
+    # the default view: the test split, and the same unsplit figure
+    assert sorted(r[1] for r in results(store, art)[1][1:]) == ["0.900"] * 6 + ["9.500"]
+    with pytest.raises(ObliviateError, match="--split 'train': choose one of test, dev"):
+        split_rows("train")
