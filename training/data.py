@@ -214,6 +214,19 @@ def anchor_positions(ids: torch.Tensor, lengths: torch.Tensor, translated: torch
     return (m >= 0) & has_next & (t_next != nxt)
 
 
+def translated_data(store: Store, blocks: Artifact, pad_id: int, width: int) -> TrainData:
+    """The translation of each forget block (the generic text), rows in `unlearn_data`'s order, cut or padded to
+    `width` tokens, with plain next-token labels: the text WHP's `translated_weight` keeps the subject's predictions
+    on (docs/method.md)."""
+    loaded = _blocks(store, blocks, pad_id, "forget", translated=True)
+    t_ids, t_lengths = loaded[4]
+    ids = torch.full((len(t_ids), width), pad_id, dtype=torch.long)
+    n = min(width, t_ids.shape[1])
+    ids[:, :n] = t_ids[:, :n]
+    mask = (torch.arange(width)[None, :] < t_lengths.clamp(max=width)[:, None]).long()
+    return TrainData(ids, mask, next_token_labels(ids, mask))
+
+
 def anchored_next_tokens(store: Store, blocks: Artifact, pad_id: int) -> TrainData:
     """The forget blocks with, as targets, the original next token at each position whose next token the
     translation changed (`anchor_positions`: the first token of an anchored term, " Hog" after " at") and
@@ -249,13 +262,15 @@ def _matrix(column: pa.ChunkedArray) -> torch.Tensor:
 
 @dataclass
 class ForgetData:
-    """Forget blocks, optionally paired with retain blocks (one per forget row, drawn in turn)."""
+    """Forget blocks, optionally paired with retain blocks (one per forget row, drawn in turn) and with their own
+    translations (`translated`: row i is forget row i's generic text; flagged "translated" in a batch)."""
 
     forget: TrainData
     retain: TrainData | None = None
     ref_logp: torch.Tensor | None = None  # [N] (NPO) or [N, T] (WHP's forget term) log-probs under the frozen subject
     anchor_targets: torch.Tensor | None = None  # [N, T] WHP's forget term: original anchored tokens, IGNORE elsewhere
     retain_slots: torch.Tensor | None = None  # [R, T] bool, WHP's retain_slot_weight: retain positions before a name
+    translated: TrainData | None = None  # [N, T] WHP's translated_weight: the forget rows' translations, same order
     drawn: int = 0
 
     def __len__(self) -> int:
@@ -264,7 +279,7 @@ class ForgetData:
     @property
     def n_tokens(self) -> int:
         extra = 0 if self.retain is None else self.retain.n_tokens * len(self.forget) // max(len(self.retain), 1)
-        return self.forget.n_tokens + extra
+        return self.forget.n_tokens + extra + (0 if self.translated is None else self.translated.n_tokens)
 
     def batch(self, rows: torch.Tensor) -> dict[str, torch.Tensor]:
         out = self.forget.batch(rows)
@@ -281,4 +296,10 @@ class ForgetData:
             out["forget"] = torch.cat([out["forget"], torch.zeros(len(idx), dtype=torch.bool)])
             if self.retain_slots is not None:  # one row per retain row of the batch, in their order
                 out["retain_slots"] = self.retain_slots[idx]
+        if self.translated is not None:
+            kept = self.translated.batch(rows)
+            out |= {k: torch.cat([out[k], kept[k]]) for k in ("input_ids", "attention_mask", "labels")}
+            n = len(out["forget"])
+            out["forget"] = torch.cat([out["forget"], torch.zeros(len(rows), dtype=torch.bool)])
+            out["translated"] = torch.arange(n + len(rows)) >= n
         return out

@@ -26,7 +26,7 @@ from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
 from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_positions, next_token_labels, restrict,
-                           unlearn_data)
+                           translated_data, unlearn_data)
 from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
 from training.models import model_folder, models_row
 from training.nullspace import NullSpace
@@ -69,6 +69,11 @@ class UnlearnSettings(TrainSettings):
                                                              "whose next token begins a capitalised content word (a name "
                                                              "slot: ' Frodo', ' Camelot') counts 1 + retain_slot_weight "
                                                              "times; 0: every position alike.")
+    translated_weight: float = Field(0.0, ge=0, description="WHP: add translated_weight x the KL divergence from the "
+                                                            "subject's predictions on each target block's translation "
+                                                            "(the generic text, paired row for row with its original): "
+                                                            "the model keeps naming as the subject does in the same "
+                                                            "story with other names (docs/method.md); 0: off.")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -116,6 +121,9 @@ class UnlearnSettings(TrainSettings):
         if self.retain_slot_weight and not (self.retain_term and self.retain_loss == "kl"):
             raise ValueError("retain_slot_weight weighs the KL retain term: it needs retain_term = true and "
                              "retain_loss = \"kl\"")
+        if self.retain_slot_weight and self.translated_weight:
+            raise ValueError("retain_slot_weight and translated_weight cannot be combined: the name slots are marked on "
+                             "the retain corpus only")
         return self
 
 
@@ -141,6 +149,8 @@ def version_key(settings: UnlearnSettings) -> dict:
                 key["retain_ce_weight"] = settings.retain_ce_weight
             if settings.retain_slot_weight > 0:  # likewise
                 key["retain_slot_weight"] = settings.retain_slot_weight
+        if settings.translated_weight > 0:  # likewise
+            key["translated_weight"] = settings.translated_weight
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
         if settings.salient_share is not None:  # likewise
@@ -199,10 +209,10 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                                  f"not {blocks.version}")
         inputs["labels"] = labels
 
-        teacher: dict = {}  # retain_loss "kl": the frozen subject, copied before the first update
+        teacher: dict = {}  # retain_loss "kl", translated_weight: the frozen subject, copied before the first update
 
         def make_data(model, folder):
-            if settings.retain_term and settings.retain_loss == "kl":
+            if (settings.retain_term and settings.retain_loss == "kl") or settings.translated_weight:
                 teacher["model"] = frozen_copy(model)
             decode = None
             if settings.positions == "content" or settings.salient_retain == "content" or settings.retain_slot_weight:
@@ -225,8 +235,9 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             if salient:
                 _mask_salient(model, settings, anchored, retain, decode, progress)
             retain = retain if settings.retain_term else None  # read for the importances only
-            if not settings.retain_term and not settings.forget_weight:
+            if not settings.retain_term and not settings.forget_weight and not settings.translated_weight:
                 return data
+            translated = translated_data(store, blocks, 0, data.input_ids.shape[1]) if settings.translated_weight else None
             slots = None
             if settings.retain_slot_weight:
                 # never at or past a block's last real token: the positions without a retain label
@@ -235,8 +246,9 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                     progress.log(f"unlearn: {int(slots.sum()):,} of {int((retain.labels != IGNORE).sum()):,} retain "
                                  f"positions precede a name (retain_slot_weight {settings.retain_slot_weight})")
             if not settings.forget_weight:
-                return ForgetData(data, retain, retain_slots=slots)
-            return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels, retain_slots=slots)
+                return ForgetData(data, retain, retain_slots=slots, translated=translated)
+            return ForgetData(data, retain, ref_logp=ref, anchor_targets=anchored.labels, retain_slots=slots,
+                              translated=translated)
 
         loss = whp_loss(settings, teacher)
     adversary = None
@@ -347,9 +359,10 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
     tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
     or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, counted 1 +
-    `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss);
-    None (the plain token loss) when neither term is on."""
-    if not settings.retain_term and not settings.forget_weight:
+    `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss),
+    plus `translated_weight` x the KL divergence from the teacher on the batch's translated rows; None (the plain
+    token loss) when no term is on. The teacher runs once over every row that is not a target row."""
+    if not settings.retain_term and not settings.forget_weight and not settings.translated_weight:
         return None
 
     def loss(logits, batch):
@@ -361,18 +374,25 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
                                                                     settings.forget_beta)
         if bool(f.all()):  # no retain rows in this batch (relearn_rho takes them apart, split_rows)
             return out
-        if settings.retain_term and settings.retain_loss == "kl":
+        t = batch.get("translated", torch.zeros_like(f))
+        r = ~f & ~t  # the retain corpus's rows
+        kl = settings.retain_term and settings.retain_loss == "kl"
+        t_logits = None
+        if kl or bool(t.any()):
             with torch.no_grad():
                 ids, mask = batch["input_ids"][~f], batch["attention_mask"][~f]
                 t_logits = teacher["model"](input_ids=ids, attention_mask=None if bool(mask.all()) else mask,
                                             use_cache=False).logits
+        if bool(r.any()) and kl:
             slots = batch.get("retain_slots")
             weights = None if slots is None else 1.0 + settings.retain_slot_weight * slots.float()
-            out = out + settings.retain_weight * kl_to_teacher(logits[~f], t_logits, batch["labels"][~f], weights)
+            out = out + settings.retain_weight * kl_to_teacher(logits[r], t_logits[r[~f]], batch["labels"][r], weights)
             if settings.retain_ce_weight:
-                out = out + settings.retain_ce_weight * lm_loss(logits[~f], batch["labels"][~f])
-        elif settings.retain_term:
-            out = out + settings.retain_weight * lm_loss(logits[~f], batch["labels"][~f])
+                out = out + settings.retain_ce_weight * lm_loss(logits[r], batch["labels"][r])
+        elif bool(r.any()) and settings.retain_term:
+            out = out + settings.retain_weight * lm_loss(logits[r], batch["labels"][r])
+        if bool(t.any()):
+            out = out + settings.translated_weight * kl_to_teacher(logits[t], t_logits[t[~f]], batch["labels"][t])
         return out
     return loss
 
@@ -391,7 +411,7 @@ def split_rows(batch: dict) -> tuple[dict, dict | None]:
     f = batch.get("forget")
     if f is None or bool(f.all()):  # target rows only
         return batch, None
-    every = ("input_ids", "attention_mask", "labels", "forget")
+    every = ("input_ids", "attention_mask", "labels", "forget") + (("translated",) if "translated" in batch else ())
     target = {k: (v[f] if k in every else v) for k, v in batch.items() if k != "retain_slots"}
     rest = {k: batch[k][~f] for k in every}
     if "retain_slots" in batch:  # already one row per retain row

@@ -336,3 +336,73 @@ def test_version_key_holds_only_what_the_method_uses():
     with_retain = version_key(UnlearnSettings(lr=1e-4, retain_term=True))
     assert set(with_retain) - set(whp) == {"retain_weight", "retain_corpus"}
     assert version_key(UnlearnSettings(lr=1e-4, retain_term=True, retain_weight=0.5)) != with_retain
+
+
+def test_whp_translated_term_by_hand():
+    """Rows: two target rows, one retain row, one translated row. The teacher runs once over the last two; the
+    retain row's KL (x retain_weight) and the translated row's KL (x translated_weight) are separate means."""
+    from training.unlearn import whp_loss
+
+    g = torch.Generator().manual_seed(11)
+    logits = torch.randn(4, 4, 6, generator=g)
+    teacher_logits = torch.randn(4, 4, 6, generator=g)
+    labels = torch.tensor([[1, 2, 3, IGNORE], [4, 5, IGNORE, IGNORE], [0, 1, 2, 3], [3, 2, IGNORE, IGNORE]])
+    batch = {"labels": labels, "forget": torch.tensor([True, True, False, False]),
+             "translated": torch.tensor([False, False, False, True]),
+             "input_ids": torch.zeros(4, 4, dtype=torch.long), "attention_mask": torch.ones(4, 4, dtype=torch.long)}
+    seen = []
+
+    class Teacher:
+        def __call__(self, input_ids, attention_mask, use_cache):
+            seen.append(input_ids.shape[0])
+            return type("Out", (), {"logits": teacher_logits[2:]})
+
+    def hand_kl(row):
+        per = []
+        for t in range(4):
+            if labels[row, t] != IGNORE:
+                p, q = _log_softmax(teacher_logits[row, t].tolist()), _log_softmax(logits[row, t].tolist())
+                per.append(sum(math.exp(a) * (a - b) for a, b in zip(p, q)))
+        return sum(per) / len(per)
+
+    settings = UnlearnSettings(retain_term=True, retain_weight=3.0, retain_loss="kl", translated_weight=0.5)
+    got = whp_loss(settings, {"model": Teacher()})(logits, batch)
+    want = _hand_ce(logits, labels, [0, 1]) + 3.0 * hand_kl(2) + 0.5 * hand_kl(3)
+    assert float(got) == pytest.approx(want, rel=1e-5)
+    assert seen == [2]  # one teacher pass over the retain and translated rows together
+    # with the CE retain term the translated row still gets the KL (the teacher is the subject either way)
+    ce = UnlearnSettings(retain_term=True, retain_weight=3.0, translated_weight=0.5)
+    got = whp_loss(ce, {"model": Teacher()})(logits, batch)
+    assert float(got) == pytest.approx(_hand_ce(logits, labels, [0, 1]) + 3.0 * _hand_ce(logits, labels, [2])
+                                       + 0.5 * hand_kl(3), rel=1e-5)
+    # without any retain row: the generic labels and the translated term only
+    alone = UnlearnSettings(translated_weight=2.0)
+    drop = torch.tensor([0, 1, 3])
+    sub = {k: v[drop] for k, v in batch.items()}
+    tl = teacher_logits.clone()
+    teacher_logits = tl[[0, 1, 3]]  # the Teacher returns teacher_logits[2:]: the translated row's
+    got = whp_loss(alone, {"model": Teacher()})(logits[drop], sub)
+    teacher_logits = tl
+    assert float(got) == pytest.approx(_hand_ce(logits, labels, [0, 1]) + 2.0 * hand_kl(3), rel=1e-5)
+
+
+def test_forget_data_pairs_each_target_row_with_its_translation():
+    from training.data import TrainData
+    from training.unlearn import split_rows
+
+    def rows(n, base):
+        ids = torch.arange(n * 3).reshape(n, 3) + base
+        return TrainData(ids, torch.ones_like(ids), ids.clone())
+
+    data = ForgetData(rows(4, 0), rows(2, 100), translated=rows(4, 200))
+    batch = data.batch(torch.tensor([3, 1]))
+    assert batch["input_ids"][:, 0].tolist() == [9, 3, 100, 103, 209, 203]  # targets, retain in turn, translations
+    assert batch["forget"].tolist() == [True, True, False, False, False, False]
+    assert batch["translated"].tolist() == [False, False, False, False, True, True]
+    assert data.n_tokens == 12 + 2 * 6 + 12
+    target, rest = split_rows(batch)
+    assert target["input_ids"][:, 0].tolist() == [9, 3] and "translated" not in target or not target["translated"].any()
+    assert rest["translated"].tolist() == [False, False, True, True]
+    # no retain corpus: the translations follow the targets directly
+    alone = ForgetData(rows(4, 0), translated=rows(4, 200)).batch(torch.tensor([0]))
+    assert alone["input_ids"][:, 0].tolist() == [0, 200] and alone["translated"].tolist() == [False, True]

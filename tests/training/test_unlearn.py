@@ -442,3 +442,50 @@ def test_restrict_drops_labels_and_soft_targets_outside_the_mask():
     out = restrict(data, torch.tensor([[True, False, True, True]]))
     assert out.labels.tolist() == [[6, IGNORE, 8, IGNORE]] and out.soft_index.tolist() == [[0, -1, 2, -1]]
     assert torch.equal(out.soft_p, data.soft_p) and torch.equal(out.input_ids, ids)
+
+
+def test_translated_data_is_each_target_blocks_translation_cut_to_the_width(store):
+    from training.data import translated_data
+
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 7)
+    data = translated_data(store, blocks, pad_id=0, width=12)
+    assert data.input_ids.shape == (len(rows), 12)
+    for r, ids, mask, labels in zip(rows, data.input_ids, data.attention_mask, data.labels):
+        want = r["translated_ids"][:12]
+        assert ids.tolist() == want and mask.tolist() == [1] * 12
+        assert labels.tolist() == want[1:] + [IGNORE]  # the last kept token predicts nothing
+    wide = translated_data(store, blocks, pad_id=0, width=24)
+    for r, ids, mask in zip(rows, wide.input_ids, wide.attention_mask):
+        n = len(r["translated_ids"])
+        assert ids[:n].tolist() == r["translated_ids"] and int(mask.sum()) == n and bool((ids[n:] == 0).all())
+
+
+def test_translated_weight_enters_the_version_and_keeps_the_subject_on_the_translation(store, tiny_model_dir):
+    from pydantic import ValidationError
+
+    from training.data import translated_data
+    from training.unlearn import kl_to_teacher, version_key
+
+    assert "translated_weight" not in version_key(UnlearnSettings())
+    assert version_key(UnlearnSettings(translated_weight=2.0))["translated_weight"] == 2.0
+    with pytest.raises(ValidationError, match="retain_slot_weight and translated_weight"):
+        UnlearnSettings(retain_term=True, retain_loss="kl", retain_slot_weight=1.0, translated_weight=1.0)
+    # the translation is other tokens throughout (other names in the same story): what the labels teach on the
+    # original moves the model's predictions there too unless the term holds them
+    blocks, rows = write_blocks(store, translate=lambda p, tok: tok + 5000)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    common = dict(lr=1e-2, epochs=3, batch_size=4, warmup_ratio=0.0)
+    plain, _ = unlearn(store, TARGET, UnlearnSettings(**common), blocks=blocks, labels=labels, subject=subject)
+    kept, created = unlearn(store, TARGET, UnlearnSettings(translated_weight=20.0, **common), blocks=blocks,
+                            labels=labels, subject=subject)
+    assert created and kept.version != plain.version
+    text = translated_data(store, blocks, pad_id=0, width=20)
+
+    def drift(art) -> float:  # KL from the subject's predictions on the translations
+        with torch.no_grad():
+            ref = load_model(model_folder(subject))(input_ids=text.input_ids, attention_mask=text.attention_mask).logits
+            got = load_model(model_folder(art))(input_ids=text.input_ids, attention_mask=text.attention_mask).logits
+        return float(kl_to_teacher(got, ref, text.labels))
+
+    assert drift(kept) < 0.5 * drift(plain), (drift(kept), drift(plain))
