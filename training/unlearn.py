@@ -377,22 +377,23 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
         t = batch.get("translated", torch.zeros_like(f))
         r = ~f & ~t  # the retain corpus's rows
         kl = settings.retain_term and settings.retain_loss == "kl"
+        need = ~f if kl else t  # the rows the teacher reads: one pass over all of them
         t_logits = None
-        if kl or bool(t.any()):
+        if bool(need.any()):
             with torch.no_grad():
-                ids, mask = batch["input_ids"][~f], batch["attention_mask"][~f]
+                ids, mask = batch["input_ids"][need], batch["attention_mask"][need]
                 t_logits = teacher["model"](input_ids=ids, attention_mask=None if bool(mask.all()) else mask,
                                             use_cache=False).logits
         if bool(r.any()) and kl:
             slots = batch.get("retain_slots")
             weights = None if slots is None else 1.0 + settings.retain_slot_weight * slots.float()
-            out = out + settings.retain_weight * kl_to_teacher(logits[r], t_logits[r[~f]], batch["labels"][r], weights)
+            out = out + settings.retain_weight * kl_to_teacher(logits[r], t_logits[r[need]], batch["labels"][r], weights)
             if settings.retain_ce_weight:
                 out = out + settings.retain_ce_weight * lm_loss(logits[r], batch["labels"][r])
         elif bool(r.any()) and settings.retain_term:
             out = out + settings.retain_weight * lm_loss(logits[r], batch["labels"][r])
         if bool(t.any()):
-            out = out + settings.translated_weight * kl_to_teacher(logits[t], t_logits[t[~f]], batch["labels"][t])
+            out = out + settings.translated_weight * kl_to_teacher(logits[t], t_logits[t[need]], batch["labels"][t])
         return out
     return loss
 

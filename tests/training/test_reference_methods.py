@@ -370,17 +370,20 @@ def test_whp_translated_term_by_hand():
     want = _hand_ce(logits, labels, [0, 1]) + 3.0 * hand_kl(2) + 0.5 * hand_kl(3)
     assert float(got) == pytest.approx(want, rel=1e-5)
     assert seen == [2]  # one teacher pass over the retain and translated rows together
-    # with the CE retain term the translated row still gets the KL (the teacher is the subject either way)
+    # with the CE retain term the translated row still gets the KL; the teacher reads that row only
     ce = UnlearnSettings(retain_term=True, retain_weight=3.0, translated_weight=0.5)
+    tl = teacher_logits.clone()
+    teacher_logits = tl[[0, 1, 3]]  # the Teacher returns teacher_logits[2:]: the translated row's
     got = whp_loss(ce, {"model": Teacher()})(logits, batch)
+    teacher_logits = tl
+    assert seen == [2, 1]
     assert float(got) == pytest.approx(_hand_ce(logits, labels, [0, 1]) + 3.0 * _hand_ce(logits, labels, [2])
                                        + 0.5 * hand_kl(3), rel=1e-5)
     # without any retain row: the generic labels and the translated term only
     alone = UnlearnSettings(translated_weight=2.0)
     drop = torch.tensor([0, 1, 3])
     sub = {k: v[drop] for k, v in batch.items()}
-    tl = teacher_logits.clone()
-    teacher_logits = tl[[0, 1, 3]]  # the Teacher returns teacher_logits[2:]: the translated row's
+    teacher_logits = tl[[0, 1, 3]]
     got = whp_loss(alone, {"model": Teacher()})(logits[drop], sub)
     teacher_logits = tl
     assert float(got) == pytest.approx(_hand_ce(logits, labels, [0, 1]) + 2.0 * hand_kl(3), rel=1e-5)
