@@ -361,7 +361,8 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, counted 1 +
     `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss),
     plus `translated_weight` x the KL divergence from the teacher on the batch's translated rows; None (the plain
-    token loss) when no term is on. The teacher runs once over every row that is not a target row."""
+    token loss) when no term is on. The teacher runs once a batch, over the rows its terms read: every row that is not a
+    target row with the KL retain term, the translated rows alone otherwise."""
     if not settings.retain_term and not settings.forget_weight and not settings.translated_weight:
         return None
 
