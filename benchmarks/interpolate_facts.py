@@ -16,9 +16,12 @@ embedding matrix and the output layer SmolLM2 ties to it). `--select FILE...` ad
 (`select_neighbours.jsonl`) of which only the dev split is read.
 A screen chooses what to try next, so it reads only the dev split of every file: the test split, the one reported,
 is scored only with `--test` (for a figure read after a choice, never to make one; round 2's thirty-second session).
+With `--rank R`, each weight matrix's update (unlearned - base) is cut to its R largest singular directions before
+interpolating (every R of a comma-separated list is a row): whether the forgetting lives in a few directions of the
+update and the collateral in the rest (round 2's thirty-fourth session).
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
        [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
-       [--test]
+       [--test] [--rank 4,16]
 """
 
 from __future__ import annotations
@@ -64,6 +67,20 @@ def reset(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], pattern
     return {**point, **{k: base[k] for k in chosen}}
 
 
+def low_rank(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], rank: int | None) -> dict[str, torch.Tensor]:
+    """`other` with each matrix's update from `base` cut to its `rank` largest singular directions (the best rank-r
+    approximation of the update, Eckart-Young); vectors (norms) and unchanged weights as they are; None: `other`."""
+    if rank is None:
+        return other
+    out = dict(other)
+    for k, w in other.items():
+        delta = w - base[k]
+        if w.dim() == 2 and min(w.shape) > rank and bool(delta.any()):
+            u, s, vh = torch.linalg.svd(delta.double(), full_matrices=False)
+            out[k] = (base[k].double() + (u[:, :rank] * s[:rank]) @ vh[:rank]).to(w.dtype)
+    return out
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in load_model(path).state_dict().items()}
 
@@ -82,6 +99,7 @@ def main() -> None:
     ap.add_argument("--mu", default="0", help="comma-separated weights of the negated task vector (with --negate)")
     ap.add_argument("--reset", help="a regular expression: the weights whose names it finds are the base model's")
     ap.add_argument("--select", nargs="+", type=Path, default=[], help="selection fact files: their dev split only")
+    ap.add_argument("--rank", help="comma-separated ranks: each matrix's update cut to that many singular directions")
     ap.add_argument("--test", action="store_true",
                     help="score the fact files' test split too (the reported one: not for choosing what to try)")
     args = ap.parse_intermixed_args()
@@ -93,11 +111,14 @@ def main() -> None:
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = screened(args.fact_files, args.select, args.test)
-    print("lam   mu    " + header(files))
-    for lam in _floats(args.lam):
-        for mu in _floats(args.mu):
-            model.load_state_dict(reset(negate(interpolate(base, unlearned, lam), base, reinforced, mu), base, args.reset))
-            print(f"{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
+    ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
+    print("rank  lam   mu    " + header(files))
+    for rank in ranks:
+        cut = low_rank(base, unlearned, rank)
+        for lam in _floats(args.lam):
+            for mu in _floats(args.mu):
+                model.load_state_dict(reset(negate(interpolate(base, cut, lam), base, reinforced, mu), base, args.reset))
+                print(f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
 
 
 def screened(fact_files: list[Path], select: list[Path], test: bool = False) -> dict[str, list[dict]]:

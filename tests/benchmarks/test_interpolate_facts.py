@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmarks.interpolate_facts import header, interpolate, negate, reset
+from benchmarks.interpolate_facts import header, interpolate, low_rank, negate, reset
 
 
 def test_interpolation_ends_at_both_models_and_is_linear_between():
@@ -89,3 +89,15 @@ def test_a_screen_reads_the_reported_split_only_when_asked(tmp_path):
     both = screened([main], [select], test=True)
     assert [i["prompt"] for i in both["known_facts"]] == ["a", "b", "d"]
     assert [i["prompt"] for i in both["select_neighbours"]] == ["e"]
+
+
+def test_low_rank_keeps_the_update_s_largest_directions_by_hand():
+    base = {"m": torch.ones(3, 3), "n": torch.ones(3), "same": torch.eye(3)}
+    # the update diag(5, 2, 0): its best rank-1 cut is diag(5, 0, 0), its rank-2 cut the update itself
+    other = {"m": torch.ones(3, 3) + torch.diag(torch.tensor([5.0, 2.0, 0.0])), "n": torch.zeros(3), "same": torch.eye(3)}
+    one = low_rank(base, other, 1)
+    assert torch.allclose(one["m"], torch.ones(3, 3) + torch.diag(torch.tensor([5.0, 0.0, 0.0])), atol=1e-6)
+    assert torch.allclose(low_rank(base, other, 2)["m"], other["m"], atol=1e-6)
+    assert torch.equal(one["n"], other["n"]) and torch.equal(one["same"], other["same"])  # vectors, unmoved weights
+    assert low_rank(base, other, None) is other
+    assert torch.equal(other["m"][0, 0], torch.tensor(6.0))  # the input is left as it was
