@@ -5,7 +5,7 @@ divergence from the base model's predictions plus retain_ce_weight x the next-to
 "kl"` with `retain_ce_weight`), on the weights `--train-only` names, AdamW at a constant learning rate without weight
 decay. The question
 (docs/pretrained.md, round 2's thirty-fourth session): the retain terms' share of an unlearned model's update holds the
-neighbouring worlds (screens C and G); do more of those steps, without the labels pulling the other way, give
+neighbouring worlds (screens CB and CG); do more of those steps, without the labels pulling the other way, give
 neighbours back while the target stays forgotten? The fact items are scored after each count of `--steps`, on the dev
 split (and `--select` files' dev split) only, as every screen; `--test` adds the test split.
 Usage: python -m benchmarks.repair_facts BASE_DIR UNLEARNED_DIR FACT_FILE... --retain FOLDER... [--steps 10,20,40]
