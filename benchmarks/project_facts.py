@@ -32,24 +32,34 @@ from training.nullspace import input_covariances, leading_basis, projected
 from training.retain import retain_data
 
 
-def contrast_basis(keep: torch.Tensor, target: torch.Tensor, rank: int, reg: float = 1.0) -> torch.Tensor:
-    """`rank` orthonormal columns spanning the directions the keep text's inputs use most *relative to* the target
-    text's: the leading generalized eigenvectors of (K, T + reg I / d), K and T the two covariances scaled to trace 1
-    (per-token usage, whatever the token counts), d their size. The energy basis (`leading_basis`) blocks what the keep
-    text uses most, which the target text mostly uses too; this one blocks what sets the keep text apart. `reg` keeps
-    directions neither text uses from ranking high on a ratio of two small numbers."""
+def contrast_directions(keep: torch.Tensor, target: torch.Tensor, reg: float = 1.0) -> torch.Tensor:
+    """Every direction of the input space as a column, those the keep text's inputs use most *relative to* the target
+    text's first: the generalized eigenvectors of (K, T + reg I / d), K and T the two covariances scaled to trace 1
+    (per-token usage, whatever the token counts), d their size; not orthonormal (`contrast_basis` spans the first
+    ones). The energy basis (`leading_basis`) blocks what the keep text uses most, which the target text mostly uses
+    too; these block what sets the keep text apart. `reg` keeps directions neither text uses from ranking high on a
+    ratio of two small numbers."""
     d = keep.shape[0]
-    if not 0 <= rank <= d:
-        raise ValueError(f"rank must lie in [0, {d}], got {rank}")
-    if rank == 0:
-        return keep.new_zeros(d, 0)
     k = keep.double() / keep.double().trace()
     t = target.double() / target.double().trace() + reg / d * torch.eye(d, dtype=torch.float64, device=keep.device)
     chol = torch.linalg.cholesky(t)
     inner = torch.linalg.solve_triangular(chol, torch.linalg.solve_triangular(chol, k, upper=False).T, upper=False)
     _, w = torch.linalg.eigh((inner + inner.T) / 2)  # L^-1 K L^-T, symmetric
-    v = torch.linalg.solve_triangular(chol.T, w[:, -rank:].flip(1), upper=True)  # back to the input space: L^-T w
-    return torch.linalg.qr(v).Q
+    return torch.linalg.solve_triangular(chol.T, w.flip(1), upper=True)  # back to the input space: L^-T w
+
+
+def contrast_span(directions: torch.Tensor, rank: int) -> torch.Tensor:
+    """`rank` orthonormal columns spanning the first `rank` of `contrast_directions`' columns."""
+    d = directions.shape[0]
+    if not 0 <= rank <= d:
+        raise ValueError(f"rank must lie in [0, {d}], got {rank}")
+    return torch.linalg.qr(directions[:, :rank]).Q if rank else directions.new_zeros(d, 0)
+
+
+def contrast_basis(keep: torch.Tensor, target: torch.Tensor, rank: int, reg: float = 1.0) -> torch.Tensor:
+    """`rank` orthonormal columns spanning the directions the keep text uses most relative to the target text
+    (`contrast_directions`)."""
+    return contrast_span(contrast_directions(keep, target, reg), rank)
 
 
 def project(base: dict[str, torch.Tensor], unlearned: dict[str, torch.Tensor],
@@ -94,9 +104,12 @@ def main() -> None:
     base = _weights(args.base)
     unlearned = _weights(args.unlearned)
     files = screened(args.fact_files, args.select, args.test)
-    points = ([("contrast", r, {n: contrast_basis(c, target[n], r, args.reg) for n, c in cov.items()})
-               for r in (int(x) for x in args.ranks.split(","))] if args.target else
-              [("energy", e, {n: leading_basis(c, e) for n, c in cov.items()}) for e in _floats(args.energy)])
+    if args.target:  # one generalized eigenproblem per layer, whatever the ranks
+        directions = {n: contrast_directions(c, target[n], args.reg) for n, c in cov.items()}
+        points = (("contrast", r, {n: contrast_span(v, r) for n, v in directions.items()})
+                  for r in (int(x) for x in args.ranks.split(",")))
+    else:
+        points = (("energy", e, {n: leading_basis(c, e) for n, c in cov.items()}) for e in _floats(args.energy))
     print("basis     at      rank(mean)  gain  " + header(files))
     for kind, at, bases in points:
         mean_rank = sum(u.shape[1] for u in bases.values()) / len(bases)
