@@ -19,11 +19,8 @@ from pathlib import Path
 import torch
 
 from corpus_tools.errors import ObliviateError
+from training.loop import save_model
 from training.models import load_model
-
-# What a model folder holds besides the weights: copied from the first ingredient.
-_BESIDE = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
-           "generation_config.json")
 
 
 def mean_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -48,22 +45,16 @@ def mean_weights(states: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tenso
 
 
 def write_soup(out: Path, folders: list[Path], overwrite: bool = False) -> Path:
-    """Load each folder, write the mean of their weights to `out` as a model folder (with the first one's tokenizer
-    files); the folder is written under a temporary name and renamed, so a killed run leaves no half soup."""
+    """Load each folder, write the mean of their weights to `out` as a model folder with the first one's tokenizer
+    files (`training.loop.save_model`: written under a temporary name and renamed, so a killed run leaves no half
+    soup; with `overwrite` the old one is removed first)."""
     if out.exists() and not overwrite:
         raise ObliviateError(f"{out} exists (--overwrite replaces it)")
     model = load_model(folders[0])
-    states = [{k: v.clone() for k, v in model.state_dict().items()}]
-    states += [load_model(f).state_dict() for f in folders[1:]]
-    model.load_state_dict(mean_weights(states))
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    for name in _BESIDE:
-        if (folders[0] / name).is_file():
-            shutil.copy2(folders[0] / name, tmp / name)
+    # the mean is built in new tensors before it is loaded, so the first model's own weights may stand in the list
+    model.load_state_dict(mean_weights([model.state_dict()] + [load_model(f).state_dict() for f in folders[1:]]))
     shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    save_model(model, folders[0], out)
     return out
 
 

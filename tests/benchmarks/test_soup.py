@@ -45,7 +45,7 @@ def test_soup_of_two_runs_is_their_midpoint_and_loads(tiny_model_dir, tmp_path):
     soup, base = load_model(out).state_dict(), load_model(tiny_model_dir).state_dict()
     assert soup.keys() == base.keys()
     assert all(torch.allclose(soup[k], base[k], atol=1e-6) for k in base)  # +0.01 and -0.01 cancel
-    assert not (tmp_path / "soup.partial").exists()
+    assert not (tmp_path / "soup.tmp").exists()
     with pytest.raises(ObliviateError, match="exists"):
         write_soup(out, [up, down])
     assert write_soup(out, [up, up], overwrite=True) == out
