@@ -74,10 +74,12 @@ class TargetConfig(BaseModel):
             self.evaluate.general_dir = str(self.path(self.evaluate.general_dir))
         if self.evaluate.other_register_texts:
             self.evaluate.other_register_texts = str(self.path(self.evaluate.other_register_texts))
-        if isinstance(self.unlearn.retain_corpus, list):
-            self.unlearn.retain_corpus = [str(self.path(f)) for f in self.unlearn.retain_corpus]
-        elif self.unlearn.retain_corpus:
-            self.unlearn.retain_corpus = str(self.path(self.unlearn.retain_corpus))
+        for name in ("retain_corpus", "repair_corpus"):
+            folders = getattr(self.unlearn, name)
+            if isinstance(folders, list):
+                setattr(self.unlearn, name, [str(self.path(f)) for f in folders])
+            elif folders:
+                setattr(self.unlearn, name, str(self.path(folders)))
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

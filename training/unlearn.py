@@ -28,9 +28,10 @@ from training import gradient_ascent, npo
 from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_positions, next_token_labels, restrict,
                            translated_data, unlearn_data)
 from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
-from training.models import model_folder, models_row
+from training.models import load_tokenizer, model_folder, models_row
 from training.nullspace import NullSpace
-from training.retain import retain_blocks, retain_fingerprint
+from training.repair import repair
+from training.retain import retain_blocks, retain_data, retain_fingerprint
 
 METHODS = ("whp", "ga", "gd", "npo", "ensemble")
 
@@ -111,6 +112,17 @@ class UnlearnSettings(TrainSettings):
         "end", description="With project_energy: project once, after training (end), or after every optimizer step "
                            "(step: the optimizer works within the projected space).")
 
+    repair_steps: int = Field(
+        0, ge=0, description="After training (and the projection of project_energy), this many more optimizer steps "
+                             "with retain terms only, on repair_corpus: retain_weight x the KL divergence from the "
+                             "subject's predictions plus retain_ce_weight x the next-token loss, at repair_lr (constant, "
+                             "AdamW without weight decay), on the weights of train_only (training/repair.py, "
+                             "docs/method.md). Every trained method; 0: off.")
+    repair_lr: float = Field(1e-4, gt=0, description="The repair steps' learning rate.")
+    repair_corpus: Optional[str | list[str]] = Field(
+        None, description="Folder (or list of folders) of .md/.txt texts the repair steps train on (default: the "
+                          "bundled retain corpus).")
+
     @field_validator("relearn_rho", "project_energy", mode="before")
     @classmethod
     def _zero_is_off(cls, value):
@@ -121,6 +133,8 @@ class UnlearnSettings(TrainSettings):
         if self.retain_slot_weight and not (self.retain_term and self.retain_loss == "kl"):
             raise ValueError("retain_slot_weight weighs the KL retain term: it needs retain_term = true and "
                              "retain_loss = \"kl\"")
+        if self.repair_steps and self.method == "ensemble":
+            raise ValueError("repair_steps trains the unlearned model further: method ensemble trains nothing")
         if self.retain_slot_weight and self.translated_weight:
             raise ValueError("retain_slot_weight and translated_weight cannot be combined: the name slots are marked on "
                              "the retain corpus only")
@@ -167,6 +181,9 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"project_energy": settings.project_energy, "project_at": settings.project_at}
     if uses_retain(settings):
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
+    if settings.repair_steps:  # absent when off: models made before the option keep their versions
+        key["repair"] = {"steps": settings.repair_steps, "lr": settings.repair_lr, "kl_weight": settings.retain_weight,
+                         "ce_weight": settings.retain_ce_weight, "corpus": retain_fingerprint(settings.repair_corpus)}
     return key
 
 
@@ -196,6 +213,7 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     if blocks is None:
         raise ObliviateError(f"unlearn method {method} needs a blocks artifact")
     inputs = {"blocks": blocks, "subject": subject}
+    teacher: dict = {}  # the frozen subject (retain_loss "kl", translated_weight, repair_steps), copied before training
     if method in ("ga", "gd"):
         make_data, loss = gradient_ascent.objective(store, settings, blocks)
     elif method == "npo":
@@ -209,15 +227,12 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
                                  f"not {blocks.version}")
         inputs["labels"] = labels
 
-        teacher: dict = {}  # retain_loss "kl", translated_weight: the frozen subject, copied before the first update
-
         def make_data(model, folder):
-            if (settings.retain_term and settings.retain_loss == "kl") or settings.translated_weight:
+            if ((settings.retain_term and settings.retain_loss == "kl") or settings.translated_weight) \
+                    and "model" not in teacher:
                 teacher["model"] = frozen_copy(model)
             decode = None
             if settings.positions == "content" or settings.salient_retain == "content" or settings.retain_slot_weight:
-                from training.models import load_tokenizer
-
                 tok = load_tokenizer(folder)
                 decode = lambda tid: tok.decode([tid])  # noqa: E731
             data = unlearn_data(store, blocks, labels, pad_id=0, soft=settings.soft_labels,
@@ -258,6 +273,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     finish = None
     if settings.project_energy is not None:
         make_data, on_step, finish = _null_space(settings, make_data, on_step, progress)
+    if settings.repair_steps:
+        make_data, finish = _repair(settings, make_data, finish, teacher, progress)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
                        adversary=adversary, finish=finish)
@@ -296,6 +313,31 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
         return stats
 
     return make, step if settings.project_at == "step" else on_step, finish
+
+
+def _repair(settings: UnlearnSettings, make_data, finish, teacher: dict, progress: Reporter | None):
+    """`make_data` and a `finish` that end training with `settings.repair_steps` repair steps (training/repair.py)
+    toward the untouched subject, after `finish` (the projection) if given. The subject is copied before the method
+    makes its data, into `teacher`, which the method's own teacher terms share."""
+    held: dict = {}
+
+    def make(model, folder):
+        if "model" not in teacher:
+            teacher["model"] = frozen_copy(model)
+        data = make_data(model, folder)
+        width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
+        held["data"] = retain_data(settings.repair_corpus, load_tokenizer(folder), width)
+        return data
+
+    def end(model) -> dict:
+        stats = finish(model) if finish is not None else {}
+        device = next(model.parameters()).device
+        return stats | repair(model, teacher["model"].to(device), held["data"], settings.repair_steps,
+                              lr=settings.repair_lr, train_only=settings.train_only, kl_weight=settings.retain_weight,
+                              ce_weight=settings.retain_ce_weight, batch_size=settings.batch_size, seed=settings.seed,
+                              precision=settings.precision, device=device, progress=progress)
+
+    return make, end
 
 
 def _known_only(data, anchored, logp: torch.Tensor, settings: UnlearnSettings):

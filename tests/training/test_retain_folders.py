@@ -72,4 +72,8 @@ def test_target_file_resolves_each_folder_against_itself(tmp_path):
     assert config.unlearn.retain_corpus == [str(tmp_path / "t" / "../fiction"), str(tmp_path / "t" / "legends")]
     one = load_target(path, ["unlearn.retain_corpus=legends"])
     assert one.unlearn.retain_corpus == str(tmp_path / "t" / "legends")
+    repair = load_target(path, ["unlearn.repair_corpus=../names", "unlearn.repair_steps=20"])  # the same, for the repair
+    assert repair.unlearn.repair_corpus == str(tmp_path / "t" / "../names")
+    assert load_target(path, ['unlearn.repair_corpus=["a", "b"]']).unlearn.repair_corpus == \
+        [str(tmp_path / "t" / "a"), str(tmp_path / "t" / "b")]
 
