@@ -183,7 +183,7 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
     if settings.repair_steps:  # absent when off: models made before the option keep their versions
         key["repair"] = {"steps": settings.repair_steps, "lr": settings.repair_lr, "kl_weight": settings.retain_weight,
-                         "ce_weight": settings.retain_ce_weight, "corpus": retain_fingerprint(settings.repair_corpus)}
+                         "ce_weight": settings.retain_ce_weight, "corpus": retain_fingerprint(settings.repair_corpus, "repair corpus")}
     return key
 
 
@@ -326,7 +326,7 @@ def _repair(settings: UnlearnSettings, make_data, finish, teacher: dict, progres
             teacher["model"] = frozen_copy(model)
         data = make_data(model, folder)
         width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
-        held["data"] = retain_data(settings.repair_corpus, load_tokenizer(folder), width)
+        held["data"] = retain_data(settings.repair_corpus, load_tokenizer(folder), width, what="repair corpus")
         return data
 
     def end(model) -> dict:

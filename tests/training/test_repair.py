@@ -4,6 +4,8 @@ stage (after training and the projection, from the trained weights, toward the u
 import pytest
 import torch
 
+from corpus_tools.errors import ObliviateError
+
 from training.base import base_model
 from training.data import IGNORE, TrainData
 from training.models import load_model, load_tokenizer, model_folder
@@ -53,8 +55,6 @@ def test_repair_wraps_around_the_rows(tiny_model_dir):
 
 
 def test_repair_refuses_a_pattern_that_trains_nothing(tiny_model_dir):
-    from corpus_tools.errors import ObliviateError
-
     model = load_model(tiny_model_dir)
     with pytest.raises(ObliviateError, match="matches no parameter"):
         list(repair_steps(model, frozen_copy(model), _rows(), [1], lr=1e-3, train_only="no_such_weight"))
@@ -80,6 +80,8 @@ def test_repair_enters_the_version_only_when_on_and_refuses_the_ensemble(tmp_pat
     assert version_key(UnlearnSettings(repair_steps=20, repair_corpus=str(tmp_path / "a")))["repair"] != on
     with pytest.raises(ValidationError, match="ensemble trains nothing"):
         UnlearnSettings(method="ensemble", repair_steps=5)
+    with pytest.raises(ObliviateError, match="repair corpus .*nowhere: no .md or .txt files"):  # named as such
+        version_key(UnlearnSettings(repair_steps=20, repair_corpus=str(tmp_path / "nowhere")))
 
 
 def _repair_stage(store, tiny_model_dir, tmp_path):
