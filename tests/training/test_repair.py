@@ -138,3 +138,16 @@ def test_the_repair_comes_after_the_projection_and_trains_only_train_only(store,
     before, after = (load_model(model_folder(a)).state_dict() for a in (projected, art))
     moved = {k for k in before if not torch.equal(before[k], after[k])}
     assert moved and all(".layers.1.mlp." in k for k in moved)
+
+
+def test_the_repair_keeps_the_salient_mask(store, tiny_model_dir, tmp_path):
+    target, inputs, common, _ = _repair_stage(store, tiny_model_dir, tmp_path)
+    settings = UnlearnSettings(salient_share=0.1, repair_steps=4, repair_lr=1e-2, repair_corpus=str(tmp_path / "names"),
+                               **common)
+    art, _ = unlearn(store, target, settings, **inputs)
+    masked, _ = unlearn(store, target, settings.model_copy(update={"repair_steps": 0}), **inputs)
+    ref, after, before = (load_model(model_folder(a)).state_dict() for a in (inputs["subject"], art, masked))
+    for name, a in after.items():
+        # only where training itself moved weights: the mask's gradient hooks stay on for the repair
+        assert not bool(((a != ref[name]) & (before[name] == ref[name])).any()), name
+    assert any(not torch.equal(a, before[k]) for k, a in after.items())  # and the repair did move some
