@@ -182,6 +182,21 @@ def lm_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten(), ignore_index=IGNORE)
 
 
+def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+                  weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean over positions with a label of KL(teacher || model) over the whole vocabulary, each position's
+    KL times its `weights` entry when given (same shape as `labels`; the mean still divides by the count)."""
+    mask = labels != IGNORE
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    log_q = F.log_softmax(logits[mask].float(), dim=-1)
+    log_p = F.log_softmax(teacher_logits[mask].float(), dim=-1)
+    per_position = F.kl_div(log_q, log_p, log_target=True, reduction="none").sum(-1)
+    if weights is not None:
+        per_position = per_position * weights[mask].to(per_position.dtype)
+    return per_position.mean()
+
+
 def token_loss(logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     """Mean loss over labelled positions; logits at position i are scored against labels[:, i] (no shift)."""
     labels = batch["labels"]

@@ -18,14 +18,12 @@ import torch
 
 from corpus_tools.progress import Reporter, task
 from training.data import TrainData
-from training.loop import autocast, lm_loss, trainable
+from training.loop import autocast, kl_to_teacher, lm_loss, trainable
 
 
 def repair_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor, kl_weight: float,
                 ce_weight: float) -> torch.Tensor:
     """kl_weight x KL(teacher || model) + ce_weight x the next-token loss, over the labelled positions."""
-    from training.unlearn import kl_to_teacher
-
     return kl_weight * kl_to_teacher(logits, teacher_logits, labels) + ce_weight * lm_loss(logits, labels)
 
 

@@ -27,7 +27,8 @@ from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
 from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_positions, next_token_labels, restrict,
                            translated_data, unlearn_data)
-from training.loop import Adversary, StepHook, TrainSettings, lm_loss, model_loss, token_loss, train_key, train_model
+from training.loop import (Adversary, StepHook, TrainSettings, kl_to_teacher, lm_loss, model_loss, token_loss, train_key,
+                           train_model)
 from training.models import load_tokenizer, model_folder, models_row
 from training.nullspace import NullSpace
 from training.repair import repair
@@ -183,7 +184,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key |= {"retain_weight": settings.retain_weight, "retain_corpus": retain_fingerprint(settings.retain_corpus)}
     if settings.repair_steps:  # absent when off: models made before the option keep their versions
         key["repair"] = {"steps": settings.repair_steps, "lr": settings.repair_lr, "kl_weight": settings.retain_weight,
-                         "ce_weight": settings.retain_ce_weight, "corpus": retain_fingerprint(settings.repair_corpus, "repair corpus")}
+                         "ce_weight": settings.retain_ce_weight,
+                         "corpus": retain_fingerprint(settings.repair_corpus, "repair corpus")}
     return key
 
 
@@ -290,8 +292,7 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
         if isinstance(data, ForgetData) and data.retain is not None:  # the method read the retain corpus already
             keep = data.retain
         else:
-            width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
-            keep = retain_blocks(settings, folder, width)
+            keep = retain_blocks(settings, folder, _block_width(data))
         ns = NullSpace(model, keep, settings.project_energy, settings.batch_size, progress, settings.train_only)
         held["ns"] = ns
         if progress is not None:
@@ -315,6 +316,12 @@ def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, 
     return make, step if settings.project_at == "step" else on_step, finish
 
 
+def _block_width(data) -> int:
+    """The width of a method's target blocks (of the forget side of forget/retain pairs): text read beside them is cut
+    as wide."""
+    return (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
+
+
 def _repair(settings: UnlearnSettings, make_data, finish, teacher: dict, progress: Reporter | None):
     """`make_data` and a `finish` that end training with `settings.repair_steps` repair steps (training/repair.py)
     toward the untouched subject, after `finish` (the projection) if given. The subject is copied before the method
@@ -325,8 +332,8 @@ def _repair(settings: UnlearnSettings, make_data, finish, teacher: dict, progres
         if "model" not in teacher:
             teacher["model"] = frozen_copy(model)
         data = make_data(model, folder)
-        width = (data.forget if isinstance(data, ForgetData) else data).input_ids.shape[1]
-        held["data"] = retain_data(settings.repair_corpus, load_tokenizer(folder), width, what="repair corpus")
+        held["data"] = retain_data(settings.repair_corpus, load_tokenizer(folder), _block_width(data),
+                                   what="repair corpus")
         return data
 
     def end(model) -> dict:
@@ -461,21 +468,6 @@ def split_rows(batch: dict) -> tuple[dict, dict | None]:
     if "retain_slots" in batch:  # already one row per retain row
         rest["retain_slots"] = batch["retain_slots"]
     return target, rest
-
-
-def kl_to_teacher(logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
-                  weights: torch.Tensor | None = None) -> torch.Tensor:
-    """Mean over positions with a label of KL(teacher || model) over the whole vocabulary, each position's
-    KL times its `weights` entry when given (same shape as `labels`; the mean still divides by the count)."""
-    mask = labels != IGNORE
-    if not bool(mask.any()):
-        return logits.sum() * 0.0
-    log_q = F.log_softmax(logits[mask].float(), dim=-1)
-    log_p = F.log_softmax(teacher_logits[mask].float(), dim=-1)
-    per_position = F.kl_div(log_q, log_p, log_target=True, reduction="none").sum(-1)
-    if weights is not None:
-        per_position = per_position * weights[mask].to(per_position.dtype)
-    return per_position.mean()
 
 
 def frozen_copy(model):
