@@ -80,6 +80,8 @@ class TargetConfig(BaseModel):
                 setattr(self.unlearn, name, [str(self.path(f)) for f in folders])
             elif folders:
                 setattr(self.unlearn, name, str(self.path(folders)))
+        if self.unlearn.translated_names:
+            self.unlearn.translated_names = str(self.path(self.unlearn.translated_names))
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

@@ -30,6 +30,7 @@ from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_pos
 from training.loop import (Adversary, StepHook, TrainSettings, kl_to_teacher, lm_loss, model_loss, token_loss, train_key,
                            train_model)
 from training.models import load_tokenizer, model_folder, models_row
+from training.name_swap import file_fingerprint, read_people, renamed_data
 from training.nullspace import NullSpace
 from training.repair import repair
 from training.retain import retain_blocks, retain_data, retain_fingerprint
@@ -76,6 +77,11 @@ class UnlearnSettings(TrainSettings):
                                                             "(the generic text, paired row for row with its original): "
                                                             "the model keeps naming as the subject does in the same "
                                                             "story with other names (docs/method.md); 0: off.")
+    translated_names: Optional[str] = Field(
+        None, description="WHP with translated_weight: a text file of real people the subject knows, one \"Given "
+                          "Surname\" per line; the translated rows' generic people are renamed after them (\"Jon "
+                          "Barker\" -> \"Marie Curie\"), so the subject's known surnames are held in the target's "
+                          "own stories (training/name_swap.py, docs/method.md); None: the generic names.")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -136,6 +142,9 @@ class UnlearnSettings(TrainSettings):
                              "retain_loss = \"kl\"")
         if self.repair_steps and self.method == "ensemble":
             raise ValueError("repair_steps trains the unlearned model further: method ensemble trains nothing")
+        if self.translated_names and not self.translated_weight:
+            raise ValueError("translated_names renames the translated rows of translated_weight: set translated_weight "
+                             "> 0")
         if self.retain_slot_weight and self.translated_weight:
             raise ValueError("retain_slot_weight and translated_weight cannot be combined: the name slots are marked on "
                              "the retain corpus only")
@@ -166,6 +175,8 @@ def version_key(settings: UnlearnSettings) -> dict:
                 key["retain_slot_weight"] = settings.retain_slot_weight
         if settings.translated_weight > 0:  # likewise
             key["translated_weight"] = settings.translated_weight
+            if settings.translated_names:  # likewise
+                key["translated_names"] = file_fingerprint(settings.translated_names)
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
         if settings.salient_share is not None:  # likewise
@@ -254,7 +265,12 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             retain = retain if settings.retain_term else None  # read for the importances only
             if not settings.retain_term and not settings.forget_weight and not settings.translated_weight:
                 return data
-            translated = translated_data(store, blocks, 0, data.input_ids.shape[1]) if settings.translated_weight else None
+            translated = None
+            if settings.translated_names:
+                translated = renamed_data(store, blocks, load_tokenizer(folder), read_people(settings.translated_names),
+                                          data.input_ids.shape[1])
+            elif settings.translated_weight:
+                translated = translated_data(store, blocks, 0, data.input_ids.shape[1])
             slots = None
             if settings.retain_slot_weight:
                 # never at or past a block's last real token: the positions without a retain label
