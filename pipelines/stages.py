@@ -125,6 +125,10 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
     for name in (until, only, *force):
         check_stage(name)
     last = STAGES.index(only or until) if (only or until) else len(STAGES) - 1
+    if last >= STAGES.index("unlearn"):
+        # the unlearned model's version reads its files (retain and repair corpora, translated_names): a wrong path
+        # is one error line before any stage runs, not after the hours of the stages before it
+        unlearn_stage.version_key(config.unlearn)
     arts: Arts = {}
     for step in STEPS[: last + 1]:
         if not needed(config, step.name):

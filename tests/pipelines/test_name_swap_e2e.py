@@ -113,3 +113,18 @@ def test_target_file_resolves_the_people_file_against_itself(tmp_path):
     path.write_text('name = "t"\n[ingest]\nsources = ["corpus"]\n[unlearn]\ntranslated_weight = 2.0\n'
                     'translated_names = "../people.txt"\n')
     assert load_target(path).unlearn.translated_names == str(tmp_path / "t" / "../people.txt")
+
+
+def test_a_wrong_unlearn_file_stops_the_run_before_any_stage(tmp_path, tiny_model_dir):
+    from test_run_e2e import _target
+
+    target = _target(tmp_path, tiny_model_dir)
+    for extra in (("--set", "unlearn.translated_weight=2", "--set", "unlearn.translated_names=no_people.txt"),
+                  ("--set", "unlearn.retain_corpus=no_folder")):
+        done = _run(tmp_path / "ws", target, *extra)
+        assert done.returncode == 2 and "built in" not in done.stderr, done.stderr[-2000:]
+        assert done.stderr.strip().splitlines()[-1].startswith("error: ")
+        assert ("no_people.txt: no such file" in done.stderr) or ("no_folder: no .md or .txt files" in done.stderr)
+    assert not Store(tmp_path / "ws").artifacts()  # nothing stored
+    # a run that stops before the unlearn stage does not need its files
+    assert _run(tmp_path / "ws", target, "--set", "unlearn.retain_corpus=no_folder", "--until", "blocks").returncode == 0
