@@ -19,3 +19,24 @@ def test_disjoint_keeps_out_every_name_the_evaluation_uses():
     pairs = [("Marie", "Curie"), ("Roald", "Amundsen"), ("Ludwig", "van Beethoven"), ("Tycho", "Brahe")]
     evaluation = '{"prompt": "Matilda was written by Roald", "answers": ["Dahl"]}\n{"prompt": "Abraham van", ...}'
     assert disjoint(pairs, evaluation) == [("Marie", "Curie"), ("Tycho", "Brahe")]
+
+
+def test_known_keeps_a_pair_where_the_model_names_the_surname(smollm2_tokenizer):
+    import torch
+
+    from benchmarks.known_people import known
+
+    tok = smollm2_tokenizer
+    marie = tok(" Marie", add_special_tokens=False)["input_ids"][-1]
+    curie = tok(" Curie", add_special_tokens=False)["input_ids"][0]
+
+    class Model(torch.nn.Module):  # after " Marie": " Curie" at p 0.3; after anything else: flat
+        def forward(self, input_ids):
+            logits = torch.zeros(1, input_ids.shape[1], len(tok))
+            if int(input_ids[0, -1]) == marie:
+                logits[0, -1, curie] = float(torch.log(torch.tensor(0.3 * (len(tok) - 1) / 0.7)))
+            return type("Out", (), {"logits": logits})()
+
+    pairs = [("Marie", "Curie"), ("Tycho", "Brahe")]
+    assert known(pairs, Model(), tok, min_p=0.1) == [("Marie", "Curie")]
+    assert known(pairs, Model(), tok, min_p=0.5) == []  # 0.3 is under it
