@@ -84,11 +84,24 @@ def split_filter(table: pa.Table, split: str | None) -> pa.Table:
     return table.filter(pa.compute.equal(pa.compute.fill_null(table.column("split"), "forget"), split))
 
 
+def block_rows(store: Store, blocks: Artifact, columns: list[str], split: str | None = "forget") -> pa.Table:
+    """The given columns of the blocks table, rows on side `split` only, in the order every training table uses."""
+    ds = parquet_dataset(store, blocks, "blocks", columns + (["split"] if has_split(blocks) else []))
+    return split_filter(ds.data.table if hasattr(ds.data, "table") else ds.data, split)
+
+
+def token_rows(pieces: list[list[int]], width: int, pad_id: int = 0) -> TrainData:
+    """Token lists (each at most `width` long) as right-padded rows with plain next-token labels."""
+    lengths = torch.tensor([len(p) for p in pieces], dtype=torch.long)
+    ids = torch.full((len(pieces), width), pad_id, dtype=torch.long)
+    mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
+    ids[mask.bool()] = torch.tensor([t for p in pieces for t in p], dtype=torch.long)
+    return TrainData(ids, mask, next_token_labels(ids, mask))
+
+
 def _blocks(store: Store, blocks: Artifact, pad_id: int, split: str | None = "forget", translated: bool = False):
-    columns = ["block_id", "input_ids"] + (["translated_ids", "position_map"] if translated else []) \
-        + (["split"] if has_split(blocks) else [])
-    ds = parquet_dataset(store, blocks, "blocks", columns)
-    data = split_filter(ds.data.table if hasattr(ds.data, "table") else ds.data, split)
+    data = block_rows(store, blocks, ["block_id", "input_ids"] + (["translated_ids", "position_map"] if translated else []),
+                      split)
     if data.num_rows == 0:
         raise ObliviateError(f"blocks {blocks.version}: no {split} blocks to train on (holdout_share too high?)")
     ids, lengths = _padded(data.column("input_ids"), pad_id)

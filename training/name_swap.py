@@ -16,12 +16,11 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
-import torch
 
 from anchors.gender import UNKNOWN, guess_name
 from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Artifact, Store
-from training.data import TrainData, has_split, next_token_labels, parquet_dataset, split_filter
+from training.data import TrainData, block_rows, token_rows
 
 WORD = re.compile(r"[^\W\d_][\w'-]*")
 
@@ -67,7 +66,7 @@ def swap_map(anchors: pa.Table, counts: Counter, people: list[tuple[str, str]]) 
     for r in rows:
         n = counts.get(r["term"], 0)
         words = _generic(r["term"], r["replacement"])
-        if len(r["replacement"].split()) >= 2 and len(words) >= 2:
+        if len(words) >= 2:
             as_given[words[0]] += n + 1  # +1: a full name votes even where it was never substituted
             as_surname[words[-1]] += n + 1
             full[(words[0], words[-1])] += n
@@ -145,17 +144,8 @@ def file_fingerprint(path: str | Path) -> str:
 def renamed_data(store: Store, blocks: Artifact, tokenizer, people: list[tuple[str, str]], width: int) -> TrainData:
     """`translated_data` with the people renamed: each forget block's translation (rows in `unlearn_data`'s order)
     after `renamed_blocks`, tokenised and cut or padded to `width` tokens, with plain next-token labels."""
-    columns = ["doc_id", "t_start_char", "t_end_char", "translated_text"] + (["split"] if has_split(blocks) else [])
-    ds = parquet_dataset(store, blocks, "blocks", columns)
-    table = split_filter(ds.data.table if hasattr(ds.data, "table") else ds.data, "forget")
+    table = block_rows(store, blocks, ["doc_id", "t_start_char", "t_end_char", "translated_text"])
     translation = store.require("translate", blocks.target, blocks.parents["translation"])
     dictionary = store.require("anchors", blocks.target, translation.parents["dictionary"])
     texts = renamed_blocks(table, store.read("substitutions", translation), store.read("anchors", dictionary), people)
-    ids = torch.zeros((len(texts), width), dtype=torch.long)
-    lengths = torch.zeros(len(texts), dtype=torch.long)
-    for i, text in enumerate(texts):
-        row = tokenizer(text, add_special_tokens=False)["input_ids"][:width]
-        ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
-        lengths[i] = len(row)
-    mask = (torch.arange(width)[None, :] < lengths[:, None]).long()
-    return TrainData(ids, mask, next_token_labels(ids, mask))
+    return token_rows([tokenizer(text, add_special_tokens=False)["input_ids"][:width] for text in texts], width)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import torch
-
 from corpus_tools.errors import ObliviateError
-from training.data import IGNORE, TrainData
+from training.data import TrainData, token_rows
 from training.models import load_tokenizer
 
 # Package data (training/resources/), so an installed obliviate finds it without the source tree.
@@ -53,14 +51,7 @@ def retain_data(corpus: RetainCorpus, tokenizer, width: int, pad_id: int = 0, wh
     for f in retain_files(corpus, what):
         ids = tokenizer(f.read_text(encoding="utf-8"), add_special_tokens=False)["input_ids"]
         pieces += [ids[s:s + width] for s in range(0, len(ids), width) if len(ids[s:s + width]) >= 2]
-    lengths = torch.tensor([len(p) for p in pieces])
-    ids = torch.full((len(pieces), width), pad_id, dtype=torch.long)
-    mask = torch.arange(width)[None, :] < lengths[:, None]
-    ids[mask] = torch.tensor([t for p in pieces for t in p], dtype=torch.long)
-    labels = torch.full_like(ids, IGNORE)
-    labels[:, :-1] = ids[:, 1:]
-    labels[torch.arange(width)[None, :] >= (lengths[:, None] - 1)] = IGNORE
-    return TrainData(ids, mask.long(), labels)
+    return token_rows(pieces, width, pad_id)
 
 
 def retain_blocks(settings, source: Path, width: int) -> TrainData:
