@@ -30,7 +30,9 @@ class EvalData:
     general_texts: list[str] = field(default_factory=list)
     heldout_texts: list[str] = field(default_factory=list)
     anchor_terms: list[str] = field(default_factory=list)
-    facts: dict[str, list[dict]] = field(default_factory=dict)  # fact file stem -> the items the base model knows
+    # fact file stem -> every item of the file; those with known_by_base false are completed too, for the accuracy
+    # over every item written (training/evaluate.py, fact_accuracy), and never followed by the relearning attack
+    facts: dict[str, list[dict]] = field(default_factory=dict)
     lexicon: object | None = None  # a training.lexicon.Lexicon when the prompts folder has lexicon.jsonl
     hashes: dict[str, str] = field(default_factory=dict)  # content hashes: part of the artifact version
 
@@ -80,8 +82,9 @@ def load_eval_data(store: Store, prompts_dir: Path, general_dir: Path, anchors: 
 
 
 def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> None:
-    """Completion fact files (relative to the prompts folder; only items the base model knows are scored,
-    docs/pretrained.md) and the hand-written lexicon that grades familiarity apart from the dictionary."""
+    """Completion fact files (relative to the prompts folder; every item is kept: the accuracy the bounds judge is
+    over the items the base model knows, and the one over every item written sits beside it, docs/pretrained.md)
+    and the hand-written lexicon that grades familiarity apart from the dictionary."""
     from training.fact_items import read_items
     from training.lexicon import Lexicon, find_lexicon
 
@@ -89,12 +92,22 @@ def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> No
         path = prompts_dir / name
         if not path.is_file():
             raise ObliviateError(f"evaluate.fact_files: {path} does not exist")
-        items = read_items(path)
-        data.facts[path.stem] = [i for i in items if i.get("known_by_base", True)]
+        data.facts[path.stem] = read_items(path)
         data.hashes[f"facts:{path.stem}"] = _hash(path.read_bytes())
     if (path := find_lexicon(prompts_dir)) is not None:
         data.lexicon = Lexicon.load(path)
         data.hashes["lexicon"] = _hash(path.read_bytes())
+
+
+def known_facts(facts: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """Per fact file, the items the base model knows (an item without `known_by_base` counts as known)."""
+    return {stem: [i for i in items if i.get("known_by_base", True)] for stem, items in facts.items()}
+
+
+def has_unknown_items(facts: dict[str, list[dict]]) -> bool:
+    """Whether any fact file holds items the base model does not know (then the accuracy over every item is
+    measured beside the one over the known items)."""
+    return any(not i.get("known_by_base", True) for items in facts.values() for i in items)
 
 
 def _hash(payload: bytes) -> str:

@@ -4,7 +4,8 @@ Metrics per model (formulas in training/metrics.py): familiarity_completion_dev 
 familiarity_probability, general_perplexity, target_generic_perplexity, knowledge_accuracy,
 optionally familiarity_completion_weighted_* (with a grader), familiarity_lexicon_* and
 familiarity_lexicon_loose_* (the same completions graded by a hand-written lexicon.jsonl in the prompts
-folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py) and
+folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py: over the items the base
+model knows) and <stem>_all_accuracy_* (over every item of the file, when it holds items the base model does not know),
 lm_eval:<task>:<metric>; and, from the target's `eval_items` (the evalsets stage), the forgetting metrics of
 docs/evaluation.md (training/forgetting_eval.py): verbatim_*, knowledge_choice_* / knowledge_exact_*,
 membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles (and
@@ -29,7 +30,7 @@ from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import intervals as I, metrics as M
-from training.eval_data import DEFAULT_GENERAL, EvalData, load_eval_data
+from training.eval_data import DEFAULT_GENERAL, EvalData, has_unknown_items, known_facts, load_eval_data
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
@@ -61,7 +62,7 @@ class EvalSettings(BaseModel):
     lm_eval_tasks: list[str] = Field(default_factory=list, description="EleutherAI lm-eval task names (needs `pip install obliviate[eval]`).")
     lm_eval_include: Optional[str] = Field(None, description="Folder of extra lm-eval task YAML files.")
     lm_eval_limit: Optional[int] = Field(None, ge=1, description="At most this many examples per lm-eval task.")
-    fact_files: list[str] = Field(default_factory=list, description="Completion fact files (training/fact_items.py), relative to the prompts folder: <stem>_accuracy_<split> over the items the base model knows.")
+    fact_files: list[str] = Field(default_factory=list, description="Completion fact files (training/fact_items.py), relative to the prompts folder: <stem>_accuracy_<split> over the items the base model knows, and <stem>_all_accuracy_<split> over every item of the file.")
     fact_new_tokens: int = Field(10, ge=1, description="Greedy tokens in which a fact's answer must appear (as when the items were chosen).")
     forgetting: ForgettingSettings = Field(default_factory=ForgettingSettings, description="How the forgetting metrics are measured (docs/evaluation.md).")
     relearn: RelearnSettings = Field(default_factory=lambda: RelearnSettings(eval_every=10), description="The relearning attack; by default measured only before (reused) and after its last step.")
@@ -106,6 +107,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         key["relearn_halves"] = True
     if data.facts:  # the fact accuracies carry intervals (resampling whole facts); older rows lack them
         key["fact_intervals"] = True
+    if has_unknown_items(data.facts):  # and the accuracy over every item written, beside the known ones'
+        key["fact_every_item"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
                                                    ("evalsets", evalsets)) if a is not None}}
     started = time.perf_counter()
@@ -254,7 +257,9 @@ def _fact_values(metric_rows: list[dict], names: set[str]) -> dict[str, float] |
 
 
 def _fact_measure(tok, data: EvalData, settings: EvalSettings):
-    return lambda model: {k: v for k, (v, _) in fact_accuracy(model, tok, data.facts, settings).items()}
+    """The fact accuracies the relearning attack follows: the known items' only (they are what it can restore)."""
+    known = known_facts(data.facts)
+    return lambda model: {k: v for k, (v, _) in fact_accuracy(model, tok, known, settings).items()}
 
 
 def models_row_of(store: Store, art: Artifact) -> dict:
@@ -341,23 +346,31 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
 
 def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettings,
                   advance=lambda n=1: None, item_rows: list[dict] | None = None) -> dict[str, tuple[float, int]]:
-    """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file.
+    """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file, over
+    the items the base model knows (`known_by_base`; an item without it counts as known). When a file also holds
+    items the base model does not know, they are completed too and <stem>_all_accuracy_<split> is the share over
+    every item: a figure no selection by the base model's answers can bias (docs/pretrained.md, "Every item written").
 
-    With `item_rows`, also one `eval_scores` row per item: metric <stem>_answered, item_id "<stem>: <prompt>",
-    value 1.0 when the completion states an answer, output the completion (which facts a model lost, in SQL)."""
+    With `item_rows`, also one `eval_scores` row per item: metric <stem>_answered (known items) or
+    <stem>_answered_unknown (the others), item_id "<stem>: <prompt>", value 1.0 when the completion states an
+    answer, output the completion (which facts a model lost or gained, in SQL)."""
     out = {}
     for stem, items in facts.items():
         answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
                                   settings.batch_size, advance)
-        known = [is_known(a, i["answers"]) for a, i in zip(answers, items)]
+        hit = [is_known(a, i["answers"]) for a, i in zip(answers, items)]
+        scored = [i.get("known_by_base", True) for i in items]
         for split in ("dev", "test"):
             idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
-            if idx:
-                out[f"{stem}_accuracy_{split}"] = (M.share([known[k] for k in idx]), len(idx))
+            if known := [k for k in idx if scored[k]]:
+                out[f"{stem}_accuracy_{split}"] = (M.share([hit[k] for k in known]), len(known))
+            if len(known) < len(idx):
+                out[f"{stem}_all_accuracy_{split}"] = (M.share([hit[k] for k in idx]), len(idx))
         if item_rows is not None:
             item_rows += [{"item_id": fact_item_id(stem, i), "split": i.get("split", "test"),
-                           "metric": f"{stem}_answered", "value": float(k), "output": a}
-                          for i, a, k in zip(items, answers, known)]
+                           "metric": f"{stem}_answered" if s else f"{stem}_answered_unknown", "value": float(h),
+                           "output": a}
+                          for i, a, h, s in zip(items, answers, hit, scored)]
     return out
 
 
@@ -367,25 +380,33 @@ def fact_item_id(stem: str, item: dict) -> str:
 
 
 def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[str, tuple[float, float]]:
-    """{<stem>_accuracy_<split>: (ci_low, ci_high)} from the per-item rows fact_accuracy wrote: a bootstrap that
-    resamples whole facts (fact_items.fact_of), since the paraphrases of one fact are answered or lost together and
-    a plain interval over items would claim a precision the few facts behind them do not give (docs/pretrained.md)."""
+    """{<stem>_accuracy_<split> and <stem>_all_accuracy_<split>: (ci_low, ci_high)} from the per-item rows
+    fact_accuracy wrote: a bootstrap that resamples whole facts (fact_items.fact_of), since the paraphrases of one
+    fact are answered or lost together and a plain interval over items would claim a precision the few facts behind
+    them do not give (docs/pretrained.md)."""
     out = {}
     for stem, items in facts.items():
         fact = {fact_item_id(stem, i): fact_of(i) for i in items}
-        rows = [r for r in item_rows if r["metric"] == f"{stem}_answered"]
+        known = [r for r in item_rows if r["metric"] == f"{stem}_answered"]
+        unknown = [r for r in item_rows if r["metric"] == f"{stem}_answered_unknown"]
         for split in ("dev", "test"):
-            here = [r for r in rows if r["split"] == split]
-            if here:
-                got = I.cluster_proportion([r["value"] > 0.5 for r in here], [fact[r["item_id"]] for r in here])
-                out[f"{stem}_accuracy_{split}"] = (got["ci_low"], got["ci_high"])
+            known_here = [r for r in known if r["split"] == split]
+            unknown_here = [r for r in unknown if r["split"] == split]
+            every = known_here + unknown_here if unknown_here else []  # as fact_accuracy: only beside unknown items
+            for name, here in ((f"{stem}_accuracy_{split}", known_here), (f"{stem}_all_accuracy_{split}", every)):
+                if here:
+                    got = I.cluster_proportion([r["value"] > 0.5 for r in here], [fact[r["item_id"]] for r in here])
+                    out[name] = (got["ci_low"], got["ci_high"])
     return out
 
 
 def _has_item_rows(rows: list[dict], data: EvalData) -> bool:
     """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had
-    none) and of the familiarity prompts (evaluate_v4 had none)."""
-    wanted = {f"{stem}_answered" for stem in data.facts} | ({"familiarity_completion"} if data.familiarity else set())
+    none; the items the base model does not know had none before they were measured too) and of the familiarity
+    prompts (evaluate_v4 had none)."""
+    unknown = {stem for stem, items in data.facts.items() if not all(i.get("known_by_base", True) for i in items)}
+    wanted = ({f"{stem}_answered" for stem in data.facts} | {f"{stem}_answered_unknown" for stem in unknown}
+              | ({"familiarity_completion"} if data.familiarity else set()))
     return {r["metric"] for r in rows} >= wanted
 
 

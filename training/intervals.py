@@ -117,6 +117,24 @@ def cluster_proportion(flags: Sequence[bool], clusters: Sequence, chance: float 
             "below_chance": below_chance(high, chance) if chance is not None else None}
 
 
+def cluster_proportion_diff(flags_a: Sequence[bool], flags_b: Sequence[bool], clusters: Sequence, level: float = LEVEL,
+                            n_boot: int = N_BOOT, seed: int = 0) -> tuple[float, float, float]:
+    """(share_a - share_b, ci_low, ci_high) for two models scored on the same clustered items: paired, one resample of
+    whole clusters serves both, so the interval is of the difference and not of two separate shares."""
+    if not len(flags_a) == len(flags_b) == len(clusters):
+        raise ValueError(f"{len(flags_a)} and {len(flags_b)} flags but {len(clusters)} cluster labels")
+    if not clusters:
+        return float("nan"), float("nan"), float("nan")
+    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
+    gaps = np.bincount(index, weights=np.asarray(flags_a, dtype=float) - np.asarray(flags_b, dtype=float),
+                       minlength=len(names))
+    sizes = np.bincount(index, minlength=len(names)).astype(float)
+    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
+    low, high = _percentiles(counts @ gaps / (counts @ sizes), level)
+    return float(gaps.sum() / sizes.sum()), low, high
+
+
 def bootstrap_auc_diff(pos_a, neg_a, pos_b, neg_b, level: float = LEVEL, n_boot: int = N_BOOT,
                        seed: int = 0) -> tuple[float, float]:
     """Interval of AUC_a - AUC_b for two models scored on the same items (paired: one resample serves both)."""

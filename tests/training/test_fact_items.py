@@ -91,23 +91,43 @@ def test_read_items_rejects_a_repeated_prompt(tmp_path):
 
 # -- in the evaluate stage -----------------------------------------------------------------------
 
-def test_fact_accuracy_counts_known_items_only(store, forced_model_dir, tmp_path):
+def test_fact_accuracy_scores_known_items_and_every_item_apart(store, forced_model_dir, tmp_path):
+    """The bounds' accuracy is over the items the base model knows; beside it, the accuracy over every item written
+    (no selection by the base model's answers), with the unknown items' rows apart and never followed by the attack."""
     from training.base import base_model
+    from training.eval_data import load_eval_data
+    from training.models import load_model, load_tokenizer, model_folder
 
     prompts = tmp_path / "prompts"
-    rows = [
+    items = [
         {"prompt": "The castle stood on a hill and", "answers": ["Ron"], "topic": "t", "known_by_base": True},   # " Ron"
         {"prompt": "She waved and", "answers": ["Hermione"], "topic": "t", "known_by_base": True},              # " Ron": wrong
-        {"prompt": "They left and", "answers": ["Ron"], "topic": "t", "known_by_base": False},                  # not scored
+        {"prompt": "They left and", "answers": ["Ron"], "topic": "u", "known_by_base": False},    # " Ron": every item only
     ]
-    rows = [{**r, "split": "test"} for r in rows]
-    _write(prompts / "pretrained" / "facts.jsonl", rows)
+    items = [{**r, "split": "test"} for r in items]
+    _write(prompts / "pretrained" / "facts.jsonl", items)
     base, _ = base_model(store, "t", str(forced_model_dir))
-    settings = EvalSettings(fact_files=["pretrained/facts.jsonl"], fact_new_tokens=4)
-    art, _ = evaluate(store, "t", settings.model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None,
-                      translation=None)
-    got = {r["metric"]: (r["value"], r["n"]) for r in store.read("metrics", art).to_pylist()}
-    assert got == {"facts_accuracy_test": (0.5, 2)}
+    settings = EvalSettings(fact_files=["pretrained/facts.jsonl"], fact_new_tokens=4).model_copy(
+        update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)})
+    art, _ = evaluate(store, "t", settings, models={"base": base}, anchors=None, translation=None)
+    metrics = store.read("metrics", art).to_pylist()
+    got = {r["metric"]: (r["value"], r["n"]) for r in metrics}
+    assert got == {"facts_accuracy_test": (0.5, 2), "facts_all_accuracy_test": (pytest.approx(2 / 3), 3)}
+    assert all(r["ci_low"] is not None and r["ci_low"] <= r["value"] <= r["ci_high"] for r in metrics)
+    scores = {(r["metric"], r["item_id"]): r["value"] for r in store.read("eval_scores", art).to_pylist()}
+    assert scores == {("facts_answered", "facts: The castle stood on a hill and"): 1.0,
+                      ("facts_answered", "facts: She waved and"): 0.0,
+                      ("facts_answered_unknown", "facts: They left and"): 1.0}
+    # the relearning attack follows the known items only: the unknown ones are not what it could restore
+    data = load_eval_data(store, prompts, tmp_path, None, None, fact_files=["pretrained/facts.jsonl"])
+    assert len(data.facts["facts"]) == 3
+    folder = model_folder(base)
+    assert E._fact_measure(load_tokenizer(folder), data, settings)(load_model(folder)) == {"facts_accuracy_test": 0.5}
+    # a file whose items the base model all knows has no second figure, and keeps its version key
+    _write(prompts / "pretrained" / "facts.jsonl", items[:2])
+    known_only, _ = evaluate(store, "t", settings, models={"base": base}, anchors=None, translation=None)
+    assert {r["metric"] for r in store.read("metrics", known_only).to_pylist()} == {"facts_accuracy_test"}
+    assert "fact_every_item" in art.settings and "fact_every_item" not in known_only.settings
     with pytest.raises(ObliviateError, match="fact_files: .*missing.jsonl does not exist"):
         evaluate(store, "t", EvalSettings(fact_files=["missing.jsonl"]).model_copy(update={"prompts_dir": str(prompts), "general_dir": str(tmp_path)}), models={"base": base}, anchors=None, translation=None)
 

@@ -1,0 +1,84 @@
+"""Each model's accuracy over every item of a fact file, against the base model's, from a stored evaluation.
+
+The bounds judge a fact file over the items the base model knows, so the base model scores 1.0 by construction and
+any other model, however little it changed, can only lose there: an item the base model barely knew that flips is
+counted, one it barely missed that flips the other way is not. Over every item written (known or not; the evaluate
+stage's `<stem>_all_accuracy_<split>`, docs/pretrained.md "Every item written") no selection by the base model's
+answers biases the comparison. For each fact file and split this prints each model's share over every item, its gap
+to the base model's with a paired 95% interval that resamples whole facts (`intervals.cluster_proportion_diff`), the
+base model's items it lost and the ones it gained, and the exact one-sided sign test's p that it lost more by chance.
+
+Reads the per-item `eval_scores` rows of an evaluate artifact (no model is run).
+
+Usage: python -m benchmarks.every_item WORKSPACE EVALUATE_VERSION FACT_FILE... [--models VERSION[:NAME]...]
+(default: every model of the evaluation but the base model)
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from benchmarks.select_facts import paired, sign_test_p
+from corpus_tools.store import Store
+from training.evaluate import fact_item_id
+from training.fact_items import fact_of, read_items
+from training.intervals import cluster_proportion_diff
+
+MODEL_ROLES = ("subject", "reinforced", "unlearned")  # the evaluate artifact's other parents are data, not models
+
+
+def answers(store: Store, evaluate: str, model: str, stem: str) -> dict[str, bool]:
+    """{item_id: answered} of one model's stored rows for one fact file, known items and the others."""
+    rows = store.query("select item_id, value from eval_scores where evaluate_version = ? and model_version = ? "
+                       "and metric in (?, ?)", [evaluate, model, f"{stem}_answered", f"{stem}_answered_unknown"])
+    return {item: value > 0.5 for item, value in rows}
+
+
+def compare(items: list[dict], stem: str, model: dict[str, bool], base: dict[str, bool]) -> dict:
+    """The model against the base model over `items` (every one must have rows for both)."""
+    ids = [fact_item_id(stem, i) for i in items]
+    missing = [i for i in ids if i not in model or i not in base]
+    if missing:
+        raise SystemExit(f"{len(missing)} items of {stem} have no stored row (first: {missing[0]!r}); evaluate "
+                         "the models with this code, which stores every item of a fact file")
+    a, b = [model[i] for i in ids], [base[i] for i in ids]
+    gap, low, high = cluster_proportion_diff(a, b, [fact_of(i) for i in items])
+    gained, lost = paired(a, b)
+    return {"answered": sum(a), "n": len(a), "base": sum(b), "gap": gap, "ci": (low, high), "lost": lost,
+            "gained": gained, "p_worse": sign_test_p(lost, gained)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("workspace", type=Path)
+    ap.add_argument("evaluate")
+    ap.add_argument("fact_files", nargs="+", type=Path)
+    ap.add_argument("--models", nargs="*", default=None, metavar="VERSION[:NAME]")
+    args = ap.parse_args(argv)
+    store = Store(args.workspace)
+    found = [a for a in store.artifacts("evaluate") if a.version == args.evaluate]
+    if not found:
+        raise SystemExit(f"no evaluate artifact {args.evaluate} in {args.workspace}")
+    roles = {version: role for role, version in found[0].parents.items() if role in MODEL_ROLES}  # as evaluated
+    base = found[0].parents.get("base")
+    if base is None:
+        raise SystemExit(f"evaluate {args.evaluate} has no base model to compare with")
+    specs = args.models if args.models is not None else [v for v in roles if v != base]
+    models = [(s.split(":")[0], s.split(":")[1] if ":" in s else roles.get(s, s)) for s in specs]
+    print(f"{'file':<20}{'split':<6}{'model':<14}{'every item':>18}{'base':>8}{'gap (points) [95%]':>26}"
+          f"{'lost':>6}{'gained':>8}{'p worse':>9}")
+    for path in args.fact_files:
+        items, stem = read_items(path), path.stem
+        base_answers = answers(store, args.evaluate, base, stem)
+        for split in ("dev", "test"):
+            here = [i for i in items if i.get("split") == split]
+            for version, name in models if here else []:
+                c = compare(here, stem, answers(store, args.evaluate, version, stem), base_answers)
+                gap = f"{100 * c['gap']:+.1f} [{100 * c['ci'][0]:+.1f}, {100 * c['ci'][1]:+.1f}]"
+                print(f"{stem:<20}{split:<6}{name:<14}{c['answered']:>9}/{c['n']:<4}{c['answered'] / c['n']:.3f}"
+                      f"{c['base'] / c['n']:>8.3f}{gap:>26}{c['lost']:>6}{c['gained']:>8}{c['p_worse']:>9.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""benchmarks/every_item.py and its paired interval: each model over every item of a fact file, against the base."""
+
+import json
+
+import pytest
+
+from benchmarks.every_item import compare, main
+from training import intervals as I
+
+
+def test_paired_cluster_difference_by_hand():
+    # two facts of two paraphrases: the model gains one item of fact a, nothing moves in b. A resample holds a twice
+    # (gap 2/4), a and b (1/4) or b twice (0): the interval is [0, 0.5], the gap 0.25
+    assert I.cluster_proportion_diff([True, True, False, False], [True, False, False, False], list("aabb")) == (0.25, 0.0, 0.5)
+    # the same answers: no gap in any resample, however the clusters fall
+    assert I.cluster_proportion_diff([True, False, True], [True, False, True], list("abc")) == (0.0, 0.0, 0.0)
+    # paired, not two shares apart: a model answering exactly the base model's items plus one reads +1/n in every
+    # resample that keeps that item's fact, never a negative gap
+    gap, low, high = I.cluster_proportion_diff([True] * 5 + [True], [True] * 5 + [False], list("abcdef"))
+    assert gap == pytest.approx(1 / 6) and low == 0.0 and high > 0
+    with pytest.raises(ValueError, match="3 and 2 flags but 3 cluster"):
+        I.cluster_proportion_diff([True] * 3, [True] * 2, list("abc"))
+
+
+def test_compare_refuses_items_without_rows():
+    items = [{"prompt": "p1", "answers": ["x"], "topic": "t"}, {"prompt": "p2", "answers": ["y"], "topic": "t"}]
+    with pytest.raises(SystemExit, match="1 items of f have no stored row"):
+        compare(items, "f", {"f: p1": True, "f: p2": False}, {"f: p1": True})
+
+
+def test_every_item_from_a_stored_evaluation(store, forced_model_dir, tiny_model_dir, tmp_path, capsys):
+    """A real evaluation: the forced model (" Ron" after " and") as the base, the random tiny model as the unlearned
+    one. The base model answers the three "and" -> Ron items, one of which the file marks known; the tiny model none."""
+    from training.base import base_model
+    from training.evaluate import EvalSettings, evaluate
+
+    items = [("The castle stood on a hill and", "Ron", "a", True), ("She waved and", "Hermione", "b", True),
+             ("They left and", "Ron", "c", False), ("Later the twins and", "Ron", "d", False)]
+    path = tmp_path / "prompts" / "facts.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps({"prompt": p, "answers": [a], "topic": t, "split": "test", "known_by_base": k})
+                            + "\n" for p, a, t, k in items))
+    base, _ = base_model(store, "t", str(forced_model_dir))
+    other, _ = base_model(store, "u", str(tiny_model_dir))
+    settings = EvalSettings(fact_files=["facts.jsonl"], fact_new_tokens=4).model_copy(
+        update={"prompts_dir": str(path.parent), "general_dir": str(tmp_path)})
+    art, _ = evaluate(store, "t", settings, models={"base": base, "unlearned": other}, anchors=None, translation=None)
+    metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", art).to_pylist()}
+    assert metrics[(base.version, "facts_all_accuracy_test")] == 0.75
+    assert metrics[(other.version, "facts_all_accuracy_test")] == 0.0
+    main([str(store.root), art.version, str(path)])
+    line = [l for l in capsys.readouterr().out.splitlines() if l.startswith("facts")]
+    assert len(line) == 1
+    cells = line[0].split()
+    # file, split, role, answered/n and share, base share, gap and its interval, lost, gained, p
+    assert cells[:5] == ["facts", "test", "unlearned", "0/4", "0.000"] and cells[5] == "0.750"
+    assert cells[6] == "-75.0" and cells[-3:] == ["3", "0", "0.125"]  # 3 lost, none gained: p = 1/8
