@@ -7,7 +7,11 @@ is guessable from the prompt's remaining words ("... School of Witchcraft and" -
 model that has forgotten the target is expected to answer it too. The guessable share is the level
 an unlearned model's accuracy should fall to, not 0 (docs/pretrained.md). Prompts the dictionary
 does not change are reported apart: they keep every cue, so they say nothing about guessing.
-Usage: python benchmarks/measure_fact_guess_level.py WORKSPACE TARGET [FILE ...]
+
+With --every-item, every item of a file is rewritten and completed, known or not: the level of the accuracy over
+every item written (the evaluate stage's `<stem>_all_accuracy_<split>`, docs/pretrained.md "Every item written").
+
+Usage: python benchmarks/measure_fact_guess_level.py WORKSPACE TARGET [FILE ...] [--every-item]
 """
 
 from __future__ import annotations
@@ -28,7 +32,27 @@ FILES = [ROOT / "data/targets/harry_potter/pretrained/known_facts.jsonl",
          ROOT / "data/targets/harry_potter/pretrained/neighbour_facts.jsonl"]
 
 
+def guess_report(items: list[dict], matcher: Matcher, complete) -> dict:
+    """How many of `items` are still answered once the matcher rewrote their prompts (`complete` maps prompts to
+    completions), overall and per split, among the prompts the rewriting changed."""
+    translated = [translate_text(i["prompt"], matcher)[0] for i in items]
+    changed = [k for k, (i, t) in enumerate(zip(items, translated)) if t != i["prompt"]]
+    completions = complete([translated[k] for k in changed])
+    hits = [k for k, c in zip(changed, completions) if fact_items.is_known(c, items[k]["answers"])]
+    by_split = {s: [k for k in changed if items[k]["split"] == s] for s in ("dev", "test")}
+    return {
+        "items": len(items), "prompt_translated": len(changed),
+        "still_answered": len(hits), "guessable_share": round(len(hits) / len(changed), 3) if changed else None,
+        **{f"guessable_share_{s}": round(sum(k in hits for k in ks) / len(ks), 3) if ks else None
+           for s, ks in by_split.items()},
+        "still_answered_items": [{"prompt": translated[k], "completion": c} for k, c in zip(changed, completions)
+                                 if k in hits],
+    }
+
+
 def main(argv: list[str]) -> None:
+    every = "--every-item" in argv
+    argv = [a for a in argv if a != "--every-item"]
     store, target = Store(argv[0]), argv[1]
     files = [Path(f) for f in argv[2:]] or FILES
     anchors = store.require("anchors", target)
@@ -36,22 +60,12 @@ def main(argv: list[str]) -> None:
     matcher = Matcher([(r["term"], r["replacement"], r["label"]) for r in rows])
     folder = resolve_model("smollm2-135m", store)
     model, tok = load_model(folder), load_tokenizer(folder)
-    report = {"anchors_version": anchors.version, "terms": len(rows)}
+    report = {"anchors_version": anchors.version, "terms": len(rows), "items": "every" if every else "known"}
     started = time.perf_counter()
+    complete = lambda prompts: greedy_complete(model, tok, prompts, 10, 32) if prompts else []
     for f in files:
-        items = fact_items.known(fact_items.read_items(f))
-        translated = [translate_text(i["prompt"], matcher)[0] for i in items]
-        changed = [k for k, (i, t) in enumerate(zip(items, translated)) if t != i["prompt"]]
-        completions = greedy_complete(model, tok, [translated[k] for k in changed], 10, 32) if changed else []
-        hits = [k for k, c in zip(changed, completions) if fact_items.is_known(c, items[k]["answers"])]
-        by_split = {s: [k for k in changed if items[k]["split"] == s] for s in ("dev", "test")}
-        report[f.stem] = {
-            "known": len(items), "prompt_translated": len(changed),
-            "still_answered": len(hits), "guessable_share": round(len(hits) / len(changed), 3) if changed else None,
-            **{f"guessable_share_{s}": round(sum(k in hits for k in ks) / len(ks), 3) if ks else None
-               for s, ks in by_split.items()},
-            "still_answered_items": [{"prompt": translated[k], "completion": c} for k, c in zip(changed, completions) if k in hits],
-        }
+        items = fact_items.read_items(f) if every else fact_items.known(fact_items.read_items(f))
+        report[f.stem] = guess_report(items, matcher, complete)
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
