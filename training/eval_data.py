@@ -104,10 +104,10 @@ def known_facts(facts: dict[str, list[dict]]) -> dict[str, list[dict]]:
     return {stem: [i for i in items if i.get("known_by_base", True)] for stem, items in facts.items()}
 
 
-def has_unknown_items(facts: dict[str, list[dict]]) -> bool:
-    """Whether any fact file holds items the base model does not know (then the accuracy over every item is
-    measured beside the one over the known items)."""
-    return any(not i.get("known_by_base", True) for items in facts.values() for i in items)
+def unknown_stems(facts: dict[str, list[dict]]) -> set[str]:
+    """The fact files holding items the base model does not know: for them the accuracy over every item is measured
+    beside the one over the known items."""
+    return {stem for stem, items in facts.items() if any(not i.get("known_by_base", True) for i in items)}
 
 
 def _hash(payload: bytes) -> str:

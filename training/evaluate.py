@@ -30,7 +30,7 @@ from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import intervals as I, metrics as M
-from training.eval_data import DEFAULT_GENERAL, EvalData, has_unknown_items, known_facts, load_eval_data
+from training.eval_data import DEFAULT_GENERAL, EvalData, known_facts, load_eval_data, unknown_stems
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
@@ -107,7 +107,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         key["relearn_halves"] = True
     if data.facts:  # the fact accuracies carry intervals (resampling whole facts); older rows lack them
         key["fact_intervals"] = True
-    if has_unknown_items(data.facts):  # and the accuracy over every item written, beside the known ones'
+    if unknown_stems(data.facts):  # and the accuracy over every item written, beside the known ones'
         key["fact_every_item"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
                                                    ("evalsets", evalsets)) if a is not None}}
@@ -404,8 +404,8 @@ def _has_item_rows(rows: list[dict], data: EvalData) -> bool:
     """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had
     none; the items the base model does not know had none before they were measured too) and of the familiarity
     prompts (evaluate_v4 had none)."""
-    unknown = {stem for stem, items in data.facts.items() if not all(i.get("known_by_base", True) for i in items)}
-    wanted = ({f"{stem}_answered" for stem in data.facts} | {f"{stem}_answered_unknown" for stem in unknown}
+    wanted = ({f"{stem}_answered" for stem in data.facts}
+              | {f"{stem}_answered_unknown" for stem in unknown_stems(data.facts)}
               | ({"familiarity_completion"} if data.familiarity else set()))
     return {r["metric"] for r in rows} >= wanted
 

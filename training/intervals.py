@@ -97,6 +97,19 @@ def mean(values: Sequence[float], chance: float | None = None, level: float = LE
             "below_chance": below_chance(high, chance) if chance is not None else None}
 
 
+def _cluster_share(values: Sequence[float], clusters: Sequence, level: float, n_boot: int,
+                   seed: int) -> tuple[float, float, float]:
+    """(sum of values / items, ci_low, ci_high): percentile bootstrap resampling whole clusters, each resample's
+    figure the values of its clusters over their items (values: 0/1 flags, or one model's flags minus another's)."""
+    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
+    totals = np.bincount(index, weights=np.asarray(values, dtype=float), minlength=len(names))
+    sizes = np.bincount(index, minlength=len(names)).astype(float)
+    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
+    low, high = _percentiles(counts @ totals / (counts @ sizes), level)
+    return float(totals.sum() / sizes.sum()), low, high
+
+
 def cluster_proportion(flags: Sequence[bool], clusters: Sequence, chance: float | None = None, level: float = LEVEL,
                        n_boot: int = N_BOOT, seed: int = 0) -> dict:
     """{value, n, ci_low, ci_high, below_chance} of a share of successes whose items come in correlated clusters
@@ -107,13 +120,8 @@ def cluster_proportion(flags: Sequence[bool], clusters: Sequence, chance: float 
     if not flags:
         return {"value": float("nan"), "n": 0, "ci_low": float("nan"), "ci_high": float("nan"),
                 "below_chance": False if chance is not None else None}
-    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
-    hits = np.bincount(index, weights=np.asarray(flags, dtype=float), minlength=len(names))
-    sizes = np.bincount(index, minlength=len(names)).astype(float)
-    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
-    low, high = _percentiles(counts @ hits / (counts @ sizes), level)
-    return {"value": float(hits.sum() / sizes.sum()), "n": len(flags), "ci_low": low, "ci_high": high,
+    value, low, high = _cluster_share(np.asarray(flags, dtype=float), clusters, level, n_boot, seed)
+    return {"value": value, "n": len(flags), "ci_low": low, "ci_high": high,
             "below_chance": below_chance(high, chance) if chance is not None else None}
 
 
@@ -125,14 +133,8 @@ def cluster_proportion_diff(flags_a: Sequence[bool], flags_b: Sequence[bool], cl
         raise ValueError(f"{len(flags_a)} and {len(flags_b)} flags but {len(clusters)} cluster labels")
     if not clusters:
         return float("nan"), float("nan"), float("nan")
-    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
-    gaps = np.bincount(index, weights=np.asarray(flags_a, dtype=float) - np.asarray(flags_b, dtype=float),
-                       minlength=len(names))
-    sizes = np.bincount(index, minlength=len(names)).astype(float)
-    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
-    low, high = _percentiles(counts @ gaps / (counts @ sizes), level)
-    return float(gaps.sum() / sizes.sum()), low, high
+    return _cluster_share(np.asarray(flags_a, dtype=float) - np.asarray(flags_b, dtype=float), clusters, level, n_boot,
+                          seed)
 
 
 def bootstrap_auc_diff(pos_a, neg_a, pos_b, neg_b, level: float = LEVEL, n_boot: int = N_BOOT,
