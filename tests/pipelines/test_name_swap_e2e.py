@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from corpus_tools.store import Store
+from pipelines.cli import main
 from pipelines.target import load_target
 from training.data import translated_data
 from training.models import load_model, load_tokenizer, model_folder
@@ -18,7 +19,7 @@ from training.name_swap import read_people, renamed_data, swap_map
 from training.unlearn import kl_to_teacher
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_run_e2e import _run, copy_of_clean_run  # noqa: E402
+from test_run_e2e import copy_of_clean_run  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 PEOPLE = "Marie Curie\nIsaac Newton\nAda Lovelace\nAlan Turing\n"
@@ -61,7 +62,7 @@ def test_renamed_rows_are_the_translation_with_known_people_in_the_generic_peopl
     assert renamed_any
 
 
-def test_the_stage_holds_the_subject_on_the_renamed_rows(tmp_path, tiny_clean_run):
+def test_the_stage_holds_the_subject_on_the_renamed_rows(tmp_path, tiny_clean_run, capsys):
     """Three trials at a learning rate that moves the tiny model: none, the generic translation, the renamed one.
     Only the renamed rows' term keeps the subject's predictions on the renamed rows: the stage reads them."""
     ws = copy_of_clean_run(tiny_clean_run, tmp_path / "ws")
@@ -72,9 +73,8 @@ def test_the_stage_holds_the_subject_on_the_renamed_rows(tmp_path, tiny_clean_ru
     trials = {"plain": (), "generic": ("--set", "unlearn.translated_weight=20"),
               "named": ("--set", "unlearn.translated_weight=20", "--set", f"unlearn.translated_names={people_file}")}
     models = {}
-    for name, extra in trials.items():
-        done = _run(ws, target, *fast, *extra)
-        assert done.returncode == 0, done.stderr[-2000:]
+    for name, extra in trials.items():  # in-process: an interpreter start per trial costs about 4 s
+        assert main(["-w", str(ws), "run", str(target), *fast, *extra]) == 0
         models[name] = Store(ws).latest("unlearn", "tiny")  # a trial (--set) leaves the current versions as they were
     assert len({m.version for m in models.values()}) == 3
     assert models["named"].settings["translated_names"] == str(people_file)
@@ -93,10 +93,12 @@ def test_the_stage_holds_the_subject_on_the_renamed_rows(tmp_path, tiny_clean_ru
     moved = {name: drift(m) for name, m in models.items()}
     assert moved["named"] < 0.5 * moved["plain"] and moved["named"] < moved["generic"], moved
 
-    missing = _run(ws, target, "--set", "unlearn.translated_weight=20", "--set",
-                   f"unlearn.translated_names={tmp_path / 'gone.txt'}", "--until", "unlearn")
-    assert missing.returncode == 2
-    assert missing.stderr.strip().splitlines()[-1] == f"error: translated_names {tmp_path / 'gone.txt'}: no such file"
+    capsys.readouterr()
+    missing = main(["-w", str(ws), "run", str(target), "--set", "unlearn.translated_weight=20", "--set",
+                    f"unlearn.translated_names={tmp_path / 'gone.txt'}", "--until", "unlearn"])
+    assert missing == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == f"error: translated_names {tmp_path / 'gone.txt'}: no such file"
 
 
 def _subject_of(store: Store, unlearned):
@@ -115,16 +117,17 @@ def test_target_file_resolves_the_people_file_against_itself(tmp_path):
     assert load_target(path).unlearn.translated_names == str(tmp_path / "t" / "../people.txt")
 
 
-def test_a_wrong_unlearn_file_stops_the_run_before_any_stage(tmp_path, tiny_model_dir):
+def test_a_wrong_unlearn_file_stops_the_run_before_any_stage(tmp_path, tiny_model_dir, capsys):
     from test_run_e2e import _target
 
     target = _target(tmp_path, tiny_model_dir)
+    run = ["-w", str(tmp_path / "ws"), "run", str(target)]  # in-process; the exit code is main's return value
     for extra in (("--set", "unlearn.translated_weight=2", "--set", "unlearn.translated_names=no_people.txt"),
                   ("--set", "unlearn.retain_corpus=no_folder")):
-        done = _run(tmp_path / "ws", target, *extra)
-        assert done.returncode == 2 and "built in" not in done.stderr, done.stderr[-2000:]
-        assert done.stderr.strip().splitlines()[-1].startswith("error: ")
-        assert ("no_people.txt: no such file" in done.stderr) or ("no_folder: no .md or .txt files" in done.stderr)
+        code, err = main([*run, *extra]), capsys.readouterr().err
+        assert code == 2 and "built in" not in err, err[-2000:]
+        assert err.strip().splitlines()[-1].startswith("error: ")
+        assert ("no_people.txt: no such file" in err) or ("no_folder: no .md or .txt files" in err)
     assert not Store(tmp_path / "ws").artifacts()  # nothing stored
     # a run that stops before the unlearn stage does not need its files
-    assert _run(tmp_path / "ws", target, "--set", "unlearn.retain_corpus=no_folder", "--until", "blocks").returncode == 0
+    assert main([*run, "--set", "unlearn.retain_corpus=no_folder", "--until", "blocks"]) == 0

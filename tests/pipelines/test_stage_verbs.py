@@ -54,7 +54,7 @@ def test_registry_is_what_run_status_and_the_cli_expose():
                    for src in step.stage.inputs.values()), step.name
 
 
-def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path, tiny_clean_run):
+def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path, tiny_clean_run, capsys):
     target = tiny_clean_run[1]  # its workspace is what `run` built from this file
     by_run, by_verb = copy_of_clean_run(tiny_clean_run, tmp_path / "run"), tmp_path / "verb"
     from pipelines.cli import main
@@ -73,25 +73,26 @@ def test_each_verb_builds_what_run_builds_and_current_follows_the_file(tmp_path,
     ws = Store(by_run)
     plain = ws.current("tiny")
     assert plain == {k: v for k, v in run_versions.items()}
-    # A trial of a later stage (a relabel: no model runs for the labels, then unlearn and evaluate).
-    trial = _run(by_run, target, "--set", "labels.alpha=2.5")
-    assert trial.returncode == 0, trial.stderr[-2000:]
+    # A trial of a later stage (a relabel: no model runs for the labels, then unlearn and evaluate). In-process, as
+    # the verbs above: each interpreter start costs about 4 s, and the subprocess path is test_run_e2e's.
+    capsys.readouterr()
+    assert main(["-w", str(by_run), "run", str(target), "--set", "labels.alpha=2.5"]) == 0
+    assert "built in" in capsys.readouterr().err
     assert ws.current("tiny") == plain  # a trial never moves the current versions
     newest = ws.latest("labels", "tiny").version
     assert newest != plain["labels"]
-    rerun = _run(by_run, target)
-    assert rerun.returncode == 0 and "built in" not in rerun.stderr
+    assert main(["-w", str(by_run), "run", str(target)]) == 0
+    assert "built in" not in capsys.readouterr().err
     assert ws.current("tiny") == plain
     assert ws.query("select distinct labels_version from generic_labels_current") == [(plain["labels"],)]
     assert ws.query("select distinct labels_version from generic_labels_latest") == [(newest,)]
     assert ws.query("select distinct anchors_version from anchors_current") == [(plain["anchors"],)]
-    shown = subprocess.run([sys.executable, "-m", "pipelines.cli", "-w", str(by_run), "status", str(target), "-f", "csv"],
-                           capture_output=True, text=True)
-    rows = {r["stage"]: r for r in csv.DictReader(shown.stdout.splitlines())}
-    assert shown.returncode == 0 and {s: r["resolves to"] for s, r in rows.items()} == plain, shown.stdout
+    assert main(["-w", str(by_run), "status", str(target), "-f", "csv"]) == 0
+    shown = capsys.readouterr().out
+    rows = {r["stage"]: r for r in csv.DictReader(shown.splitlines())}
+    assert {s: r["resolves to"] for s, r in rows.items()} == plain, shown
     assert {r["recorded as current"] for r in rows.values()} == {"yes"}
-    made = _verb(by_run, "report", target)
-    assert made.returncode == 0, made.stderr[-2000:]
+    assert main(["-w", str(by_run), "report", str(target)]) == 0
     report = (by_run / "reports" / "tiny" / "report.md").read_text().split("## Models, settings and lineage")[0]
     trial_labels, trial_eval = ws.latest("labels", "tiny").version, ws.latest("evaluate", "tiny").version
     assert trial_eval != plain["evaluate"] and trial_labels != plain["labels"]
