@@ -27,7 +27,7 @@ demo: setup
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $(BIN)/obliviate run $(DEMO_TARGET)
 	$(BIN)/obliviate report $(DEMO_TARGET)
 
-# The pretrained scenario (docs/pretrained.md, 32 to 47 minutes on 2 cores): forget what the base model
+# The pretrained scenario (docs/pretrained.md, 30 to 50 minutes on 2 cores): forget what the base model
 # learned in pretraining. Fetches Austen's novels first (its other-register perplexity).
 pretrained: setup
 	$(BIN)/python benchmarks/books.py
