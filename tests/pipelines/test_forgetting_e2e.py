@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus_tools.store import Store
+from pipelines.cli import main
 
 pytestmark = pytest.mark.e2e
 
@@ -34,22 +35,15 @@ CHAPTERS = {
 }
 
 
-def _cli(ws: Path, *args: str, cwd: Path, monkeypatch) -> int:
-    """The command line in-process from `cwd` (an interpreter start per call would cost about 4 s)."""
-    from pipelines.cli import main
-
-    monkeypatch.chdir(cwd)
-    return main(["-w", str(ws), *args])
-
-
 def test_init_target_gets_every_forgetting_metric_without_prompts(tmp_path, tiny_model_dir, monkeypatch):
     book = tmp_path / "book"
     book.mkdir()
     for name, text in CHAPTERS.items():
         (book / name).write_text(text + "\n")
     ws, target = tmp_path / "ws", tmp_path / "targets" / "venn.toml"
-    assert _cli(ws, "init", "venn", "--from", str(book), "--model", str(tiny_model_dir), "--out", str(target),
-                cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    monkeypatch.chdir(tmp_path)  # the command line in-process, run from the user's folder
+    assert main(["-w", str(ws), "init", "venn", "--from", str(book), "--model", str(tiny_model_dir), "--out",
+                 str(target)]) == 0
     # keep the tiny run quick: a one-document general set for the retention metrics; the forgetting settings
     # ([evalsets], [evaluate] forgetting / relearn) stay the defaults a user gets
     general = tmp_path / "general"
@@ -60,7 +54,7 @@ def test_init_target_gets_every_forgetting_metric_without_prompts(tmp_path, tiny
         "[unlearn]", "[unlearn]\nepochs = 1").replace("[evaluate]", f'[evaluate]\ngeneral_dir = "{general}"')
     target.write_text(text)
     assert not (target.parent / "familiarity_prompts.jsonl").exists()
-    assert _cli(ws, "run", str(target), cwd=tmp_path, monkeypatch=monkeypatch) == 0
+    assert main(["-w", str(ws), "run", str(target)]) == 0
 
     store = Store(ws)
     splits = dict(store.query("select split, count(*) from blocks_current where target = 'venn' group by split"))
