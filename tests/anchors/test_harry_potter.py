@@ -21,12 +21,19 @@ Slughorn Tonks Luna Lovegood Pettigrew Grindelwald Aragog Buckbeak Crookshanks""
 PHRASES = ["Diagon Alley", "Privet Drive", "Sorting Hat", "Hogwarts Express", "Death Eaters", "Elder Wand"]
 
 
+# The bundled corpus as these checks (and the v1 digest below) were written against it: the two documents on the series
+# as published that trial CB1 added (docs/pretrained.md) are left out, so a released rule is pinned on the same input.
+ROUND1_CORPUS = [p for p in sorted((HP / "corpus").glob("*.md"))
+                 if p.name not in {"b_the_books_as_published.md", "b_the_films_and_beyond.md"}]
+
+
 @pytest.fixture(scope="module")
 def hp_inputs(tmp_path_factory):
     from corpus_tools.store import Store
 
     store = Store(tmp_path_factory.mktemp("hp") / "ws")
-    docs, _ = ingest(store, "hp", IngestSettings(sources=[str(HP / "corpus")]))
+    assert len(ROUND1_CORPUS) == 108
+    docs, _ = ingest(store, "hp", IngestSettings(sources=[str(p) for p in ROUND1_CORPUS]))
     started = time.perf_counter()
     mentions, _ = extract(store, "hp", ExtractSettings(), documents=docs)
     return store, docs, mentions, time.perf_counter() - started

@@ -36,6 +36,20 @@ def test_pretrained_target_file_validates():
     assert off.unlearn.relearn_rho is None
 
 
+def test_corpus_discusses_the_series_as_published_and_no_world_to_keep():
+    """The method forgets what the user's text discusses; since trial CB1 (docs/pretrained.md) the corpus holds the
+    books' author, publishers, films and cast, which the base model knows from pretraining, and it still names no
+    neighbouring world the evaluation asks the model to keep (only the wizarding "Order of Merlin" shares a name)."""
+    import re
+
+    text = " ".join(p.read_text() for p in (HP / "corpus").glob("*.md"))
+    for term, least in {"J.K. Rowling": 5, "Bloomsbury": 3, "Scholastic": 2, "Warner Bros.": 5, "Daniel Radcliffe": 1,
+                        "Robbie Coltrane": 1, "Goblet of Fire": 5}.items():
+        assert text.count(term) >= least, term
+    worlds = r"\b(Tolkien|Narnia|Middle-earth|Hobbits?|Gandalf|Jedi|Skywalker|Westeros|Camelot|Excalibur|Zeus|Olympus|Odin|Wonderland|Oz|Lewis|Milne|Kipling|Williams|Doyle)\b"
+    assert not re.findall(worlds, text)
+
+
 def test_pretrained_recipe_trains_the_chosen_weights_of_a_smollm2_shaped_model():
     """The file's train_only on a model named and shaped as SmolLM2-135M (30 layers, tied output layer), tiny: exactly
     the queries, keys and MLP projections of layers 0-9 and 20-29 train; the embeddings, norms, values, outputs and
