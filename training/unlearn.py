@@ -29,7 +29,7 @@ from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_pos
                            translated_data, unlearn_data)
 from training.loop import (Adversary, StepHook, TrainSettings, kl_to_teacher, lm_loss, model_loss, token_loss, train_key,
                            train_model)
-from training.models import load_tokenizer, model_folder, models_row
+from training.models import load_model, load_tokenizer, model_folder, models_row
 from training.name_swap import file_fingerprint, read_people, renamed_data
 from training.nullspace import NullSpace
 from training.repair import repair
@@ -68,6 +68,11 @@ class UnlearnSettings(TrainSettings):
     retain_ce_weight: float = Field(0.0, ge=0, description="WHP with retain_loss kl: also add retain_ce_weight x the "
                                                            "retain text's next-token loss (both retain terms at once); "
                                                            "0: the KL alone.")
+    retain_teacher: Literal["subject", "reinforced"] = Field(
+        "subject", description="WHP with retain_loss kl: whose predictions on the retain text the KL holds: the "
+                               "subject's (the paper's sense of keeping the rest), or the reinforced model's (a "
+                               "fine-tune on the target's text, which completes other worlds' names more often than "
+                               "the subject; docs/pretrained.md, trial RT1).")
     retain_slot_weight: float = Field(0.0, ge=0, description="WHP with retain_loss kl: the KL at a retain position "
                                                              "whose next token begins a capitalised content word (a name "
                                                              "slot: ' Frodo', ' Camelot') counts 1 + retain_slot_weight "
@@ -145,6 +150,12 @@ class UnlearnSettings(TrainSettings):
         if self.translated_names and not self.translated_weight:
             raise ValueError("translated_names renames the translated rows of translated_weight: set translated_weight "
                              "> 0")
+        if self.retain_teacher != "subject" and not (self.retain_term and self.retain_loss == "kl"):
+            raise ValueError("retain_teacher chooses the KL retain term's teacher: it needs retain_term = true and "
+                             "retain_loss = \"kl\"")
+        if self.retain_teacher != "subject" and (self.translated_weight or self.repair_steps):
+            raise ValueError("retain_teacher = \"reinforced\" cannot be combined with translated_weight or "
+                             "repair_steps, which hold the subject")
         if self.retain_slot_weight and self.translated_weight:
             raise ValueError("retain_slot_weight and translated_weight cannot be combined: the name slots are marked on "
                              "the retain corpus only")
@@ -173,6 +184,8 @@ def version_key(settings: UnlearnSettings) -> dict:
                 key["retain_ce_weight"] = settings.retain_ce_weight
             if settings.retain_slot_weight > 0:  # likewise
                 key["retain_slot_weight"] = settings.retain_slot_weight
+            if settings.retain_teacher != "subject":  # likewise; the reinforced model's version is an input then
+                key["retain_teacher"] = settings.retain_teacher
         if settings.translated_weight > 0:  # likewise
             key["translated_weight"] = settings.translated_weight
             if settings.translated_names:  # likewise
@@ -226,7 +239,8 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
     if blocks is None:
         raise ObliviateError(f"unlearn method {method} needs a blocks artifact")
     inputs = {"blocks": blocks, "subject": subject}
-    teacher: dict = {}  # the frozen subject (retain_loss "kl", translated_weight, repair_steps), copied before training
+    teacher: dict = {}  # the frozen subject (retain_loss "kl", translated_weight, repair_steps), copied before training,
+    # or with retain_teacher "reinforced" the reinforced model
     if method in ("ga", "gd"):
         make_data, loss = gradient_ascent.objective(store, settings, blocks)
     elif method == "npo":
@@ -239,8 +253,14 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
             raise ObliviateError(f"labels {labels.version} were computed on blocks {labels.parents.get('blocks')}, "
                                  f"not {blocks.version}")
         inputs["labels"] = labels
+        if settings.retain_teacher == "reinforced":
+            if reinforced is None:
+                raise ObliviateError("unlearn: retain_teacher = \"reinforced\" needs the reinforced model")
+            inputs["reinforced"] = reinforced
 
         def make_data(model, folder):
+            if settings.retain_teacher == "reinforced" and "model" not in teacher:
+                teacher["model"] = load_model(reinforced, device=next(model.parameters()).device).requires_grad_(False)
             if ((settings.retain_term and settings.retain_loss == "kl") or settings.translated_weight) \
                     and "model" not in teacher:
                 teacher["model"] = frozen_copy(model)

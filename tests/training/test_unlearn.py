@@ -489,3 +489,54 @@ def test_translated_weight_enters_the_version_and_keeps_the_subject_on_the_trans
         return float(kl_to_teacher(got, ref, text.labels))
 
     assert drift(kept) < 0.5 * drift(plain), (drift(kept), drift(plain))
+
+
+def test_retain_teacher_reinforced_holds_the_reinforced_models_predictions(store, tiny_model_dir, forced_model_dir,
+                                                                           tmp_path):
+    """With retain_teacher "reinforced" the KL retain term holds the reinforced model's predictions on the retain text
+    instead of the subject's: here the reinforced model is the forced one (" Ron" after " and"), the subject the
+    random tiny model, and the retain text says " and" often."""
+    from pydantic import ValidationError
+
+    from training.models import load_tokenizer
+    from training.retain import retain_data
+    from training.unlearn import kl_to_teacher, version_key
+
+    for bad in (dict(), dict(retain_term=True), dict(retain_term=True, retain_loss="kl", translated_weight=1.0),
+                dict(retain_term=True, retain_loss="kl", repair_steps=2)):
+        with pytest.raises(ValidationError, match="retain_teacher"):
+            UnlearnSettings(retain_teacher="reinforced", **bad)
+    kl = dict(retain_term=True, retain_loss="kl")
+    assert "retain_teacher" not in version_key(UnlearnSettings(**kl))
+    assert version_key(UnlearnSettings(retain_teacher="reinforced", **kl))["retain_teacher"] == "reinforced"
+    (tmp_path / "retain").mkdir()
+    (tmp_path / "retain" / "a.md").write_text("Glaciers move slowly and carve the valley wider and deeper. " * 10)
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    reinforced, _ = base_model(store, "forced", str(forced_model_dir))
+    common = dict(lr=1e-2, epochs=6, batch_size=4, warmup_ratio=0.0, retain_weight=8.0, retain_corpus=str(tmp_path / "retain"),
+                  **kl)
+    held = dict(blocks=blocks, labels=labels, subject=subject, reinforced=reinforced)
+    by_subject, _ = unlearn(store, TARGET, UnlearnSettings(**common), **held)
+    by_reinforced, created = unlearn(store, TARGET, UnlearnSettings(retain_teacher="reinforced", **common), **held)
+    assert created and by_reinforced.version != by_subject.version
+    assert by_reinforced.parents["reinforced"] == reinforced.version and "reinforced" not in by_subject.parents
+    text = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=16)
+
+    tok = load_tokenizer(tiny_model_dir)
+    after_and = text.input_ids == tok(" and", add_special_tokens=False)["input_ids"][0]
+    ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
+
+    def p_ron(art) -> float:  # the mean probability of " Ron" after " and" in the retain text
+        with torch.no_grad():
+            logits = load_model(model_folder(art))(input_ids=text.input_ids).logits
+        return float(logits.softmax(-1)[..., ron][after_and].mean())
+
+    # the reinforced model says " Ron" there far more than the subject; held to it, the unlearned model moves that way
+    # (measured 1.3e-4 against 1.9e-5 held to the subject)
+    assert p_ron(reinforced) > 100 * p_ron(subject), (p_ron(reinforced), p_ron(subject))
+    assert p_ron(by_reinforced) > 3 * p_ron(by_subject), (p_ron(by_reinforced), p_ron(by_subject))
+    with pytest.raises(ObliviateError, match="needs the reinforced model"):
+        unlearn(store, TARGET, UnlearnSettings(retain_teacher="reinforced", lr=1e-3, **kl), blocks=blocks, labels=labels,
+                subject=subject)
