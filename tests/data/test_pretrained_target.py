@@ -46,8 +46,9 @@ def test_corpus_discusses_the_series_as_published_and_no_world_to_keep():
     for term, least in {"J.K. Rowling": 5, "Bloomsbury": 3, "Scholastic": 2, "Warner Bros.": 5, "Daniel Radcliffe": 1,
                         "Robbie Coltrane": 1, "Goblet of Fire": 5}.items():
         assert text.count(term) >= least, term
-    worlds = r"\b(Tolkien|Narnia|Middle-earth|Hobbits?|Gandalf|Jedi|Skywalker|Westeros|Camelot|Excalibur|Zeus|Olympus|Odin|Wonderland|Oz|Lewis|Milne|Kipling|Williams|Doyle)\b"
-    assert not re.findall(worlds, text)
+    worlds = ("Tolkien|Narnia|Middle-earth|Hobbits?|Gandalf|Jedi|Skywalker|Westeros|Camelot|Excalibur|Zeus|Olympus|"
+              "Odin|Wonderland|Oz|Lewis|Milne|Kipling|Williams|Doyle")
+    assert not re.findall(rf"\b({worlds})\b", text)
 
 
 def test_pretrained_recipe_trains_the_chosen_weights_of_a_smollm2_shaped_model():
