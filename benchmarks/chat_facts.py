@@ -25,6 +25,7 @@ import json
 from pathlib import Path
 
 from benchmarks.every_item import compare
+from benchmarks.select_facts import model_names
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import LogReporter
 from training.evaluate import fact_item_id
@@ -62,9 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--new-tokens", type=int, default=24, help="reply length in tokens (room for a repeated prompt)")
     ap.add_argument("--rows", type=Path, help="write every reply here as JSON lines")
     args = ap.parse_args(argv)
-    names = args.names.split(",") if args.names else [m.parent.name if m.name == "model" else m.name for m in args.models]
-    if len(names) != len(args.models):
-        ap.error(f"{len(names)} names for {len(args.models)} models")
+    names = model_names(ap, args)
     if missing := [str(p) for p in args.fact_files if not p.is_file()] + \
             [str(m) for m in args.models if not (m / "config.json").is_file()]:
         ap.error(f"not a fact file or model folder: {', '.join(missing)}")

@@ -47,15 +47,22 @@ def answered(model_dir: Path, files: dict[str, list[dict]]) -> dict[str, list[bo
     return {stem: [r["value"] == 1.0 for r in rows if r["metric"] == f"{stem}_answered"] for stem in files}
 
 
+def model_names(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The models' names: `--names`, comma-separated, or each folder's name (its parent's for a stage's `model`
+    folder); a count that does not match `--models` is a usage error."""
+    names = args.names.split(",") if args.names else [m.parent.name if m.name == "model" else m.name for m in args.models]
+    if len(names) != len(args.models):
+        ap.error(f"{len(names)} names for {len(args.models)} models")
+    return names
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("fact_files", nargs="+", type=Path)
     ap.add_argument("--models", nargs="+", type=Path, required=True, help="model folders; the first is the reference")
     ap.add_argument("--names", default="", help="comma-separated names for the models (default: folder names)")
     args = ap.parse_args(argv)
-    names = args.names.split(",") if args.names else [m.parent.name if m.name == "model" else m.name for m in args.models]
-    if len(names) != len(args.models):
-        ap.error(f"{len(names)} names for {len(args.models)} models")
+    names = model_names(ap, args)
     files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
     hits = {name: answered(folder, files) for name, folder in zip(names, args.models)}
     pooled = {name: [a for stem in files for a in h[stem]] for name, h in hits.items()}

@@ -515,16 +515,15 @@ def test_retain_teacher_reinforced_holds_the_reinforced_models_predictions(store
     labels, _ = write_labels(store, blocks, rows)
     subject, _ = base_model(store, TARGET, str(tiny_model_dir))
     reinforced, _ = base_model(store, "forced", str(forced_model_dir))
-    common = dict(lr=1e-2, epochs=6, batch_size=4, warmup_ratio=0.0, retain_weight=8.0, retain_corpus=str(tmp_path / "retain"),
-                  **kl)
+    common = dict(lr=1e-2, epochs=6, batch_size=4, warmup_ratio=0.0, retain_weight=8.0,
+                  retain_corpus=str(tmp_path / "retain"), **kl)
     held = dict(blocks=blocks, labels=labels, subject=subject, reinforced=reinforced)
     by_subject, _ = unlearn(store, TARGET, UnlearnSettings(**common), **held)
     by_reinforced, created = unlearn(store, TARGET, UnlearnSettings(retain_teacher="reinforced", **common), **held)
     assert created and by_reinforced.version != by_subject.version
     assert by_reinforced.parents["reinforced"] == reinforced.version and "reinforced" not in by_subject.parents
-    text = retain_data(tmp_path / "retain", load_tokenizer(tiny_model_dir), width=16)
-
     tok = load_tokenizer(tiny_model_dir)
+    text = retain_data(tmp_path / "retain", tok, width=16)
     after_and = text.input_ids == tok(" and", add_special_tokens=False)["input_ids"][0]
     ron = tok(" Ron", add_special_tokens=False)["input_ids"][0]
 
