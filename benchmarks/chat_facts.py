@@ -29,21 +29,9 @@ from benchmarks.select_facts import model_names
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import LogReporter
 from training.evaluate import fact_item_id
-from training.fact_items import is_known, read_items
+from training.fact_items import CHAT_ASK, chat_prompts, is_known, read_items
 from training.generation import greedy_complete
 from training.models import load_model, load_tokenizer
-
-ASK = "Finish this sentence: {prompt}"
-
-
-def chat_prompts(tok, prompts: list[str]) -> list[str]:
-    """Each prompt as the text of a one-turn chat ending where the assistant's reply begins."""
-    if not getattr(tok, "chat_template", None):
-        raise ObliviateError("the model's tokenizer has no chat template: its fact items are asked as plain text "
-                             "by the evaluate stage (fact_files)")
-    return [tok.apply_chat_template([{"role": "user", "content": ASK.format(prompt=p)}], tokenize=False,
-                                    add_generation_prompt=True) for p in prompts]
-
 
 def ask(model_dir: Path, stems: dict[str, list[dict]], new_tokens: int, batch_size: int = 16,
         advance=lambda n=1: None) -> dict[str, list[str]]:
@@ -86,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
                         out.write(json.dumps({"model": name, "item_id": fact_item_id(stem, i), "reply": r,
                                               "answered": hits[name][stem][fact_item_id(stem, i)]}) + "\n")
     ref = names[0]
-    print(f"fact items through the chat template ({ASK!r}), {args.split} split, every item; against {ref}")
+    print(f"fact items through the chat template ({CHAT_ASK!r}), {args.split} split, every item; against {ref}")
     for stem, items in stems.items():
         print(f"\n{stem} ({len(items)} items): {ref} answers {sum(hits[ref][stem].values())}")
         for name in names[1:]:

@@ -202,7 +202,8 @@ def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list
 
     The first row holds each model's version; fact files add their accuracies on `split` (`<stem>_accuracy_test`, with
     their interval over facts when stored), the accuracy over every item of the file when it holds items the base
-    model does not know (`<stem>_all_accuracy_test`) and the relearning attack's recovery of them. With `split` "dev", no row
+    model does not know (`<stem>_all_accuracy_test`), both again asked through the chat template when measured so
+    (`<stem>_chat_accuracy_test`) and the relearning attack's recovery of them. With `split` "dev", no row
     holds a test item (`split_rows`); the figures without a split (perplexity, knowledge, the forget cloze) show in
     both.
     """
@@ -218,8 +219,12 @@ def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list
     for m in sorted(names):
         if m.endswith(f"_accuracy_{split}") and not m.startswith(("relearn_", "lm_eval:")):
             words = m.removesuffix(f"_accuracy_{split}").replace("_", " ")
-            if words.endswith(" all"):
-                words = words.removesuffix(" all") + ", every item written"
+            every = words.endswith(" all")
+            words = words.removesuffix(" all")
+            if words.endswith(" chat"):  # [evaluate] fact_chat: the same items asked through the chat template
+                words = words.removesuffix(" chat") + ", asked in chat"
+            if every:
+                words += ", every item written"
             facts += [(m, f"{words} ({split})"), (f"relearn_recovery_{m}", f"relearning recovery, {words} ({split})")]
     shown = [(m, label) for m, label in rows_for_split + facts if m in names]
     intervals = {m for m, _ in facts if not m.startswith("relearn_")}

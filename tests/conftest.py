@@ -101,6 +101,21 @@ def eval_inputs(tmp_path: Path):
     return write
 
 
+def with_chat_template(model_dir: Path, out: Path, template: str | None) -> Path:
+    """A copy of a model folder in `out` whose tokenizer carries `template` (None: no chat template)."""
+    from training.models import load_tokenizer
+
+    out.mkdir(parents=True, exist_ok=True)
+    for f in model_dir.iterdir():
+        (out / f.name).write_bytes(f.read_bytes())
+    tok = load_tokenizer(out)
+    tok.chat_template = template
+    tok.save_pretrained(out)
+    if template is None:
+        (out / "chat_template.jinja").unlink(missing_ok=True)
+    return out
+
+
 def write_target(folder: Path, name: str, *sources, **sections) -> Path:
     """A minimal target file named `name` with these ingest sources (and extra `section = {key: value}`)."""
     import json

@@ -17,6 +17,7 @@ Each model is one Parquet part of each table, so a killed evaluation resumes wit
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ from training.eval_data import DEFAULT_GENERAL, EvalData, known_facts, load_eval
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
-from training.fact_items import fact_of, is_known
+from training.fact_items import chat_prompts, fact_of, is_known
 from training.forgetting import ForgettingSettings
 from training import forgetting_eval as FE
 from training.relearn import RelearnSettings, curve_rows
@@ -64,6 +65,8 @@ class EvalSettings(BaseModel):
     lm_eval_limit: Optional[int] = Field(None, ge=1, description="At most this many examples per lm-eval task.")
     fact_files: list[str] = Field(default_factory=list, description="Completion fact files (training/fact_items.py), relative to the prompts folder: <stem>_accuracy_<split> over the items the base model knows, and <stem>_all_accuracy_<split> over every item of the file.")
     fact_new_tokens: int = Field(10, ge=1, description="Greedy tokens in which a fact's answer must appear (as when the items were chosen).")
+    fact_chat: bool = Field(False, description="Also ask every fact item through each model's chat template (\"Finish this sentence: <prompt>\", greedy), graded as the completions are: <stem>_chat_accuracy_<split> and <stem>_chat_all_accuracy_<split> (docs/evaluation.md). About 4 minutes per 1,000 items and model on 2 CPU cores.")
+    fact_chat_new_tokens: int = Field(24, ge=1, description="Greedy tokens of a chat reply (room for a reply that repeats the prompt first).")
     forgetting: ForgettingSettings = Field(default_factory=ForgettingSettings, description="How the forgetting metrics are measured (docs/evaluation.md).")
     relearn: RelearnSettings = Field(default_factory=lambda: RelearnSettings(eval_every=10), description="The relearning attack; by default measured only before (reused) and after its last step.")
     relearn_roles: list[str] = Field(default_factory=lambda: ["unlearned"], description="Model roles attacked by relearning ([] = none).")
@@ -97,7 +100,11 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     distinct = list({m.version: m for _, m in by_role}.values())
     roles_of = {m.version: {r for r, a in models.items() if a.version == m.version} for m in distinct}
     other_texts = FE.other_register_texts(settings.other_register_texts)
-    key = {**settings.model_dump(exclude={"prompts_dir", "general_dir", "other_register_texts"}), "inputs": data.hashes,
+    if settings.fact_chat:
+        _check_chat(data, models)
+    # fact_chat's fields enter the version only when it is on: versions measured before it existed stay the same
+    unkeyed = {"prompts_dir", "general_dir", "other_register_texts"} | (set() if settings.fact_chat else CHAT_FIELDS)
+    key = {**settings.model_dump(exclude=unkeyed), "inputs": data.hashes,
            "grader": getattr(grader, "__name__", type(grader).__name__) if grader else None,
            "evalsets": evalsets.version if evalsets is not None else None,
            "other_register": _digest(other_texts) if other_texts else None}
@@ -116,7 +123,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     def build(st, version: str) -> None:
         done = st.done_parts("metrics")
         samples, timings = {}, {}
-        earlier = _earlier_metrics(store, target, key, lambda rows: _has_item_rows(rows, data))
+        earlier = _earlier_metrics(store, target, key, lambda rows: _has_item_rows(rows, data, settings.fact_chat))
         items = FE.eval_items(store, evalsets)
         measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
         facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
@@ -198,6 +205,20 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                     "forgetting": timings}
 
     return produce(store, STAGE, target, key=key, inputs=inputs, build=build, saved=settings.model_dump() | key)
+
+
+CHAT_FIELDS = {"fact_chat", "fact_chat_new_tokens"}
+
+
+def _check_chat(data: EvalData, models: dict[str, Artifact]) -> None:
+    """fact_chat asks the fact items through each model's chat template: refused, before any model is measured,
+    without fact items or for a model whose tokenizer has none."""
+    if not data.facts:
+        raise ObliviateError("evaluate.fact_chat asks the fact items in chat form, but evaluate.fact_files names none")
+    for role, art in models.items():
+        if not getattr(load_tokenizer(model_folder(art)), "chat_template", None):
+            raise ObliviateError(f"evaluate.fact_chat: the tokenizer of the {role} model {art.version} has no chat "
+                                 "template; set evaluate.fact_chat = false (its fact items are still asked as text)")
 
 
 def _earlier_metrics(store: Store, target: str, key: dict,
@@ -282,7 +303,7 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
              for name, texts in (("general_perplexity", data.general_texts),
                                  ("target_generic_perplexity", data.heldout_texts)) if texts}
     total = (len(data.familiarity) + len(data.probability) + len(data.knowledge)
-             + sum(len(w) for w in n_ppl.values()) + sum(len(v) for v in data.facts.values()))
+             + sum(len(w) for w in n_ppl.values()) + (1 + settings.fact_chat) * sum(len(v) for v in data.facts.values()))
     advance = task(progress, label, total, "items")
     out: dict[str, tuple[float, int]] = {}
     shown: list[dict] = []
@@ -335,6 +356,8 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
         out["knowledge_accuracy"] = (M.share(flags), len(flags))
 
     out |= fact_accuracy(model, tok, data.facts, settings, advance, item_rows)
+    if settings.fact_chat:
+        out |= fact_accuracy(model, tok, data.facts, settings, advance, item_rows, chat=True)
 
     if settings.lm_eval_tasks:
         from training.lm_eval_bridge import run_lm_eval
@@ -345,7 +368,8 @@ def evaluate_model(model, tok, data: EvalData, settings: EvalSettings, *, grader
 
 
 def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettings,
-                  advance=lambda n=1: None, item_rows: list[dict] | None = None) -> dict[str, tuple[float, int]]:
+                  advance=lambda n=1: None, item_rows: list[dict] | None = None,
+                  chat: bool = False) -> dict[str, tuple[float, int]]:
     """{<stem>_accuracy_<split>: (share of items whose greedy completion states an answer, n)} per fact file, over
     the items the base model knows (`known_by_base`; an item without it counts as known). When a file also holds
     items the base model does not know, they are completed too and <stem>_all_accuracy_<split> is the share over
@@ -353,10 +377,17 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
 
     With `item_rows`, also one `eval_scores` row per item: metric <stem>_answered (known items) or
     <stem>_answered_unknown (the others), item_id "<stem>: <prompt>", value 1.0 when the completion states an
-    answer, output the completion (which facts a model lost or gained, in SQL)."""
+    answer, output the completion (which facts a model lost or gained, in SQL).
+
+    With `chat`, each item is asked through the model's chat template instead (`fact_items.chat_prompts`, a reply of
+    `fact_chat_new_tokens`) and every name carries "<stem>_chat": <stem>_chat_accuracy_<split>, <stem>_chat_answered.
+    Which items count as known is still the base model's plain-text answer (`known_by_base`)."""
     out = {}
-    for stem, items in facts.items():
-        answers = greedy_complete(model, tok, [i["prompt"] for i in items], settings.fact_new_tokens,
+    for file_stem, items in facts.items():
+        prompts = [i["prompt"] for i in items]
+        stem = f"{file_stem}_chat" if chat else file_stem
+        answers = greedy_complete(model, tok, chat_prompts(tok, prompts) if chat else prompts,
+                                  settings.fact_chat_new_tokens if chat else settings.fact_new_tokens,
                                   settings.batch_size, advance)
         hit = [is_known(a, i["answers"]) for a, i in zip(answers, items)]
         scored = [i.get("known_by_base", True) for i in items]
@@ -367,7 +398,7 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
             if len(known) < len(idx):
                 out[f"{stem}_all_accuracy_{split}"] = (M.share([hit[k] for k in idx]), len(idx))
         if item_rows is not None:
-            item_rows += [{"item_id": fact_item_id(stem, i), "split": i.get("split", "test"),
+            item_rows += [{"item_id": fact_item_id(file_stem, i), "split": i.get("split", "test"),
                            "metric": f"{stem}_answered" if s else f"{stem}_answered_unknown", "value": float(h),
                            "output": a}
                           for i, a, h, s in zip(items, answers, hit, scored)]
@@ -385,8 +416,9 @@ def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[
     fact are answered or lost together and a plain interval over items would claim a precision the few facts behind
     them do not give (docs/pretrained.md)."""
     out = {}
-    for stem, items in facts.items():
-        fact = {fact_item_id(stem, i): fact_of(i) for i in items}
+    for (file_stem, items), form in itertools.product(facts.items(), ("", "_chat")):
+        fact = {fact_item_id(file_stem, i): fact_of(i) for i in items}
+        stem = file_stem + form  # the chat form's rows when fact_chat wrote them (fact_accuracy)
         known = [r for r in item_rows if r["metric"] == f"{stem}_answered"]
         unknown = [r for r in item_rows if r["metric"] == f"{stem}_answered_unknown"]
         for split in ("dev", "test"):
@@ -400,12 +432,13 @@ def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[
     return out
 
 
-def _has_item_rows(rows: list[dict], data: EvalData) -> bool:
+def _has_item_rows(rows: list[dict], data: EvalData, chat: bool = False) -> bool:
     """Whether a model's stored `eval_scores` rows hold the per-item rows of every fact file (evaluate_v3 had
-    none; the items the base model does not know had none before they were measured too) and of the familiarity
-    prompts (evaluate_v4 had none)."""
-    wanted = ({f"{stem}_answered" for stem in data.facts}
-              | {f"{stem}_answered_unknown" for stem in unknown_stems(data.facts)}
+    none; the items the base model does not know had none before they were measured too), in chat form too when
+    `chat`, and of the familiarity prompts (evaluate_v4 had none)."""
+    forms = ("", "_chat") if chat else ("",)
+    wanted = ({f"{stem}{form}_answered" for stem in data.facts for form in forms}
+              | {f"{stem}{form}_answered_unknown" for stem in unknown_stems(data.facts) for form in forms}
               | ({"familiarity_completion"} if data.familiarity else set()))
     return {r["metric"] for r in rows} >= wanted
 

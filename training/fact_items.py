@@ -51,6 +51,20 @@ def is_known(completion: str, answers: list[str]) -> bool:
     return any(M.answer_found(completion, a) for a in answers)
 
 
+CHAT_ASK = "Finish this sentence: {prompt}"
+
+
+def chat_prompts(tok, prompts: list[str]) -> list[str]:
+    """Each prompt as a one-turn chat through the model's own template, ending where the assistant's reply begins:
+    the fact asked as a user of an instruct model asks it ("Finish this sentence: <prompt>"). The reply is graded
+    as a completion is (`is_known`); repeating the prompt earns nothing, since no answer is in its prompt."""
+    if not getattr(tok, "chat_template", None):
+        raise ObliviateError("the model's tokenizer has no chat template, so its fact items cannot be asked in chat "
+                             "form; they are asked as plain text (the evaluate stage's fact_files)")
+    return [tok.apply_chat_template([{"role": "user", "content": CHAT_ASK.format(prompt=p)}], tokenize=False,
+                                    add_generation_prompt=True) for p in prompts]
+
+
 def fact_of(item: dict) -> str:
     """The fact an item asks for (topic + first answer): its paraphrases share it, and so a split and an interval's
     resampling unit."""

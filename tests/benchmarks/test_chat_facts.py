@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from conftest import with_chat_template
 
-from benchmarks.chat_facts import chat_prompts, main
+from benchmarks.chat_facts import main
+from training.fact_items import chat_prompts
 from training.models import load_tokenizer
 
 
@@ -17,10 +19,7 @@ def test_chat_prompts_use_the_models_template(smollm2_tokenizer_dir):
 
 
 def test_a_tokenizer_without_a_template_is_one_error_line(tiny_model_dir, tmp_path, capsys):
-    folder = tmp_path / "plain"
-    folder.mkdir()
-    _with_template(tiny_model_dir, folder, None)
-    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    folder = with_chat_template(tiny_model_dir, tmp_path / "plain", None)
     assert load_tokenizer(folder).chat_template is None
     facts = tmp_path / "facts.jsonl"
     facts.write_text(json.dumps({"prompt": "They left and", "answers": ["Ron"], "topic": "t", "split": "dev"}) + "\n")
@@ -28,23 +27,11 @@ def test_a_tokenizer_without_a_template_is_one_error_line(tiny_model_dir, tmp_pa
         main([str(facts), "--models", str(folder)])
 
 
-def _with_template(model_dir, out, template):
-    """A copy of a model folder whose tokenizer carries `template`."""
-    for f in model_dir.iterdir():
-        (out / f.name).write_bytes(f.read_bytes())
-    tok = load_tokenizer(out)
-    tok.chat_template = template
-    tok.save_pretrained(out)
-    return out
-
-
 def test_items_asked_in_chat_and_paired_with_the_reference(forced_model_dir, tiny_model_dir, tmp_path, capsys):
     """The forced model says " Ron" after " and". Under a template that puts the question last ("... and"), it answers
     the two "and" -> Ron items in chat; under SmolLM2's own template the reply starts after "assistant\\n" and the
     same model answers nothing, so the template is what the benchmark runs. The random tiny model answers nothing."""
-    bare = tmp_path / "bare"
-    bare.mkdir()
-    _with_template(forced_model_dir, bare, "{{ messages[0]['content'] }}")
+    bare = with_chat_template(forced_model_dir, tmp_path / "bare", "{{ messages[0]['content'] }}")
     items = [("The castle stood on a hill and", "Ron", "a", "dev"), ("She waved and", "Hermione", "b", "dev"),
              ("They left and", "Ron", "c", "dev"), ("The twins waved and", "Ron", "d", "test")]
     facts = tmp_path / "facts.jsonl"
