@@ -6,6 +6,7 @@ optionally familiarity_completion_weighted_* (with a grader), familiarity_lexico
 familiarity_lexicon_loose_* (the same completions graded by a hand-written lexicon.jsonl in the prompts
 folder, training/lexicon.py), <stem>_accuracy_* per fact file (training/fact_items.py: over the items the base
 model knows) and <stem>_all_accuracy_* (over every item of the file, when it holds items the base model does not know),
+both again as <stem>_chat_accuracy_* and <stem>_chat_all_accuracy_* with `fact_chat` (asked through the chat template),
 lm_eval:<task>:<metric>; and, from the target's `eval_items` (the evalsets stage), the forgetting metrics of
 docs/evaluation.md (training/forgetting_eval.py): verbatim_*, knowledge_choice_* / knowledge_exact_*,
 membership_auc_* and the gap to the base model, relearn_* / relearn_recovery_* for the attacked roles (and
@@ -215,6 +216,9 @@ def _check_chat(data: EvalData, models: dict[str, Artifact]) -> None:
     without fact items or for a model whose tokenizer has none."""
     if not data.facts:
         raise ObliviateError("evaluate.fact_chat asks the fact items in chat form, but evaluate.fact_files names none")
+    if clash := sorted(set(data.facts) & {f"{stem}_chat" for stem in data.facts}):
+        raise ObliviateError(f"evaluate.fact_chat: the chat form's metrics of fact file {clash[0].removesuffix('_chat')!r} "
+                             f"would be named as those of fact file {clash[0]!r}; rename one of the two files")
     for role, art in models.items():
         if not getattr(load_tokenizer(model_folder(art)), "chat_template", None):
             raise ObliviateError(f"evaluate.fact_chat: the tokenizer of the {role} model {art.version} has no chat "
