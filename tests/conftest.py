@@ -84,6 +84,26 @@ def forced_model_dir(tiny_model_dir, tmp_path_factory):
 
 
 @pytest.fixture
+def with_chat_template():
+    """copy(model_dir, out, template) -> out: a copy of a model folder whose tokenizer carries `template` (None: no
+    chat template). A fixture, not an import: tests/pipelines has a conftest of its own that shadows this module."""
+    from training.models import load_tokenizer
+
+    def copy(model_dir: Path, out: Path, template: str | None) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        for f in model_dir.iterdir():
+            (out / f.name).write_bytes(f.read_bytes())
+        tok = load_tokenizer(out)
+        tok.chat_template = template
+        tok.save_pretrained(out)
+        if template is None:
+            (out / "chat_template.jinja").unlink(missing_ok=True)
+        return out
+
+    return copy
+
+
+@pytest.fixture
 def eval_inputs(tmp_path: Path):
     """write(prompt, reference, general_text) -> (prompts dir, general dir): one familiarity prompt (test split)
     and a one-document general corpus, the least `evaluate` needs."""
@@ -99,21 +119,6 @@ def eval_inputs(tmp_path: Path):
         return prompts, general
 
     return write
-
-
-def with_chat_template(model_dir: Path, out: Path, template: str | None) -> Path:
-    """A copy of a model folder in `out` whose tokenizer carries `template` (None: no chat template)."""
-    from training.models import load_tokenizer
-
-    out.mkdir(parents=True, exist_ok=True)
-    for f in model_dir.iterdir():
-        (out / f.name).write_bytes(f.read_bytes())
-    tok = load_tokenizer(out)
-    tok.chat_template = template
-    tok.save_pretrained(out)
-    if template is None:
-        (out / "chat_template.jinja").unlink(missing_ok=True)
-    return out
 
 
 def write_target(folder: Path, name: str, *sources, **sections) -> Path:

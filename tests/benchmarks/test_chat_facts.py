@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from conftest import with_chat_template
 
 from benchmarks.chat_facts import main
 from training.fact_items import chat_prompts
@@ -18,7 +17,7 @@ def test_chat_prompts_use_the_models_template(smollm2_tokenizer_dir):
     assert text.endswith("<|im_start|>assistant\n")
 
 
-def test_a_tokenizer_without_a_template_is_one_error_line(tiny_model_dir, tmp_path, capsys):
+def test_a_tokenizer_without_a_template_is_one_error_line(tiny_model_dir, tmp_path, capsys, with_chat_template):
     folder = with_chat_template(tiny_model_dir, tmp_path / "plain", None)
     assert load_tokenizer(folder).chat_template is None
     facts = tmp_path / "facts.jsonl"
@@ -27,7 +26,8 @@ def test_a_tokenizer_without_a_template_is_one_error_line(tiny_model_dir, tmp_pa
         main([str(facts), "--models", str(folder)])
 
 
-def test_items_asked_in_chat_and_paired_with_the_reference(forced_model_dir, tiny_model_dir, tmp_path, capsys):
+def test_items_asked_in_chat_and_paired_with_the_reference(forced_model_dir, tiny_model_dir, tmp_path, capsys,
+                                                            with_chat_template):
     """The forced model says " Ron" after " and". Under a template that puts the question last ("... and"), it answers
     the two "and" -> Ron items in chat; under SmolLM2's own template the reply starts after "assistant\\n" and the
     same model answers nothing, so the template is what the benchmark runs. The random tiny model answers nothing."""

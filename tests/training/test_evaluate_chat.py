@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import with_chat_template
 
 from corpus_tools.errors import ObliviateError
 from pipelines.cli_run import results
@@ -31,7 +30,7 @@ def _settings(tmp_path, **more) -> EvalSettings:
                            "fact_new_tokens": 3, "fact_chat_new_tokens": 3, **more})
 
 
-def _models(store, forced_model_dir, tmp_path):
+def _models(store, forced_model_dir, tmp_path, with_chat_template):
     """The forced model (" and" -> " Ron") twice: as the base model under a template that ends on the question, and
     as the unlearned model under SmolLM2's own, where the reply starts after "assistant\\n" and never says " Ron"."""
     bare = with_chat_template(forced_model_dir, tmp_path / "bare", BARE)
@@ -45,8 +44,8 @@ def load_template(folder):
     return load_tokenizer(folder).chat_template
 
 
-def test_fact_items_asked_in_chat_beside_their_completions(store, forced_model_dir, tmp_path):
-    models = _models(store, forced_model_dir, tmp_path)
+def test_fact_items_asked_in_chat_beside_their_completions(store, forced_model_dir, tmp_path, with_chat_template):
+    models = _models(store, forced_model_dir, tmp_path, with_chat_template)
     art, _ = evaluate(store, "t", _settings(tmp_path, fact_chat=True), models=models)
     role = {a.version: r for r, a in models.items()}  # both are base_model artifacts: told apart by version
     rows = store.read("metrics", art).to_pylist()
@@ -59,7 +58,8 @@ def test_fact_items_asked_in_chat_beside_their_completions(store, forced_model_d
     assert value[("base", "facts_chat_all_accuracy_test")] == pytest.approx(2 / 3)
     assert value[("unlearned", "facts_chat_accuracy_test")] == 0.0
     assert value[("unlearned", "facts_chat_all_accuracy_test")] == 0.0
-    chat = {r["metric"]: r for r in rows if role[r["model_version"]] == "base" and r["metric"].startswith("facts_chat_")}
+    chat = {r["metric"]: r for r in rows
+            if role[r["model_version"]] == "base" and r["metric"].startswith("facts_chat_")}
     assert all(r["ci_low"] is not None and r["ci_high"] is not None for r in chat.values())  # intervals over facts
     scores = [r for r in store.read("eval_scores", art).to_pylist() if r["metric"].startswith("facts_chat_answered")]
     replies = {(role[r["model_version"]], r["item_id"]): r for r in scores}
@@ -74,10 +74,11 @@ def test_fact_items_asked_in_chat_beside_their_completions(store, forced_model_d
     assert "facts, asked in chat, every item written (test)" in labels and "facts (test)" in labels
 
 
-def test_chat_form_enters_the_version_only_when_asked(store, forced_model_dir, tmp_path, monkeypatch):
+def test_chat_form_enters_the_version_only_when_asked(
+        store, forced_model_dir, tmp_path, with_chat_template, monkeypatch):
     """Off, fact_chat's own fields do not move the version (evaluations stored before it existed stay current);
     on, it is a new version whose models are measured again, with their chat rows."""
-    models = _models(store, forced_model_dir, tmp_path)
+    models = _models(store, forced_model_dir, tmp_path, with_chat_template)
     off, _ = evaluate(store, "t", _settings(tmp_path), models=models)
     assert not [r for r in store.read("metrics", off).to_pylist() if "_chat_" in r["metric"]]
     same, built = evaluate(store, "t", _settings(tmp_path, fact_chat_new_tokens=9), models=models)
@@ -90,14 +91,15 @@ def test_chat_form_enters_the_version_only_when_asked(store, forced_model_dir, t
     assert {r["metric"] for r in store.read("metrics", on).to_pylist()} >= {"facts_chat_accuracy_test"}
 
 
-def test_chat_form_refused_before_any_model_is_measured(store, forced_model_dir, tmp_path, monkeypatch):
-    models = _models(store, forced_model_dir, tmp_path)
+def test_chat_form_refused_before_any_model_is_measured(
+        store, forced_model_dir, tmp_path, with_chat_template, monkeypatch):
+    models = _models(store, forced_model_dir, tmp_path, with_chat_template)
     calls = []
     monkeypatch.setattr(E, "evaluate_model", lambda *a, **k: calls.append(k["label"]))
     with pytest.raises(ObliviateError, match="fact_chat asks the fact items in chat form, but evaluate.fact_files"):
         evaluate(store, "t", _settings(tmp_path, fact_chat=True, fact_files=[]), models=models)
     (tmp_path / "facts_chat.jsonl").write_bytes((tmp_path / "facts.jsonl").read_bytes())
-    with pytest.raises(ObliviateError, match="metrics of fact file 'facts' would be named as those of fact file 'facts_chat'"):
+    with pytest.raises(ObliviateError, match="metrics of fact file 'facts' would be named as those of fact file 'facts_"):
         evaluate(store, "t", _settings(tmp_path, fact_chat=True, fact_files=["facts.jsonl", "facts_chat.jsonl"]),
                  models=models)
     plain = with_chat_template(forced_model_dir, tmp_path / "plain", None)
@@ -107,7 +109,8 @@ def test_chat_form_refused_before_any_model_is_measured(store, forced_model_dir,
     assert calls == []
 
 
-def test_fact_accuracy_in_chat_form_asks_through_the_template(store, tiny_model_dir, tmp_path, monkeypatch):
+def test_fact_accuracy_in_chat_form_asks_through_the_template(
+        store, tiny_model_dir, tmp_path, with_chat_template, monkeypatch):
     """The prompts handed to generation are the template's text around "Finish this sentence: <prompt>", with the
     chat reply's length; the names carry "_chat" and the item ids stay the file's."""
     from training.models import load_tokenizer
