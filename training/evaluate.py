@@ -219,7 +219,7 @@ def _check_chat(data: EvalData, models: dict[str, Artifact]) -> None:
     if clash := sorted(set(data.facts) & {f"{stem}_chat" for stem in data.facts}):
         raise ObliviateError(f"evaluate.fact_chat: the chat form's metrics of fact file {clash[0].removesuffix('_chat')!r} "
                              f"would be named as those of fact file {clash[0]!r}; rename one of the two files")
-    for role, art in models.items():
+    for role, art in {a.version: (r, a) for r, a in reversed(models.items())}.values():  # one per model, first role
         if not getattr(load_tokenizer(model_folder(art)), "chat_template", None):
             raise ObliviateError(f"evaluate.fact_chat: the tokenizer of the {role} model {art.version} has no chat "
                                  "template; set evaluate.fact_chat = false (its fact items are still asked as text)")
