@@ -61,16 +61,30 @@ def test_a_selection_file_is_dev_except_where_it_shares_an_answer_with_the_main_
     assert [m["split"] for m in marked] == ["test", "dev"]
 
 
-def test_the_bundled_selection_file_never_shares_an_answer_with_the_reported_split():
+@pytest.mark.parametrize("name", ["select_neighbours.jsonl", "select_neighbours_more.jsonl"])
+def test_the_bundled_selection_files_never_share_an_answer_with_the_reported_split(name):
     folder = Path(__file__).resolve().parents[2] / "data/targets/harry_potter/pretrained"
     main = F.read_items(folder / "neighbour_facts.jsonl")
-    select = F.read_items(folder / "select_neighbours.jsonl")
+    select = F.read_items(folder / name)
     test_answers = {a.strip().lower() for i in main if i["split"] == "test" for a in i["answers"]}
     chosen_on = F.known(select, "dev")
     assert len(chosen_on) >= 100
     assert not [i["prompt"] for i in chosen_on if {a.strip().lower() for a in i["answers"]} & test_answers]
     assert not {i["prompt"] for i in select} & {i["prompt"] for i in main}   # written apart, no prompt reused
     assert all(i["split"] == F.split_beside(main)(i) for i in select)
+
+
+def test_the_second_selection_file_adds_facts_the_first_and_the_target_do_not_hold():
+    """select_neighbours_more.jsonl was written later (docs/pretrained.md, "A second selection file"): none of its
+    answers is an answer of the main file, of the first selection file or of the target's own known facts, so
+    its items add facts to choose on rather than paraphrases of facts already counted, and none of them is a
+    Harry Potter answer that forgetting should remove ("Bill", "George")."""
+    folder = Path(__file__).resolve().parents[2] / "data/targets/harry_potter/pretrained"
+    more = F.read_items(folder / "select_neighbours_more.jsonl")
+    before = {a.strip().lower() for name in ("neighbour_facts.jsonl", "select_neighbours.jsonl", "known_facts.jsonl")
+              for i in F.read_items(folder / name) for a in i["answers"]}
+    assert not [i["prompt"] for i in more if {a.strip().lower() for a in i["answers"]} & before]
+    assert {i["split"] for i in more} == {"dev"}
 
 
 def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
