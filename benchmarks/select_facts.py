@@ -10,7 +10,7 @@ model after the first is compared with the first on the pooled items:
 items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
 answers more by chance (`sign_test_p`).
 
-Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...]
+Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...] [--by-topic]
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("fact_files", nargs="+", type=Path)
     ap.add_argument("--models", nargs="+", type=Path, required=True, help="model folders; the first is the reference")
     ap.add_argument("--names", default="", help="comma-separated names for the models (default: folder names)")
+    ap.add_argument("--by-topic", action="store_true",
+                    help="also give each model's answered items per topic of the pooled items (where it loses them)")
     args = ap.parse_args(argv)
     names = model_names(ap, args)
     files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
@@ -74,6 +76,23 @@ def main(argv: list[str] | None = None) -> None:
         versus = f"won {won}, lost {lost}, p = {sign_test_p(won, lost):.3f}" if name != names[0] else ""
         print(f"{name:<14}{cells}{sum(pooled[name]):>9}/{len(pooled[name]):<3} {sum(pooled[name]) / max(len(pooled[name]), 1):.2f}"
               f"   {versus}", flush=True)
+    if args.by_topic:
+        print_by_topic([i["topic"] for stem in files for i in files[stem]], pooled)
+
+
+def by_topic(topics: list[str], pooled: dict[str, list[bool]]) -> dict[str, tuple[int, dict[str, int]]]:
+    """{topic: (items, {model: answered})} over the pooled items, topics in order of first appearance."""
+    out: dict[str, tuple[int, dict[str, int]]] = {}
+    for k, topic in enumerate(topics):
+        n, counts = out.get(topic, (0, {name: 0 for name in pooled}))
+        out[topic] = (n + 1, {name: counts[name] + pooled[name][k] for name in pooled})
+    return out
+
+
+def print_by_topic(topics: list[str], pooled: dict[str, list[bool]]) -> None:
+    print(f"\n{'topic':<16}{'items':>6}" + "".join(f"{name:>10}" for name in pooled))
+    for topic, (n, counts) in sorted(by_topic(topics, pooled).items()):
+        print(f"{topic:<16}{n:>6}" + "".join(f"{counts[name]:>10}" for name in pooled))
 
 
 if __name__ == "__main__":

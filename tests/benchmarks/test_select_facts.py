@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmarks.select_facts import paired, sign_test_p
+from benchmarks.select_facts import by_topic, paired, sign_test_p
 
 
 @pytest.mark.parametrize("won, lost, p", [
@@ -20,6 +20,12 @@ def test_paired_counts_the_items_where_the_two_differ():
     assert paired([True, True, False, False, True], [True, False, True, False, False]) == (2, 1)
     with pytest.raises(ValueError, match="3 items against 2"):
         paired([True] * 3, [True] * 2)
+
+
+def test_by_topic_counts_each_models_answers_within_each_topic():
+    topics = ["greek", "scifi", "greek", "greek"]
+    pooled = {"A": [True, True, False, True], "B": [False, True, True, False]}
+    assert by_topic(topics, pooled) == {"greek": (3, {"A": 2, "B": 1}), "scifi": (1, {"A": 1, "B": 1})}
 
 
 def test_a_selection_file_is_marked_beside_its_main_file_and_scored_on_its_dev_items(forced_model_dir, tmp_path, capsys):
@@ -40,6 +46,8 @@ def test_a_selection_file_is_marked_beside_its_main_file_and_scored_on_its_dev_i
     measure_fact_items.main([str(tmp_path / "ws"), "--model", str(forced_model_dir), "--beside", str(main), str(select)])
     marked = fact_items.read_items(select)
     assert [(i["split"], i["known_by_base"]) for i in marked] == [("dev", True), ("test", False), ("dev", False)]
-    select_facts.main([str(select), "--models", str(forced_model_dir), str(forced_model_dir), "--names", "a,b"])
+    select_facts.main([str(select), "--models", str(forced_model_dir), str(forced_model_dir), "--names", "a,b",
+                       "--by-topic"])
     out = capsys.readouterr().out
     assert "1/1" in out and "won 0, lost 0, p = 1.000" in out
+    assert [line.split() for line in out.splitlines()[-2:]] == [["topic", "items", "a", "b"], ["t", "1", "1", "1"]]
