@@ -99,7 +99,8 @@ def test_chat_form_refused_before_any_model_is_measured(
     with pytest.raises(ObliviateError, match="fact_chat asks the fact items in chat form, but evaluate.fact_files"):
         evaluate(store, "t", _settings(tmp_path, fact_chat=True, fact_files=[]), models=models)
     (tmp_path / "facts_chat.jsonl").write_bytes((tmp_path / "facts.jsonl").read_bytes())
-    with pytest.raises(ObliviateError, match="metrics of fact file 'facts' would be named as those of fact file 'facts_"):
+    clash = "metrics of fact file 'facts' would be named as those of fact file 'facts_chat'"
+    with pytest.raises(ObliviateError, match=clash):
         evaluate(store, "t", _settings(tmp_path, fact_chat=True, fact_files=["facts.jsonl", "facts_chat.jsonl"]),
                  models=models)
     plain = with_chat_template(forced_model_dir, tmp_path / "plain", None)
