@@ -2,13 +2,13 @@
 
 The evaluate stage completes a fact prompt as raw text ("Harry Potter's best friends are Ron and" -> " Hermione"),
 and with `[evaluate] fact_chat = true` also asks it as below, for the models of a workspace; this script asks the same
-way for any model folders and pairs them item by item with a reference (the trials' comparisons). An instruct model is used through its chat template, and a question put to it that way runs through other weights'
-habits: the model may answer in a sentence, repeat the prompt, or refuse. This asks every item of one split of the
-fact files as a user turn, "Finish this sentence: <prompt>" (`training.fact_items.chat_prompts`, shared with the
-stage), and reads the greedy reply: an item is answered when the
-reply states one of its answers (`training.fact_items.is_known`, as the evaluate stage grades completions); a reply
-that repeats the prompt is not credited for it, since no answer of an item is in its prompt (`read_items` refuses
-such an item). Nothing is selected by the reference's answers, so the
+way for any model folders and pairs them item by item with a reference (the trials' comparisons). An instruct model
+is used through its chat template, and a question put to it that way runs through other weights' habits: the model
+may answer in a sentence, repeat the prompt, or refuse. This asks every item of one split of the fact files as a user
+turn, "Finish this sentence: <prompt>" (`training.fact_items.chat_prompts`, shared with the stage), and reads the
+greedy reply: an item is answered when the reply states one of its answers (`training.fact_items.is_known`, as the
+evaluate stage grades completions); a reply that repeats the prompt is not credited for it, since no answer of an
+item is in its prompt (`read_items` refuses such an item). Nothing is selected by the reference's answers, so the
 comparison is over every item (docs/pretrained.md, "Every item written"): each model's share, the reference's items
 it lost and the ones it gained, its gap to the reference with a paired 95% interval that resamples whole facts, and
 the exact one-sided sign test's p that it lost more by chance.

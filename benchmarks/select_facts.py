@@ -4,8 +4,8 @@ The pretrained target's dev split is small (42 known-fact and 47 neighbour items
 on it by one or two items. A selection file (`select_neighbours.jsonl`, and `select_neighbours_more.jsonl` written
 later still; docs/pretrained.md) adds items written later, whose facts the main file's test split does not hold
 (`fact_items.split_beside`), so a recipe can be chosen on more than the dev split without reading the split that is
-reported. Every dev item the base model knows, of
-every file given, is completed greedily by each model as the evaluate stage completes them. The table gives
+reported. Every dev item the base model knows, of every file given, is completed greedily by each model as the
+evaluate stage completes them. The table gives
 answered / known per file and pooled (so give files of one kind: the items to keep, or the items to forget); each
 model after the first is compared with the first on the pooled items:
 items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
