@@ -87,6 +87,11 @@ class UnlearnSettings(TrainSettings):
                           "Surname\" per line; the translated rows' generic people are renamed after them (\"Jon "
                           "Barker\" -> \"Marie Curie\"), so the subject's known surnames are held in the target's "
                           "own stories (training/name_swap.py, docs/method.md); None: the generic names.")
+    label_weight: float = Field(1.0, ge=0, description="WHP: the weight of the generic-label loss on the target rows. "
+                                                       "0 trains the other terms alone, on the same batches and steps: "
+                                                       "the control that measures what a recipe's training costs "
+                                                       "without any forgetting (docs/pretrained.md, control RC1); 1: "
+                                                       "the paper.")
     forget_weight: float = Field(0.0, ge=0, description="WHP: add forget_weight x a token-level NPO term on the original "
                                                         "tokens that begin an anchored term (where the translation changed "
                                                         "the next token), referenced to the subject; 0: off (the paper).")
@@ -142,6 +147,11 @@ class UnlearnSettings(TrainSettings):
 
     @model_validator(mode="after")
     def _slots_weigh_the_kl(self):
+        if self.label_weight != 1 and self.method != "whp":
+            raise ValueError("label_weight weighs WHP's generic-label loss: it needs method = \"whp\"")
+        if self.label_weight != 1 and not (self.retain_term or self.forget_weight or self.translated_weight):
+            raise ValueError("label_weight weighs the generic-label loss against the other WHP terms: with none of "
+                             "retain_term, forget_weight or translated_weight on it only rescales the learning rate")
         if self.retain_slot_weight and not (self.retain_term and self.retain_loss == "kl"):
             raise ValueError("retain_slot_weight weighs the KL retain term: it needs retain_term = true and "
                              "retain_loss = \"kl\"")
@@ -190,6 +200,8 @@ def version_key(settings: UnlearnSettings) -> dict:
             key["translated_weight"] = settings.translated_weight
             if settings.translated_names:  # likewise
                 key["translated_names"] = file_fingerprint(settings.translated_names)
+        if settings.label_weight != 1:  # likewise
+            key["label_weight"] = settings.label_weight
         if settings.forget_weight > 0:  # likewise
             key |= {"forget_weight": settings.forget_weight, "forget_beta": settings.forget_beta}
         if settings.salient_share is not None:  # likewise
@@ -441,7 +453,7 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
 
 
 def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
-    """The generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
+    """`label_weight` x the generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
     tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
     or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, counted 1 +
     `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss),
@@ -455,6 +467,8 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
         f = batch["forget"]
         target = {k: v for k, v in batch.items() if k in ("soft_ids", "soft_p")} | {"labels": batch["labels"][f]}
         out = token_loss(logits[f], target)
+        if settings.label_weight != 1:
+            out = settings.label_weight * out
         if settings.forget_weight and bool(f.any()):
             out = out + settings.forget_weight * npo.token_npo_loss(logits[f], batch["anchor_targets"], batch["ref_logp"],
                                                                     settings.forget_beta)

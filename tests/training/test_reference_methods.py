@@ -84,6 +84,29 @@ def test_whp_retain_term_by_hand():
     assert float(got) == pytest.approx(kl / 5 + 2.0 * retain, rel=1e-5)
 
 
+def test_whp_label_weight_scales_only_the_generic_label_loss_by_hand():
+    from training.unlearn import version_key, whp_loss
+
+    logits, batch = _batch(5)
+    hard, retain = _hand_ce(logits, batch["labels"], [0, 1]), _hand_ce(logits, batch["labels"], [2])
+    weighted = lambda w: whp_loss(UnlearnSettings(retain_term=True, retain_weight=2.0, label_weight=w))  # noqa: E731
+    assert float(weighted(1.0)(logits, batch)) == pytest.approx(hard + 2.0 * retain, rel=1e-5)
+    assert float(weighted(0.25)(logits, batch)) == pytest.approx(0.25 * hard + 2.0 * retain, rel=1e-5)
+    # the control: the retain term alone, and no gradient reaches the target rows' logits
+    control = logits.clone().requires_grad_()
+    got = weighted(0.0)(control, batch)
+    assert float(got) == pytest.approx(2.0 * retain, rel=1e-5)
+    got.backward()
+    assert float(control.grad[:2].abs().sum()) == 0.0 and float(control.grad[2].abs().sum()) > 0
+    # in the version only when it is not the paper's 1, so the models made before the option keep theirs
+    assert "label_weight" not in version_key(UnlearnSettings(retain_term=True))
+    assert version_key(UnlearnSettings(retain_term=True, label_weight=0.0))["label_weight"] == 0.0
+    with pytest.raises(ValueError, match="only rescales the learning rate"):
+        UnlearnSettings(label_weight=0.0)
+    with pytest.raises(ValueError, match="needs method"):
+        UnlearnSettings(method="gd", retain_term=True, label_weight=0.0)
+
+
 def test_whp_forget_term_is_token_npo_on_anchored_tokens_by_hand():
     from training.npo import token_npo_loss
     from training.unlearn import whp_loss

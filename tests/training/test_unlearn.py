@@ -157,6 +157,12 @@ def test_unlearn_with_a_retain_term_trains_on_both(store, tiny_model_dir, tmp_pa
     assert label_prob(model_folder(art), rows, label_rows) > 10 * label_prob(model_folder(subject), rows, label_rows)
     # the retain rows went through the model: more tokens per step than the labels alone
     assert art.stats["train_tokens"] > plain.stats["train_tokens"]
+    # label_weight 0, the control: the same batches and steps, and the labels are not learned
+    control, created = unlearn(store, TARGET, settings.model_copy(update={"label_weight": 0.0}), blocks=blocks,
+                               labels=labels, subject=subject)
+    assert created and control.version not in (art.version, plain.version)
+    assert control.stats["train_tokens"] == art.stats["train_tokens"]
+    assert label_prob(model_folder(control), rows, label_rows) < 2 * label_prob(model_folder(subject), rows, label_rows)
 
 
 # Hand-worked: what each token id spells, as a tokenizer would decode it alone.
