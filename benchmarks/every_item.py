@@ -8,10 +8,17 @@ answers biases the comparison. For each fact file and split this prints each mod
 to the base model's with a paired 95% interval that resamples whole facts (`intervals.cluster_proportion_diff`), the
 base model's items it lost and the ones it gained, and the exact one-sided sign test's p that it lost more by chance.
 
-Reads the per-item `eval_scores` rows of an evaluate artifact (no model is run).
+With `--against`, the models are compared with another model instead of the base one: a control such as a recipe
+trained without its labels (docs/pretrained.md, control RC1), whose rows may sit in another evaluation
+(`VERSION@EVALUATE`); with `--known`, only over the items the base model knows (the issue's reading), so a recipe's
+loss there can be read beyond the control's.
 
-Usage: python -m benchmarks.every_item WORKSPACE EVALUATE_VERSION FACT_FILE... [--models VERSION[:NAME]...]
-(default: every model of the evaluation but the base model)
+Reads the per-item `eval_scores` rows of evaluate artifacts (no model is run).
+
+Usage: python -m benchmarks.every_item WORKSPACE EVALUATE_VERSION FACT_FILE... [--models SPEC...]
+       [--against SPEC] [--known]
+SPEC: VERSION[@EVALUATE][:NAME], a model's stored rows (in EVALUATE_VERSION's evaluation unless @EVALUATE names
+another); default models: every model of the evaluation but the base model; default --against: its base model.
 """
 
 from __future__ import annotations
@@ -49,32 +56,46 @@ def compare(items: list[dict], stem: str, model: dict[str, bool], base: dict[str
             "gained": gained, "p_worse": sign_test_p(lost, gained)}
 
 
+def parse_spec(spec: str, evaluate: str, roles: dict[str, str]) -> tuple[str, str, str]:
+    """"VERSION[@EVALUATE][:NAME]" as (model version, evaluate version, name)."""
+    head, _, name = spec.partition(":")
+    version, _, where = head.partition("@")
+    return version, where or evaluate, name or roles.get(version, version)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("workspace", type=Path)
     ap.add_argument("evaluate")
     ap.add_argument("fact_files", nargs="+", type=Path)
-    ap.add_argument("--models", nargs="*", default=None, metavar="VERSION[:NAME]")
+    ap.add_argument("--models", nargs="*", default=None, metavar="SPEC")
+    ap.add_argument("--against", default=None, metavar="SPEC", help="the model to compare with (default: the base)")
+    ap.add_argument("--known", action="store_true", help="only the items the base model knows (the issue's reading)")
     args = ap.parse_args(argv)
     store = Store(args.workspace)
-    found = [a for a in store.artifacts("evaluate") if a.version == args.evaluate]
-    if not found:
+    evaluations = {a.version: a for a in store.artifacts("evaluate")}
+    if args.evaluate not in evaluations:
         raise SystemExit(f"no evaluate artifact {args.evaluate} in {args.workspace}")
-    roles = {version: role for role, version in found[0].parents.items() if role in MODEL_ROLES}  # as evaluated
-    base = found[0].parents.get("base")
-    if base is None:
-        raise SystemExit(f"evaluate {args.evaluate} has no base model to compare with")
+    roles = {version: role for role, version in evaluations[args.evaluate].parents.items() if role in MODEL_ROLES}
+    base = evaluations[args.evaluate].parents.get("base")
+    if base is None and args.against is None:
+        raise SystemExit(f"evaluate {args.evaluate} has no base model to compare with; name one with --against")
     specs = args.models if args.models is not None else [v for v in roles if v != base]
-    models = [(s.split(":")[0], s.split(":")[1] if ":" in s else roles.get(s, s)) for s in specs]
-    print(f"{'file':<20}{'split':<6}{'model':<14}{'every item':>18}{'base':>8}{'gap (points) [95%]':>26}"
+    models = [parse_spec(s, args.evaluate, roles) for s in specs]
+    against = parse_spec(args.against, args.evaluate, roles) if args.against else (base, args.evaluate, "base")
+    for _, where, _ in models + [against]:
+        if where not in evaluations:
+            raise SystemExit(f"no evaluate artifact {where} in {args.workspace}")
+    label = "known items" if args.known else "every item"
+    print(f"{'file':<20}{'split':<6}{'model':<14}{label:>18}{against[2][:8]:>8}{'gap (points) [95%]':>26}"
           f"{'lost':>6}{'gained':>8}{'p worse':>9}")
     for path in args.fact_files:
         items, stem = read_items(path), path.stem
-        base_answers = answers(store, args.evaluate, base, stem)
+        reference = answers(store, against[1], against[0], stem)
         for split in ("dev", "test"):
-            here = [i for i in items if i.get("split") == split]
-            for version, name in models if here else []:
-                c = compare(here, stem, answers(store, args.evaluate, version, stem), base_answers)
+            here = [i for i in items if i.get("split") == split and (i.get("known_by_base") or not args.known)]
+            for version, where, name in models if here else []:
+                c = compare(here, stem, answers(store, where, version, stem), reference)
                 gap = f"{100 * c['gap']:+.1f} [{100 * c['ci'][0]:+.1f}, {100 * c['ci'][1]:+.1f}]"
                 print(f"{stem:<20}{split:<6}{name:<14}{c['answered']:>9}/{c['n']:<4}{c['answered'] / c['n']:.3f}"
                       f"{c['base'] / c['n']:>8.3f}{gap:>26}{c['lost']:>6}{c['gained']:>8}{c['p_worse']:>9.3f}")

@@ -55,3 +55,47 @@ def test_every_item_from_a_stored_evaluation(store, forced_model_dir, tiny_model
     # file, split, role, answered/n and share, base share, gap and its interval, lost, gained, p
     assert cells[:5] == ["facts", "test", "unlearned", "0/4", "0.000"] and cells[5] == "0.750"
     assert cells[6] == "-75.0" and cells[-3:] == ["3", "0", "0.125"]  # 3 lost, none gained: p = 1/8
+
+
+def test_every_item_against_a_control_in_another_evaluation_and_on_the_known_items(store, forced_model_dir,
+                                                                                   tiny_model_dir, tmp_path, capsys):
+    """--against compares with a model whose rows sit in another evaluation; --known keeps the base model's known
+    items only. The forced model (" Ron" after " and") is evaluated twice, once as the base and once as the
+    unlearned model of a second evaluation; the random tiny model is compared with it."""
+    from training.base import base_model
+    from training.evaluate import EvalSettings, evaluate
+
+    items = [("The castle stood on a hill and", "Ron", "a", True), ("She waved and", "Hermione", "b", True),
+             ("They left and", "Ron", "c", False), ("Later the twins and", "Ron", "d", True)]
+    path = tmp_path / "prompts" / "facts.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps({"prompt": p, "answers": [a], "topic": t, "split": "test", "known_by_base": k})
+                            + "\n" for p, a, t, k in items))
+    forced, _ = base_model(store, "t", str(forced_model_dir))
+    tiny, _ = base_model(store, "u", str(tiny_model_dir))
+    settings = EvalSettings(fact_files=["facts.jsonl"], fact_new_tokens=4).model_copy(
+        update={"prompts_dir": str(path.parent), "general_dir": str(tmp_path)})
+    first, _ = evaluate(store, "t", settings, models={"base": tiny, "unlearned": tiny}, anchors=None, translation=None)
+    second, _ = evaluate(store, "t", settings, models={"base": forced, "unlearned": forced}, anchors=None,
+                         translation=None)
+    assert first.version != second.version
+
+    def row(*extra):
+        main([str(store.root), first.version, str(path), "--models", f"{tiny.version}:tiny", *extra])
+        out = capsys.readouterr().out.splitlines()
+        return out[0].split(), [l.split() for l in out if l.startswith("facts")]
+
+    # against the forced model of the second evaluation: every item, it answers 3 of 4 (Ron thrice), tiny none
+    header, lines = row("--against", f"{forced.version}@{second.version}:ctrl")
+    assert "ctrl" in header and "every" in header
+    assert len(lines) == 1
+    assert lines[0][:7] + lines[0][-3:] == ["facts", "test", "tiny", "0/4", "0.000", "0.750", "-75.0", "3", "0", "0.125"]
+    # the known items only (a, b, d): the forced model answers a and d
+    header, lines = row("--against", f"{forced.version}@{second.version}:ctrl", "--known")
+    assert "known" in header
+    assert lines[0][:7] + lines[0][-3:] == ["facts", "test", "tiny", "0/3", "0.000", "0.667", "-66.7", "2", "0", "0.250"]
+    # against tiny itself (its own rows, the default evaluation): no gap
+    _, lines = row("--against", tiny.version)
+    assert lines[0][6] == "+0.0" and lines[0][-3:-1] == ["0", "0"]
+    with pytest.raises(SystemExit, match="no evaluate artifact nope"):
+        row("--against", f"{forced.version}@nope")
