@@ -28,23 +28,32 @@ def test_compare_refuses_items_without_rows():
         compare(items, "f", {"f: p1": True, "f: p2": False}, {"f: p1": True})
 
 
-def test_every_item_from_a_stored_evaluation(store, forced_model_dir, tiny_model_dir, tmp_path, capsys):
-    """A real evaluation: the forced model (" Ron" after " and") as the base, the random tiny model as the unlearned
-    one. The base model answers the three "and" -> Ron items, one of which the file marks known; the tiny model none."""
-    from training.base import base_model
+def fact_file(store, tmp_path, known_d: bool):
+    """Four "and" items (three answered " Ron", the forced model's word), a and b marked known, d as `known_d`; and
+    a function that evaluates a base and an unlearned model on them, returning the evaluate artifact."""
     from training.evaluate import EvalSettings, evaluate
 
     items = [("The castle stood on a hill and", "Ron", "a", True), ("She waved and", "Hermione", "b", True),
-             ("They left and", "Ron", "c", False), ("Later the twins and", "Ron", "d", False)]
+             ("They left and", "Ron", "c", False), ("Later the twins and", "Ron", "d", known_d)]
     path = tmp_path / "prompts" / "facts.jsonl"
     path.parent.mkdir()
     path.write_text("".join(json.dumps({"prompt": p, "answers": [a], "topic": t, "split": "test", "known_by_base": k})
                             + "\n" for p, a, t, k in items))
-    base, _ = base_model(store, "t", str(forced_model_dir))
-    other, _ = base_model(store, "u", str(tiny_model_dir))
     settings = EvalSettings(fact_files=["facts.jsonl"], fact_new_tokens=4).model_copy(
         update={"prompts_dir": str(path.parent), "general_dir": str(tmp_path)})
-    art, _ = evaluate(store, "t", settings, models={"base": base, "unlearned": other}, anchors=None, translation=None)
+    return path, lambda base, unlearned: evaluate(store, "t", settings, models={"base": base, "unlearned": unlearned},
+                                                  anchors=None, translation=None)[0]
+
+
+def test_every_item_from_a_stored_evaluation(store, forced_model_dir, tiny_model_dir, tmp_path, capsys):
+    """A real evaluation: the forced model (" Ron" after " and") as the base, the random tiny model as the unlearned
+    one. The base model answers the three "and" -> Ron items, one of which the file marks known; the tiny model none."""
+    from training.base import base_model
+
+    path, run = fact_file(store, tmp_path, known_d=False)
+    base, _ = base_model(store, "t", str(forced_model_dir))
+    other, _ = base_model(store, "u", str(tiny_model_dir))
+    art = run(base, other)
     metrics = {(r["model_version"], r["metric"]): r["value"] for r in store.read("metrics", art).to_pylist()}
     assert metrics[(base.version, "facts_all_accuracy_test")] == 0.75
     assert metrics[(other.version, "facts_all_accuracy_test")] == 0.0
@@ -63,21 +72,11 @@ def test_every_item_against_a_control_in_another_evaluation_and_on_the_known_ite
     items only. The forced model (" Ron" after " and") is evaluated twice, once as the base and once as the
     unlearned model of a second evaluation; the random tiny model is compared with it."""
     from training.base import base_model
-    from training.evaluate import EvalSettings, evaluate
 
-    items = [("The castle stood on a hill and", "Ron", "a", True), ("She waved and", "Hermione", "b", True),
-             ("They left and", "Ron", "c", False), ("Later the twins and", "Ron", "d", True)]
-    path = tmp_path / "prompts" / "facts.jsonl"
-    path.parent.mkdir()
-    path.write_text("".join(json.dumps({"prompt": p, "answers": [a], "topic": t, "split": "test", "known_by_base": k})
-                            + "\n" for p, a, t, k in items))
+    path, run = fact_file(store, tmp_path, known_d=True)
     forced, _ = base_model(store, "t", str(forced_model_dir))
     tiny, _ = base_model(store, "u", str(tiny_model_dir))
-    settings = EvalSettings(fact_files=["facts.jsonl"], fact_new_tokens=4).model_copy(
-        update={"prompts_dir": str(path.parent), "general_dir": str(tmp_path)})
-    first, _ = evaluate(store, "t", settings, models={"base": tiny, "unlearned": tiny}, anchors=None, translation=None)
-    second, _ = evaluate(store, "t", settings, models={"base": forced, "unlearned": forced}, anchors=None,
-                         translation=None)
+    first, second = run(tiny, tiny), run(forced, forced)
     assert first.version != second.version
 
     def row(*extra):
