@@ -453,8 +453,8 @@ def _ensemble(store: Store, target: str, settings: UnlearnSettings, *, subject: 
 
 
 def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
-    """`label_weight` x the generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their anchored
-    tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
+    """`label_weight` x the generic-label loss on the target rows, plus `forget_weight` x token-level NPO on their
+    anchored tokens (forget term), plus `retain_weight` x the retain rows' loss (retain term: their next-token loss,
     or with retain_loss "kl" the KL divergence from `teacher["model"]`'s predictions, counted 1 +
     `retain_slot_weight` times at the batch's `retain_slots`, plus `retain_ce_weight` x their next-token loss),
     plus `translated_weight` x the KL divergence from the teacher on the batch's translated rows; None (the plain
