@@ -466,9 +466,7 @@ def whp_loss(settings: UnlearnSettings, teacher: dict | None = None):
     def loss(logits, batch):
         f = batch["forget"]
         target = {k: v for k, v in batch.items() if k in ("soft_ids", "soft_p")} | {"labels": batch["labels"][f]}
-        out = token_loss(logits[f], target)
-        if settings.label_weight != 1:
-            out = settings.label_weight * out
+        out = settings.label_weight * token_loss(logits[f], target)
         if settings.forget_weight and bool(f.any()):
             out = out + settings.forget_weight * npo.token_npo_loss(logits[f], batch["anchor_targets"], batch["ref_logp"],
                                                                     settings.forget_beta)
