@@ -31,7 +31,7 @@ from benchmarks.select_facts import model_names
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import LogReporter
 from training.evaluate import fact_item_id
-from training.fact_items import CHAT_ASK, chat_prompts, is_known, read_items
+from training.fact_items import CHAT_ASK, chat_prompts, is_known, read_items, split_name
 from training.generation import greedy_complete
 from training.models import load_model, load_tokenizer
 
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
             [str(m) for m in args.models if not (m / "config.json").is_file()]:
         ap.error(f"not a fact file or model folder: {', '.join(missing)}")
     try:
-        stems = {f.stem: [i for i in read_items(f) if i.get("split", "test") == args.split] for f in args.fact_files}
+        stems = {f.stem: [i for i in read_items(f) if split_name(i) == args.split] for f in args.fact_files}
         progress = LogReporter()  # to stderr, a line every 30 s: about 4 minutes per 1,000 items on 2 CPU cores
         replies = {name: ask(folder, stems, args.new_tokens,
                              advance=progress.task(f"{name}: chat replies", sum(map(len, stems.values()))))

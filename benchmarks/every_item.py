@@ -29,7 +29,7 @@ from pathlib import Path
 from benchmarks.select_facts import paired, sign_test_p
 from corpus_tools.store import Store
 from training.evaluate import fact_item_id
-from training.fact_items import fact_of, known, read_items
+from training.fact_items import fact_of, known, read_items, split_name
 from training.intervals import cluster_proportion_diff
 
 MODEL_ROLES = ("subject", "reinforced", "unlearned")  # the evaluate artifact's other parents are data, not models
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         items, stem = read_items(path), path.stem
         reference = answers(store, against[1], against[0], stem)
         for split in ("dev", "test"):
-            here = known(items, split) if args.known else [i for i in items if i.get("split") == split]
+            here = known(items, split) if args.known else [i for i in items if split_name(i) == split]
             for version, where, name in models if here else []:
                 c = compare(here, stem, answers(store, where, version, stem), reference)
                 gap = f"{100 * c['gap']:+.1f} [{100 * c['ci'][0]:+.1f}, {100 * c['ci'][1]:+.1f}]"

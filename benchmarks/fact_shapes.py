@@ -20,7 +20,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
-from training.fact_items import read_items
+from training.fact_items import known, read_items, split_name
 
 HONORIFICS = {"Lord", "Lady", "Sir", "Dame", "Professor", "Mr", "Mr.", "Mrs", "Mrs.", "Madam", "Madame", "Dr", "Dr.",
               "Saint", "St.", "King", "Queen", "Prince", "Princess", "Uncle", "Aunt"}
@@ -53,8 +53,7 @@ def shape_of(prompt: str, answer: str) -> str:
 
 def item_shapes(path: Path) -> list[tuple[str, str, str]]:
     """(split, shape, prompt) of each item of `path` the base model knows."""
-    return [(i["split"], shape_of(i["prompt"], i["answers"][0]), i["prompt"]) for i in read_items(path)
-            if i.get("known_by_base")]
+    return [(split_name(i), shape_of(i["prompt"], i["answers"][0]), i["prompt"]) for i in known(read_items(path))]
 
 
 def counts(rows: list[tuple[str, str, str]]) -> Counter:

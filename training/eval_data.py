@@ -13,6 +13,7 @@ from pathlib import Path
 from corpus_tools.errors import ObliviateError
 from corpus_tools.store import Artifact, Store
 from corpus_tools.jsonl import numbered_rows
+from training.fact_items import known, known_by_base, read_items
 
 FAMILIARITY_FILE = "familiarity_prompts.jsonl"
 PROBABILITY_FILE = "probability_prompts.jsonl"
@@ -85,7 +86,6 @@ def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> No
     """Completion fact files (relative to the prompts folder; every item is kept: the accuracy the bounds judge is
     over the items the base model knows, and the one over every item written sits beside it, docs/pretrained.md)
     and the hand-written lexicon that grades familiarity apart from the dictionary."""
-    from training.fact_items import read_items
     from training.lexicon import Lexicon, find_lexicon
 
     for name in fact_files:
@@ -101,13 +101,13 @@ def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> No
 
 def known_facts(facts: dict[str, list[dict]]) -> dict[str, list[dict]]:
     """Per fact file, the items the base model knows (an item without `known_by_base` counts as known)."""
-    return {stem: [i for i in items if i.get("known_by_base", True)] for stem, items in facts.items()}
+    return {stem: known(items) for stem, items in facts.items()}
 
 
 def unknown_stems(facts: dict[str, list[dict]]) -> set[str]:
     """The fact files holding items the base model does not know: for them the accuracy over every item is measured
     beside the one over the known items."""
-    return {stem for stem, items in facts.items() if any(not i.get("known_by_base", True) for i in items)}
+    return {stem for stem, items in facts.items() if any(not known_by_base(i) for i in items)}
 
 
 def _hash(payload: bytes) -> str:

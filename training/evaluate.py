@@ -36,7 +36,7 @@ from training.eval_data import DEFAULT_GENERAL, EvalData, known_facts, load_eval
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
-from training.fact_items import chat_prompts, fact_of, is_known
+from training.fact_items import chat_prompts, fact_of, is_known, known_by_base, split_name
 from training.forgetting import ForgettingSettings
 from training import forgetting_eval as FE
 from training.relearn import RelearnSettings, curve_rows
@@ -394,15 +394,15 @@ def fact_accuracy(model, tok, facts: dict[str, list[dict]], settings: EvalSettin
                                   settings.fact_chat_new_tokens if chat else settings.fact_new_tokens,
                                   settings.batch_size, advance)
         hit = [is_known(a, i["answers"]) for a, i in zip(answers, items)]
-        scored = [i.get("known_by_base", True) for i in items]
+        scored = [known_by_base(i) for i in items]
         for split in ("dev", "test"):
-            idx = [k for k, i in enumerate(items) if i.get("split", "test") == split]
+            idx = [k for k, i in enumerate(items) if split_name(i) == split]
             if known := [k for k in idx if scored[k]]:
                 out[f"{stem}_accuracy_{split}"] = (M.share([hit[k] for k in known]), len(known))
             if len(known) < len(idx):
                 out[f"{stem}_all_accuracy_{split}"] = (M.share([hit[k] for k in idx]), len(idx))
         if item_rows is not None:
-            item_rows += [{"item_id": fact_item_id(file_stem, i), "split": i.get("split", "test"),
+            item_rows += [{"item_id": fact_item_id(file_stem, i), "split": split_name(i),
                            "metric": f"{stem}_answered" if s else f"{stem}_answered_unknown", "value": float(h),
                            "output": a}
                           for i, a, h, s in zip(items, answers, hit, scored)]

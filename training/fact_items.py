@@ -95,9 +95,21 @@ def mark(items: list[dict], completions: list[str], split=split_of) -> list[dict
             for item, c in zip(items, completions)]
 
 
+def known_by_base(item: dict) -> bool:
+    """Whether the base model knows `item`: its measured `known_by_base`. An item without the field (a user's file the
+    base model was never measured on) counts as known, so every item of such a file is a forgetting test."""
+    return bool(item.get("known_by_base", True))
+
+
+def split_name(item: dict) -> str:
+    """The item's split; an item without one is a test item (nothing may be chosen on it)."""
+    return item.get("split", "test")
+
+
 def known(items: list[dict], split: str | None = None) -> list[dict]:
-    """The items the base model knows (optionally of one split): the ones a forgetting test should use."""
-    return [i for i in items if i.get("known_by_base") and (split is None or i.get("split") == split)]
+    """The items the base model knows (`known_by_base`), optionally of one split (`split_name`): the ones a forgetting
+    test should use. The evaluate stage and the benchmarks read a file through this one rule."""
+    return [i for i in items if known_by_base(i) and (split is None or split_name(i) == split)]
 
 
 def accuracy_by(items: list[dict], completions: list[str], group) -> dict[str, tuple[int, int]]:

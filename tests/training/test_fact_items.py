@@ -40,6 +40,22 @@ def test_mark_fills_the_measured_fields_and_keeps_the_written_ones():
         F.mark([ITEM, ITEM], [" x"])
 
 
+def test_one_rule_for_which_items_are_known_in_the_stage_and_the_benchmarks():
+    """An item without `known_by_base` (a user's file the base model was never measured on) is known, and one without
+    `split` a test item, for `known` (the benchmarks) as for the evaluate stage (`eval_data.known_facts`)."""
+    from training.eval_data import known_facts, unknown_stems
+
+    items = [ITEM,                                                        # neither field: known, test
+             {**ITEM, "prompt": "a", "known_by_base": False, "split": "test"},
+             {**ITEM, "prompt": "b", "known_by_base": True, "split": "dev"},
+             {**ITEM, "prompt": "c", "split": "dev"}]                     # no field: known
+    assert [i["prompt"] for i in F.known(items)] == [ITEM["prompt"], "b", "c"]
+    assert [i["prompt"] for i in F.known(items, "test")] == [ITEM["prompt"]]
+    assert [i["prompt"] for i in F.known(items, "dev")] == ["b", "c"]
+    assert known_facts({"f": items}) == {"f": F.known(items)}
+    assert unknown_stems({"f": items, "g": [ITEM]}) == {"f"}
+
+
 def test_split_follows_the_fact_not_the_wording():
     a = F.split_of({"topic": "characters", "answers": ["Hermione"]})
     assert F.split_of({"topic": "characters", "answers": ["hermione ", "Granger"]}) == a
