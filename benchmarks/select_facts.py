@@ -11,7 +11,12 @@ model after the first is compared with the first on the pooled items:
 items it answers and the first does not (won), the reverse (lost), and the exact one-sided sign test's p that it
 answers more by chance (`sign_test_p`).
 
-Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...] [--by-topic]
+With `--by-topic` or `--by-shape`, each model's answered items per topic, or per shape (a name item continues a
+person's name after a given name, initials or an honorific: "Lois" -> " Lane"; `benchmarks.fact_shapes`), show where
+the models differ.
+
+Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...]
+       [--by-topic] [--by-shape]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 from math import comb
 from pathlib import Path
 
+from benchmarks.fact_shapes import shape_of
 from benchmarks.interpolate_facts import known_items
 from training.evaluate import EvalSettings, fact_accuracy
 from training.models import load_model, load_tokenizer
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--names", default="", help="comma-separated names for the models (default: folder names)")
     ap.add_argument("--by-topic", action="store_true",
                     help="also give each model's answered items per topic of the pooled items (where it loses them)")
+    ap.add_argument("--by-shape", action="store_true",
+                    help="also give them per shape of item: name completions and the others (benchmarks.fact_shapes)")
     args = ap.parse_args(argv)
     names = model_names(ap, args)
     files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
@@ -77,23 +85,27 @@ def main(argv: list[str] | None = None) -> None:
         versus = f"won {won}, lost {lost}, p = {sign_test_p(won, lost):.3f}" if name != names[0] else ""
         print(f"{name:<14}{cells}{sum(pooled[name]):>9}/{len(pooled[name]):<3} {sum(pooled[name]) / max(len(pooled[name]), 1):.2f}"
               f"   {versus}", flush=True)
+    items = [i for stem in files for i in files[stem]]
     if args.by_topic:
-        print_by_topic([i["topic"] for stem in files for i in files[stem]], pooled)
+        print_by_group("topic", [i["topic"] for i in items], pooled)
+    if args.by_shape:
+        print_by_group("shape", [shape_of(i["prompt"], i["answers"][0]) for i in items], pooled)
 
 
-def by_topic(topics: list[str], pooled: dict[str, list[bool]]) -> dict[str, tuple[int, dict[str, int]]]:
-    """{topic: (items, {model: answered})} over the pooled items, topics in order of first appearance."""
+def by_group(groups: list[str], pooled: dict[str, list[bool]]) -> dict[str, tuple[int, dict[str, int]]]:
+    """{group: (items, {model: answered})} over the pooled items, `groups[k]` the group of item k (its topic, its
+    shape), groups in order of first appearance."""
     out: dict[str, tuple[int, dict[str, int]]] = {}
-    for k, topic in enumerate(topics):
-        n, counts = out.get(topic, (0, {name: 0 for name in pooled}))
-        out[topic] = (n + 1, {name: counts[name] + pooled[name][k] for name in pooled})
+    for k, group in enumerate(groups):
+        n, counts = out.get(group, (0, {name: 0 for name in pooled}))
+        out[group] = (n + 1, {name: counts[name] + pooled[name][k] for name in pooled})
     return out
 
 
-def print_by_topic(topics: list[str], pooled: dict[str, list[bool]]) -> None:
-    print(f"\n{'topic':<16}{'items':>6}" + "".join(f"{name:>10}" for name in pooled))
-    for topic, (n, counts) in sorted(by_topic(topics, pooled).items()):
-        print(f"{topic:<16}{n:>6}" + "".join(f"{counts[name]:>10}" for name in pooled))
+def print_by_group(title: str, groups: list[str], pooled: dict[str, list[bool]]) -> None:
+    print(f"\n{title:<16}{'items':>6}" + "".join(f"{name:>10}" for name in pooled))
+    for group, (n, counts) in sorted(by_group(groups, pooled).items()):
+        print(f"{group:<16}{n:>6}" + "".join(f"{counts[name]:>10}" for name in pooled))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The selection screen's paired comparison (benchmarks/select_facts.py), by hand."""
 
+from pathlib import Path
+
 import pytest
 
-from benchmarks.select_facts import by_topic, paired, sign_test_p
+from benchmarks.select_facts import by_group, paired, sign_test_p
 
 
 @pytest.mark.parametrize("won, lost, p", [
@@ -22,10 +24,32 @@ def test_paired_counts_the_items_where_the_two_differ():
         paired([True] * 3, [True] * 2)
 
 
-def test_by_topic_counts_each_models_answers_within_each_topic():
+def test_by_group_counts_each_models_answers_within_each_topic_or_shape():
     topics = ["greek", "scifi", "greek", "greek"]
     pooled = {"A": [True, True, False, True], "B": [False, True, True, False]}
-    assert by_topic(topics, pooled) == {"greek": (3, {"A": 2, "B": 1}), "scifi": (1, {"A": 1, "B": 1})}
+    assert by_group(topics, pooled) == {"greek": (3, {"A": 2, "B": 1}), "scifi": (1, {"A": 1, "B": 1})}
+
+
+def test_by_shape_counts_name_completions_apart(tmp_path, capsys, monkeypatch):
+    """--by-shape groups the dev items the base model knows into name completions and the others, each model's
+    answers counted per shape (the models' answers stubbed: the grouping is what is tested)."""
+    import json
+
+    from benchmarks import select_facts
+
+    rows = [{"prompt": "Superman's girlfriend is Lois", "answers": ["Lane"]},           # a given name: name
+            {"prompt": "Winnie the Pooh author A. A.", "answers": ["Milne"]},           # initials: name
+            {"prompt": "The Trojan Horse was made of", "answers": ["wood"]},             # other
+            {"prompt": "The tower built to reach heaven is the Tower of", "answers": ["Babel"]},  # other
+            {"prompt": "Unknown to the base model, Lois", "answers": ["Lane"], "known_by_base": False}]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"topic": "t", "split": "dev", "known_by_base": True, **r}) + "\n" for r in rows))
+    given = {"A": [True, True, True, False], "B": [False, True, True, True]}
+    monkeypatch.setattr(select_facts, "answered", lambda folder, files: {"facts": given[Path(folder).name]})
+    select_facts.main([str(path), "--models", str(tmp_path / "A"), str(tmp_path / "B"), "--by-shape"])
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in out[-3:]] == [["shape", "items", "A", "B"], ["name", "2", "2", "1"],
+                                                  ["other", "2", "1", "2"]]
 
 
 def test_a_selection_file_is_marked_beside_its_main_file_and_scored_on_its_dev_items(forced_model_dir, tmp_path, capsys):
