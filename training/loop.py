@@ -140,11 +140,13 @@ def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings
                 make_data: Callable[[torch.nn.Module, Path], TrainData], progress: Reporter | None,
                 on_step: StepHook | None = None, loss_fn: LossFn | None = None,
                 adversary: Adversary | None = None,
-                finish: Callable[[torch.nn.Module], dict] | None = None) -> tuple[Artifact, bool]:
+                finish: Callable[[torch.nn.Module], dict] | None = None,
+                trained: Artifact | None = None) -> tuple[Artifact, bool]:
     """The model artifact of `stage`: `parent`'s model trained on `make_data(model, folder)` with `loss_fn`
     (default: the token loss), against `adversary` if given, published with its `models` row. `make_data` sees
     the untouched model (NPO computes its reference log-probabilities with it); `finish(model)`, if given, runs on
-    the trained model before it is saved and returns stats to record."""
+    the trained model before it is saved and returns stats to record. With `trained` (a stored model of the same
+    training), its model is loaded instead of training and only `finish` runs on it."""
     acc = accelerator()
     saved = settings.model_dump()
 
@@ -154,10 +156,16 @@ def train_model(store: Store, stage: Stage, target: str, settings: TrainSettings
         stats: dict = {}
         if not (out / "config.json").exists():  # else: killed after the final save, nothing left to train
             source = model_folder(parent)
-            model = load_model(source).to(acc.device)
-            stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
-                          label=stage.name if method == "causal_lm" else f"{stage.name} {method}",
-                          loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step, adversary=adversary)
+            if trained is not None:
+                model = load_model(trained).to(acc.device)
+                # the training's own record (steps, tokens, losses) comes along; where and when this one was made does not
+                stats = {k: v for k, v in trained.stats.items() if k not in ("path", "seconds", "base_model", "method")}
+                stats["trained_by"] = trained.version
+            else:
+                model = load_model(source).to(acc.device)
+                stats = train(model, make_data(model, source), settings, acc=acc, checkpoints=st.dir / "checkpoints",
+                              label=stage.name if method == "causal_lm" else f"{stage.name} {method}",
+                              loss_fn=loss_fn or token_loss, progress=progress, on_step=on_step, adversary=adversary)
             if finish is not None:
                 stats |= finish(acc.unwrap_model(model))
             if acc.is_main_process:

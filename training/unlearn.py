@@ -22,7 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from corpus_tools.errors import ObliviateError
 from corpus_tools.progress import Reporter
-from corpus_tools.stage import Stage, produce
+from corpus_tools.stage import Stage, produce, version_of
 from corpus_tools.store import Artifact, Store
 from training import gradient_ascent, npo
 from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_positions, next_token_labels, restrict,
@@ -136,6 +136,12 @@ class UnlearnSettings(TrainSettings):
                              "AdamW without weight decay), on the weights of train_only (training/repair.py, "
                              "docs/method.md). Every trained method; 0: off.")
     repair_lr: float = Field(1e-4, gt=0, description="The repair steps' learning rate.")
+    update_scale: float = Field(
+        1.0, gt=0, le=1, description="Keep this share of the whole update (after the projection and the repair "
+                                     "steps): the unlearned weights are subject + update_scale x (trained - subject), a "
+                                     "point on the straight line back to the subject (docs/method.md). When the model "
+                                     "of the same settings at 1 is stored, it is scaled instead of trained again. "
+                                     "Every trained method; 1: the trained weights.")
     repair_corpus: Optional[str | list[str]] = Field(
         None, description="Folder (or list of folders) of .md/.txt texts the repair steps train on (default: the "
                           "bundled retain corpus).")
@@ -157,6 +163,8 @@ class UnlearnSettings(TrainSettings):
                              "retain_loss = \"kl\"")
         if self.repair_steps and self.method == "ensemble":
             raise ValueError("repair_steps trains the unlearned model further: method ensemble trains nothing")
+        if self.update_scale != 1 and self.method == "ensemble":
+            raise ValueError("update_scale scales a trained update: method ensemble trains nothing")
         if self.translated_names and not self.translated_weight:
             raise ValueError("translated_names renames the translated rows of translated_weight: set translated_weight "
                              "> 0")
@@ -222,6 +230,8 @@ def version_key(settings: UnlearnSettings) -> dict:
         key["repair"] = {"steps": settings.repair_steps, "lr": settings.repair_lr, "kl_weight": settings.retain_weight,
                          "ce_weight": settings.retain_ce_weight,
                          "corpus": retain_fingerprint(settings.repair_corpus, "repair corpus")}
+    if settings.update_scale != 1:  # absent at 1: models made before the option keep their versions
+        key["update_scale"] = settings.update_scale
     return key
 
 
@@ -325,9 +335,36 @@ def unlearn(store: Store, target: str, settings: UnlearnSettings, *, blocks: Art
         make_data, on_step, finish = _null_space(settings, make_data, on_step, progress)
     if settings.repair_steps:
         make_data, finish = _repair(settings, make_data, finish, teacher, progress)
+    trained = None
+    if settings.update_scale != 1:
+        trained = _stored_unscaled(store, target, settings, inputs)
+        finish = _scaled(settings.update_scale, subject, None if trained is not None else finish)
     return train_model(store, STAGE, target, settings, key=version_key(settings), inputs=inputs, parent=subject,
                        method=method, make_data=make_data, loss_fn=loss, progress=progress, on_step=on_step,
-                       adversary=adversary, finish=finish)
+                       adversary=adversary, finish=finish, trained=trained)
+
+
+def _stored_unscaled(store: Store, target: str, settings: UnlearnSettings, inputs: dict) -> Artifact | None:
+    """The stored model of the same settings and inputs at update_scale 1, if any: scaling it gives the same weights
+    as training again (training is deterministic under a seed), in seconds."""
+    version, _ = version_of(STAGE, version_key(settings.model_copy(update={"update_scale": 1.0})), inputs)
+    return store.get(STAGE.name, target, version)
+
+
+def _scaled(scale: float, subject: Artifact, finish):
+    """A `finish` that runs `finish` (the projection, the repair steps), then keeps `scale` of the whole update:
+    every weight becomes subject + scale x (weight - subject)."""
+
+    def end(model) -> dict:
+        stats = finish(model) if finish is not None else {}
+        start = load_model(subject).state_dict()
+        with torch.no_grad():
+            for name, weight in model.named_parameters():
+                before = start[name].to(weight.device, weight.dtype)
+                weight.copy_(before + scale * (weight - before))
+        return stats | {"update_scale": scale}
+
+    return end
 
 
 def _null_space(settings: UnlearnSettings, make_data, on_step: StepHook | None, progress: Reporter | None):

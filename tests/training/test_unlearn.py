@@ -545,3 +545,42 @@ def test_retain_teacher_reinforced_holds_the_reinforced_models_predictions(store
     with pytest.raises(ObliviateError, match="needs the reinforced model"):
         unlearn(store, TARGET, UnlearnSettings(retain_teacher="reinforced", lr=1e-3, **kl), blocks=blocks, labels=labels,
                 subject=subject)
+
+
+def _state(art) -> dict[str, torch.Tensor]:
+    return load_model(model_folder(art)).state_dict()
+
+
+def test_update_scale_keeps_that_share_of_the_update_and_scales_a_stored_model(store, tiny_model_dir):
+    """update_scale s: the weights are subject + s x (trained - subject); with the model at 1 stored, it is scaled
+    instead of trained again, to the same weights as training would give."""
+    blocks, rows = write_blocks(store)
+    labels, _ = write_labels(store, blocks, rows)
+    subject, _ = base_model(store, TARGET, str(tiny_model_dir))
+    settings = UnlearnSettings(lr=3e-2, epochs=1, batch_size=4, warmup_ratio=0.0)
+    run = lambda s: unlearn(store, TARGET, settings.model_copy(update={"update_scale": s}), blocks=blocks,  # noqa: E731
+                            labels=labels, subject=subject)
+    half, created = run(0.5)  # nothing stored at 1: trained, then scaled
+    assert created and half.stats["update_scale"] == 0.5 and "trained_by" not in half.stats and half.stats["steps"] > 0
+    full, _ = run(1.0)
+    quarter, created = run(0.25)  # the model at 1 is stored now: scaled, not trained
+    assert created and quarter.stats["trained_by"] == full.version and quarter.stats["steps"] == full.stats["steps"]
+    assert len({half.version, full.version, quarter.version}) == 3
+    s, f = _state(subject), _state(full)
+    assert any(not torch.equal(f[k], s[k]) for k in s)  # it trained
+    for scale, art in ((0.5, half), (0.25, quarter)):
+        got = _state(art)
+        for k in s:
+            torch.testing.assert_close(got[k], s[k] + scale * (f[k] - s[k]), rtol=0, atol=1e-6)
+
+
+def test_update_scale_enters_the_version_below_one_and_is_checked():
+    from training.unlearn import version_key
+
+    assert "update_scale" not in version_key(UnlearnSettings())  # models made before the option keep their versions
+    assert version_key(UnlearnSettings(update_scale=0.8))["update_scale"] == 0.8
+    for bad in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="update_scale"):
+            UnlearnSettings(update_scale=bad)
+    with pytest.raises(ValueError, match="method ensemble trains nothing"):
+        UnlearnSettings(method="ensemble", update_scale=0.5)
