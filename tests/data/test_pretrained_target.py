@@ -34,6 +34,9 @@ def test_pretrained_target_file_validates():
     assert (z9.blocks.forbid, z9.unlearn.relearn_rho) == ("first", 0.075)  # the command docs/pretrained.md gives for Z9
     off = load_target(HP / "target_pretrained.toml", ["unlearn.relearn_rho=0"])  # the earlier trials' commands
     assert off.unlearn.relearn_rho is None
+    # trial US1: 0.85 of the trained update kept; CB1 (the recipe trained, and stored under its own version) is 1
+    assert config.unlearn.update_scale == 0.85
+    assert load_target(HP / "target_pretrained.toml", ["unlearn.update_scale=1"]).unlearn.update_scale == 1.0
 
 
 def test_corpus_discusses_the_series_as_published_and_no_world_to_keep():
