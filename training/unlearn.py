@@ -348,7 +348,10 @@ def _stored_unscaled(store: Store, target: str, settings: UnlearnSettings, input
     """The stored model of the same settings and inputs at update_scale 1, if any: scaling it gives the same weights
     as training again (training is deterministic under a seed), in seconds."""
     version, _ = version_of(STAGE, version_key(settings.model_copy(update={"update_scale": 1.0})), inputs)
-    return store.get(STAGE.name, target, version)
+    found = store.get(STAGE.name, target, version)
+    if found is not None:
+        store.check_once(found)  # built on like any reused artifact: a damaged one is an error naming it
+    return found
 
 
 def _scaled(scale: float, subject: Artifact, finish):
