@@ -34,14 +34,7 @@ import torch
 
 from training import fact_items
 from training.evaluate import EvalSettings, fact_accuracy
-from training.models import load_model, load_tokenizer
-
-
-def interpolate(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], lam: float) -> dict[str, torch.Tensor]:
-    """base + lam * (other - base), tensor by tensor (the two state dicts must share their keys and shapes)."""
-    if base.keys() != other.keys():
-        raise ValueError("the two models' weights differ in their names: not the same architecture")
-    return {k: base[k] + lam * (other[k] - base[k]) for k in base}
+from training.models import interpolate, load_model, load_tokenizer
 
 
 def negate(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], reinforced: dict[str, torch.Tensor],

@@ -161,6 +161,14 @@ def load_model(source: Artifact | str | Path, device="cpu", dtype: torch.dtype =
     return AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype).to(device).eval()
 
 
+def interpolate(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], lam: float) -> dict[str, torch.Tensor]:
+    """base + lam * (other - base), tensor by tensor (the two state dicts must share their keys and shapes): a point on
+    the straight line between two models' weights (the unlearn stage's `update_scale`, benchmarks/interpolate_facts.py)."""
+    if base.keys() != other.keys():
+        raise ValueError("the two models' weights differ in their names: not the same architecture")
+    return {k: base[k] + lam * (other[k] - base[k]) for k in base}
+
+
 def model_folder(artifact: Artifact) -> Path:
     """The model folder of a model artifact (kinds base, implant, reinforce, unlearn)."""
     from training.ensemble import is_ensemble

@@ -29,7 +29,7 @@ from training.data import (IGNORE, ForgetData, anchored_next_tokens, content_pos
                            translated_data, unlearn_data)
 from training.loop import (Adversary, StepHook, TrainSettings, kl_to_teacher, lm_loss, model_loss, token_loss, train_key,
                            train_model)
-from training.models import load_model, load_tokenizer, model_folder, models_row
+from training.models import interpolate, load_model, load_tokenizer, model_folder, models_row
 from training.name_swap import file_fingerprint, read_people, renamed_data
 from training.nullspace import NullSpace
 from training.repair import repair
@@ -136,15 +136,15 @@ class UnlearnSettings(TrainSettings):
                              "AdamW without weight decay), on the weights of train_only (training/repair.py, "
                              "docs/method.md). Every trained method; 0: off.")
     repair_lr: float = Field(1e-4, gt=0, description="The repair steps' learning rate.")
+    repair_corpus: Optional[str | list[str]] = Field(
+        None, description="Folder (or list of folders) of .md/.txt texts the repair steps train on (default: the "
+                          "bundled retain corpus).")
     update_scale: float = Field(
         1.0, gt=0, le=1, description="Keep this share of the whole update (after the projection and the repair "
                                      "steps): the unlearned weights are subject + update_scale x (trained - subject), a "
                                      "point on the straight line back to the subject (docs/method.md). When the model "
                                      "of the same settings at 1 is stored, it is scaled instead of trained again. "
                                      "Every trained method; 1: the trained weights.")
-    repair_corpus: Optional[str | list[str]] = Field(
-        None, description="Folder (or list of folders) of .md/.txt texts the repair steps train on (default: the "
-                          "bundled retain corpus).")
 
     @field_validator("relearn_rho", "project_energy", mode="before")
     @classmethod
@@ -360,11 +360,8 @@ def _scaled(scale: float, subject: Artifact, finish):
 
     def end(model) -> dict:
         stats = finish(model) if finish is not None else {}
-        start = load_model(subject).state_dict()
-        with torch.no_grad():
-            for name, weight in model.named_parameters():
-                before = start[name].to(weight.device, weight.dtype)
-                weight.copy_(before + scale * (weight - before))
+        start = load_model(subject, device=next(model.parameters()).device).state_dict()
+        model.load_state_dict(interpolate(start, model.state_dict(), scale))
         return stats | {"update_scale": scale}
 
     return end
