@@ -19,9 +19,13 @@ is scored only with `--test` (for a figure read after a choice, never to make on
 With `--rank R`, each weight matrix's update (unlearned - base) is cut to its R largest singular directions before
 interpolating (every R of a comma-separated list is a row): whether the forgetting lives in a few directions of the
 update and the collateral in the rest (round 2's thirty-fourth session).
+With `--at REGEX=S` (repeatable, each one a row of every lam), the weights whose names REGEX finds keep S of their
+update and the others lam: which part of the update carries the forgetting and which the collateral, at a finer grain
+than --reset (round 2's forty-sixth session). `--write DIR` saves each row's model in DIR (one folder per row, the
+tokenizer beside it), for `benchmarks.select_facts` to compare item by item.
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
        [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
-       [--test] [--rank 4,16]
+       [--test] [--rank 4,16] [--at REGEX=S ...] [--write DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import torch
 
 from training import fact_items
 from training.evaluate import EvalSettings, fact_accuracy
+from training.loop import save_model
 from training.models import interpolate, load_model, load_tokenizer
 
 
@@ -51,13 +56,43 @@ def reset(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], pattern
     loading a state dict would otherwise write the untouched twin over the reset one); None: `point`."""
     if pattern is None:
         return point
+    return {**point, **{k: base[k] for k in matched(point, base, pattern, "--reset")}}
+
+
+def matched(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], pattern: str, option: str) -> set[str]:
+    """The names of the weights `pattern` finds (re.search), with every weight tied to one of them (equal to it in
+    both models); none found is an error naming `option`."""
     found = re.compile(pattern)
     chosen = {k for k in point if found.search(k)}
     if not chosen:
-        raise ValueError(f"--reset {pattern!r} finds no weight (they are named like {next(iter(point))!r})")
-    chosen |= {o for o in point for k in list(chosen) if o not in chosen and point[o].shape == point[k].shape
-               and torch.equal(point[o], point[k]) and torch.equal(base[o], base[k])}
-    return {**point, **{k: base[k] for k in chosen}}
+        raise ValueError(f"{option} {pattern!r} finds no weight (they are named like {next(iter(point))!r})")
+    return chosen | {o for o in point for k in list(chosen) if o not in chosen and point[o].shape == point[k].shape
+                     and torch.equal(point[o], point[k]) and torch.equal(base[o], base[k])}
+
+
+def scaled_at(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], lam: float,
+              at: tuple[str, float] | None) -> dict[str, torch.Tensor]:
+    """base + lam x (other - base), except the weights `at`'s pattern finds (and their tied twins), which keep
+    `at`'s own share of their update; None: the plain interpolation."""
+    point = interpolate(base, other, lam)
+    if at is None:
+        return point
+    pattern, share = at
+    group = interpolate(base, other, share)
+    return {**point, **{k: group[k] for k in matched(point, base, pattern, "--at")}}
+
+
+def parse_at(text: str) -> tuple[str, float]:
+    """'REGEX=S' -> (REGEX, S), splitting at the last '=' (a pattern may hold one)."""
+    pattern, sep, share = text.rpartition("=")
+    try:
+        return (pattern, float(share)) if sep and pattern else _bad_at(text)
+    except ValueError:
+        return _bad_at(text)
+
+
+def _bad_at(text: str):
+    raise argparse.ArgumentTypeError(f"--at {text!r}: expected REGEX=SHARE, e.g. 'layers\\.[0-9]\\.mlp\\.=0.5'")
 
 
 def low_rank(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], rank: int | None) -> dict[str, torch.Tensor]:
@@ -95,6 +130,9 @@ def main() -> None:
     ap.add_argument("--rank", help="comma-separated ranks: each matrix's update cut to that many singular directions")
     ap.add_argument("--test", action="store_true",
                     help="score the fact files' test split too (the reported one: not for choosing what to try)")
+    ap.add_argument("--at", action="append", type=parse_at, default=[],
+                    help="REGEX=S: a row where the weights REGEX finds keep S of their update, the others lam (repeatable)")
+    ap.add_argument("--write", type=Path, help="save each row's model in this folder (one subfolder per row)")
     args = ap.parse_intermixed_args()
     if args.negate is None and _floats(args.mu) != [0.0]:
         ap.error("--mu needs --negate REINFORCED_DIR")
@@ -105,13 +143,27 @@ def main() -> None:
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = screened(args.fact_files, args.select, args.test)
     ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
-    print("rank  lam   mu    " + header(files))
+    print("rank  lam   mu    at" + " " * 28 + header(files))
     for rank in ranks:
         cut = low_rank(base, unlearned, rank)
         for lam in _floats(args.lam):
             for mu in _floats(args.mu):
-                model.load_state_dict(reset(negate(interpolate(base, cut, lam), base, reinforced, mu), base, args.reset))
-                print(f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}" + fact_cells(model, tok, files), flush=True)
+                for at in [None, *args.at]:
+                    model.load_state_dict(reset(negate(scaled_at(base, cut, lam, at), base, reinforced, mu), base,
+                                                args.reset))
+                    row = f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}{_at_label(at):<30}"
+                    if args.write:
+                        save_model(model, args.unlearned, args.write / _folder_name(row))
+                    print(row + fact_cells(model, tok, files), flush=True)
+
+
+def _at_label(at: tuple[str, float] | None) -> str:
+    return "-" if at is None else f"{at[0]}={at[1]:g}"
+
+
+def _folder_name(row: str) -> str:
+    """A row's label as a folder name: its fields joined by '_', every other character than [A-Za-z0-9.=-] dropped."""
+    return "_".join(re.sub(r"[^A-Za-z0-9.=-]", "", field) for field in row.split())
 
 
 def screened(fact_files: list[Path], select: list[Path], test: bool = False) -> dict[str, list[dict]]:

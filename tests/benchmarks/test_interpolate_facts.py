@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from benchmarks.interpolate_facts import header, interpolate, low_rank, negate, reset
+from benchmarks.interpolate_facts import header, interpolate, low_rank, negate, parse_at, reset, scaled_at
 
 
 def test_interpolation_ends_at_both_models_and_is_linear_between():
@@ -101,3 +101,29 @@ def test_low_rank_keeps_the_update_s_largest_directions_by_hand():
     assert torch.equal(one["n"], other["n"]) and torch.equal(one["same"], other["same"])  # vectors, unmoved weights
     assert low_rank(base, other, None) is other
     assert torch.equal(other["m"][0, 0], torch.tensor(6.0))  # the input is left as it was
+
+
+def test_scaled_at_gives_the_found_weights_their_own_share_by_hand():
+    base = {"model.layers.0.mlp.up_proj.weight": torch.zeros(2), "model.layers.0.self_attn.q_proj.weight": torch.zeros(2),
+            "model.embed_tokens.weight": torch.zeros(2), "lm_head.weight": torch.zeros(2)}
+    other = {"model.layers.0.mlp.up_proj.weight": torch.full((2,), 4.0),
+             "model.layers.0.self_attn.q_proj.weight": torch.full((2,), 8.0),
+             "model.embed_tokens.weight": torch.full((2,), 2.0), "lm_head.weight": torch.full((2,), 2.0)}
+    got = scaled_at(base, other, 0.5, (r"\.mlp\.", 0.25))
+    assert torch.equal(got["model.layers.0.mlp.up_proj.weight"], torch.full((2,), 1.0))  # 0.25 x 4
+    assert torch.equal(got["model.layers.0.self_attn.q_proj.weight"], torch.full((2,), 4.0))  # lam: 0.5 x 8
+    tied = scaled_at(base, other, 0.5, ("embed_tokens", 1.0))  # the tied output layer goes along (else loading
+    assert torch.equal(tied["lm_head.weight"], torch.full((2,), 2.0))  # the state dict writes its twin back)
+    assert all(torch.equal(scaled_at(base, other, 0.5, None)[k], interpolate(base, other, 0.5)[k]) for k in base)
+    with pytest.raises(ValueError, match="--at 'v_proj' finds no weight"):
+        scaled_at(base, other, 0.5, ("v_proj", 0.5))
+
+
+def test_parse_at_splits_at_the_last_equals_sign():
+    import argparse
+
+    assert parse_at(r"layers\.[0-9]\.mlp\.=0.5") == (r"layers\.[0-9]\.mlp\.", 0.5)
+    assert parse_at("a=b=1") == ("a=b", 1.0)
+    for bad in ("mlp", "=0.5", "mlp=half"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected REGEX=SHARE"):
+            parse_at(bad)
