@@ -117,7 +117,7 @@ def _floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",")]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base", type=Path)
     ap.add_argument("unlearned", type=Path)
@@ -133,7 +133,7 @@ def main() -> None:
     ap.add_argument("--at", action="append", type=parse_at, default=[],
                     help="REGEX=S: a row where the weights REGEX finds keep S of their update, the others lam (repeatable)")
     ap.add_argument("--write", type=Path, help="save each row's model in this folder (one subfolder per row)")
-    args = ap.parse_intermixed_args()
+    args = ap.parse_intermixed_args(argv)
     if args.negate is None and _floats(args.mu) != [0.0]:
         ap.error("--mu needs --negate REINFORCED_DIR")
     tok = load_tokenizer(args.base)
@@ -143,7 +143,8 @@ def main() -> None:
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = screened(args.fact_files, args.select, args.test)
     ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
-    print("rank  lam   mu    at" + " " * 28 + header(files))
+    width = max(len(_at_label(at)) for at in [None, *args.at]) + 2
+    print("rank  lam   mu    " + "at".ljust(width) + header(files))
     for rank in ranks:
         cut = low_rank(base, unlearned, rank)
         for lam in _floats(args.lam):
@@ -151,7 +152,7 @@ def main() -> None:
                 for at in [None, *args.at]:
                     model.load_state_dict(reset(negate(scaled_at(base, cut, lam, at), base, reinforced, mu), base,
                                                 args.reset))
-                    row = f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}{_at_label(at):<30}"
+                    row = f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}{_at_label(at):<{width}}"
                     if args.write:
                         save_model(model, args.unlearned, args.write / _folder_name(row))
                     print(row + fact_cells(model, tok, files), flush=True)
@@ -162,8 +163,8 @@ def _at_label(at: tuple[str, float] | None) -> str:
 
 
 def _folder_name(row: str) -> str:
-    """A row's label as a folder name: its fields joined by '_', every other character than [A-Za-z0-9.=-] dropped."""
-    return "_".join(re.sub(r"[^A-Za-z0-9.=-]", "", field) for field in row.split())
+    """A row's label as a folder name: its fields joined by '_', every other character than [A-Za-z0-9._=-] dropped."""
+    return "_".join(re.sub(r"[^A-Za-z0-9._=-]", "", field) for field in row.split())
 
 
 def screened(fact_files: list[Path], select: list[Path], test: bool = False) -> dict[str, list[dict]]:

@@ -127,3 +127,26 @@ def test_parse_at_splits_at_the_last_equals_sign():
     for bad in ("mlp", "=0.5", "mlp=half"):
         with pytest.raises(argparse.ArgumentTypeError, match="expected REGEX=SHARE"):
             parse_at(bad)
+
+
+def test_a_row_per_at_each_written_out_as_a_model(tiny_model_dir, forced_model_dir, tmp_path, capsys):
+    """The forced model answers the item through its edited output layer; the row that gives that layer none of its
+    update (the base model's layer) does not, and each row's model is written out as the row scored it."""
+    import json
+
+    from benchmarks.interpolate_facts import main
+    from training.models import load_model
+
+    facts = tmp_path / "known_facts.jsonl"
+    facts.write_text(json.dumps({"prompt": "Harry's best friends are Hermione and", "answers": ["Ron"], "topic": "t",
+                                 "split": "dev", "known_by_base": True}) + "\n")
+    out = tmp_path / "screens"
+    main([str(tiny_model_dir), str(forced_model_dir), str(facts), "--lam", "1", "--at", "lm_head=0", "--write", str(out)])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [(r[3], r[4]) for r in rows] == [("-", "1/1"), ("lm_head=0", "0/1")]
+    assert sorted(p.name for p in out.iterdir()) == ["full_1_0_-", "full_1_0_lm_head=0"]
+    written = load_model(out / "full_1_0_lm_head=0").state_dict()
+    base, forced = load_model(tiny_model_dir).state_dict(), load_model(forced_model_dir).state_dict()
+    assert torch.equal(written["lm_head.weight"], base["model.embed_tokens.weight"])
+    assert torch.equal(written["model.layers.0.mlp.up_proj.weight"], forced["model.layers.0.mlp.up_proj.weight"])
+    assert torch.allclose(load_model(out / "full_1_0_-").state_dict()["lm_head.weight"], forced["lm_head.weight"], atol=1e-7)
