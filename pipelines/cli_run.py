@@ -203,7 +203,7 @@ def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list
     The first row holds each model's version; fact files add their accuracies on `split` (`<stem>_accuracy_test`, with
     their interval over facts when stored), the accuracy over every item of the file when it holds items the base
     model does not know (`<stem>_all_accuracy_test`), both again asked through the chat template when measured so
-    (`<stem>_chat_accuracy_test`) and the relearning attack's recovery of them. With `split` "dev", no row
+    (`<stem>_chat_accuracy_test`) and the relearning attack's recovery of them (with its interval, when stored). With `split` "dev", no row
     holds a test item (`split_rows`); the figures without a split (perplexity, knowledge, the forget cloze) show in
     both.
     """
@@ -227,7 +227,7 @@ def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list
                 words += ", every item written"
             facts += [(m, f"{words} ({split})"), (f"relearn_recovery_{m}", f"relearning recovery, {words} ({split})")]
     shown = [(m, label) for m, label in rows_for_split + facts if m in names]
-    intervals = {m for m, _ in facts if not m.startswith("relearn_")}
+    intervals = {m for m, _ in facts}  # the accuracies' and their recoveries' intervals over facts, where stored
     columns = ["metric", *(f"{role} ({method})" if method and method not in (role, "causal_lm") else role
                            for role, method, _ in models)]
     out = [("version", *(version for _, _, version in models))]

@@ -115,6 +115,8 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         key["relearn_halves"] = True
     if data.facts:  # the fact accuracies carry intervals (resampling whole facts); older rows lack them
         key["fact_intervals"] = True
+    if data.facts and settings.relearn_roles:  # the attacked copy's per-item rows and recovery's interval: likewise
+        key["relearn_fact_rows"] = True
     if unknown_stems(data.facts):  # and the accuracy over every item written, beside the known ones'
         key["fact_every_item"] = True
     inputs = {**models, **{role: a for role, a in (("dictionary", anchors), ("translation", translation),
@@ -128,6 +130,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
         items = FE.eval_items(store, evalsets)
         measured: dict[str, object] = {}  # model version -> its forgetting Scores (reference and subject reuse them)
         facts_of: dict[str, dict] = {}  # model version -> its fact accuracies (the attack follows them too)
+        fact_rows_of: dict[str, list[dict]] = {}  # model version -> its fact items' rows (recovery's interval)
         fact_names = _fact_metrics(data)
         attack_blocks = None
         attacked_after: dict[str, dict[str, float]] = {}  # model version -> its last relearning point (the control's)
@@ -140,6 +143,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             if index in done:  # resumed: this model's rows are written; its scores may serve the next models
                 rows = pq.read_table(st.part_path("eval_scores", index)).to_pylist()
                 measured[art.version] = FE.scores_from_rows(rows)
+                fact_rows_of[art.version] = rows
                 attacked_after[art.version] = _last_point(pq.read_table(st.part_path("relearn_curve", index)).to_pylist())
                 facts_of[art.version] = _fact_values(pq.read_table(st.part_path("metrics", index)).to_pylist(), fact_names)
                 continue
@@ -155,6 +159,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 for table in ("eval_scores", "relearn_curve", "metrics"):  # metrics last: it marks the part done
                     st.write(table, [{**r, **ids} for r in found.get(table, [])], index=index)
                 measured[art.version] = FE.scores_from_rows(found.get("eval_scores", []))
+                fact_rows_of[art.version] = found.get("eval_scores", [])
                 attacked_after[art.version] = _last_point(found.get("relearn_curve", []))
                 facts_of[art.version] = _fact_values(found.get("metrics", []), fact_names)
                 continue
@@ -175,6 +180,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
             # The base model attacked as a control is measured before the subject: the attack measures the subject.
             subject_model = (load_model(model_folder(models["subject"]), compute_device())
                              if attacked and subject_scores is None else None)
+            follow, followed_rows = _fact_measure(tok, data, settings) if data.facts else (None, None)
             scores, summary, result, seconds = FE.model_forgetting(
                 model, tok, items, settings.forgetting,
                 reference=measured.get(reference.version) if reference is not None and reference.version != art.version else None,
@@ -183,15 +189,24 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
                 attack_blocks=attack_blocks, other_texts=other_texts, ppl_window=settings.ppl_window,
                 ppl_batch_size=settings.ppl_batch_size, max_ppl_tokens=settings.max_ppl_tokens,
                 # the known-fact items too: what the model knew of the target without our corpus, relearnt or not
-                extra=_fact_measure(tok, data, settings) if data.facts else None,
+                extra=follow, extra_rows=followed_rows,
                 extra_unlearned=facts_of[art.version] if data.facts else None,
                 extra_subject=facts_of.get(models["subject"].version) if data.facts and "subject" in models else None,
                 extra_counts={k: n for k, (_, n) in facts.items()}, control=control)
             del subject_model
             measured[art.version] = scores
+            fact_rows_of[art.version] = item_rows
             curve = curve_rows(result, **ids) if result is not None else []
             attacked_after[art.version] = _last_point(curve)
-            st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows], index=index)
+            relearned = [{**ids, **r, "metric": f"relearn_{r['metric']}"} for r in (result.item_rows if result else [])]
+            if relearned and "subject" in models:
+                for name, (low, high) in recovery_intervals(data.facts, item_rows, result.item_rows,
+                                                            fact_rows_of.get(models["subject"].version, []),
+                                                            settings.forgetting.recovery_min_gap).items():
+                    if name in summary.summary:
+                        summary.summary[name] = {**summary.summary[name], "ci_low": low, "ci_high": high}
+            st.write("eval_scores", score_rows(scores, **ids) + [{**ids, **r} for r in item_rows] + relearned,
+                     index=index)
             st.write("relearn_curve", curve, index=index)
             cis = fact_intervals(data.facts, item_rows)
             st.write("metrics", [
@@ -281,10 +296,19 @@ def _fact_values(metric_rows: list[dict], names: set[str]) -> dict[str, float] |
     return found or None
 
 
-def _fact_measure(tok, data: EvalData, settings: EvalSettings):
-    """The fact accuracies the relearning attack follows: the known items' only (they are what it can restore)."""
+def _fact_measure(tok, data: EvalData, settings: EvalSettings) -> tuple[Callable, Callable[[], list[dict]]]:
+    """The fact accuracies the relearning attack follows (the known items' only: they are what it can restore), and
+    a function giving the per-item rows of its latest measure (`fact_accuracy`'s: which items a model answers)."""
     known = known_facts(data.facts)
-    return lambda model: {k: v for k, (v, _) in fact_accuracy(model, tok, known, settings).items()}
+    latest: list[dict] = []
+
+    def measure(model) -> dict[str, float]:
+        rows: list[dict] = []
+        values = fact_accuracy(model, tok, known, settings, item_rows=rows)
+        latest[:] = rows
+        return {k: v for k, (v, _) in values.items()}
+
+    return measure, lambda: list(latest)
 
 
 def models_row_of(store: Store, art: Artifact) -> dict:
@@ -433,6 +457,23 @@ def fact_intervals(facts: dict[str, list[dict]], item_rows: list[dict]) -> dict[
                 if here:
                     got = I.cluster_proportion([r["value"] > 0.5 for r in here], [fact[r["item_id"]] for r in here])
                     out[name] = (got["ci_low"], got["ci_high"])
+    return out
+
+
+def recovery_intervals(facts: dict[str, list[dict]], unlearned: list[dict], relearned: list[dict], subject: list[dict],
+                       min_gap: float) -> dict[str, tuple[float, float]]:
+    """{relearn_recovery_<stem>_accuracy_<split>: (ci_low, ci_high)}: the relearning recovery of each fact file's
+    known items, its interval from one bootstrap of whole facts for the three models' per-item rows (the unlearned
+    model's, the attacked copy's, the subject's: `fact_accuracy` rows, <stem>_answered), as `fact_intervals`. A split
+    some of whose items a model has no row for gets none."""
+    answered = [{(r["metric"], r["item_id"]): r["value"] > 0.5 for r in rows} for rows in (unlearned, relearned, subject)]
+    out = {}
+    for (stem, items), split in itertools.product(facts.items(), ("dev", "test")):
+        here = [i for i in items if known_by_base(i) and split_name(i) == split]
+        keys = [(f"{stem}_answered", fact_item_id(stem, i)) for i in here]
+        if keys and all(k in a for a in answered for k in keys):
+            out[f"relearn_recovery_{stem}_accuracy_{split}"] = I.cluster_recovery(
+                *([a[k] for k in keys] for a in answered), [fact_of(i) for i in here], min_gap)
     return out
 
 

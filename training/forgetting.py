@@ -86,6 +86,7 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
                    subject_scores: Scores | None = None, unlearned_scores: Scores | None = None,
                    extra: Callable | None = None, extra_unlearned: dict | None = None,
                    extra_subject: dict | None = None, extra_counts: dict | None = None,
+                   extra_rows: Callable[[], list[dict]] | None = None,
                    control: dict[str, float] | None = None) -> tuple[RelearnResult, Scores]:
     """The relearning curve of `unlearned` and, per metric, recovery against `subject` (same items for both).
 
@@ -98,6 +99,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
     extra: more metrics followed along the curve, `extra(model) -> {metric: value}` (the fact files' accuracies of
     the evaluate stage); extra_unlearned / extra_subject: their values for the two models, if known;
     extra_counts: how many items each extra metric is measured on (the `n` of its rows).
+    extra_rows: the per-item rows of `extra`'s latest call; read right after the attack's last point, into the
+    result's `item_rows` (which items came back).
     control: the base model's values after the same attack on the same items (its curve's last point), when it was
     attacked as a control: adds relearn_beyond_control_<metric> (training/relearn.py, beyond_control).
     """
@@ -122,6 +125,8 @@ def relearn_attack(unlearned, subject, tok, items: Sequence[dict], block_rows: S
 
     start = known(unlearned_scores, extra_unlearned, unlearned) if unlearned_scores is not None else None
     result = relearn(unlearned, block_rows, forget_doc_ids, attack, measure, pad_id=_pad(tok), before=start)
+    if extra_rows is not None:  # before the subject's extra metrics may be measured below
+        result.item_rows = list(extra_rows())
     before, after = result.curve[0], result.curve[-1]
     reference = known(subject_scores, extra_subject, subject)
     out = Scores()

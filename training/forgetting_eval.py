@@ -63,7 +63,7 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
                      subject: Scores | None = None, attack_blocks: tuple[list[dict], list[str]] | None = None,
                      other_texts: Sequence[str] = (), ppl_window: int = 256, ppl_batch_size: int = 8,
                      max_ppl_tokens: int | None = 4096, subject_model=None, extra=None, extra_unlearned=None,
-                     extra_subject=None, extra_counts=None,
+                     extra_subject=None, extra_counts=None, extra_rows=None,
                      control=None) -> tuple[Scores, Scores, RelearnResult | None, dict]:
     """(measured, summary, relearning result or None, seconds) of one model.
 
@@ -72,8 +72,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
     reference: the reference model's measured scores (None: this model is the reference, no gap);
     attack: run the relearning attack with these settings (needs `attack_blocks`, and `subject` scores or,
     when the subject is not measured yet -- the base model attacked as a control --, `subject_model`).
-    extra / extra_unlearned / extra_subject / extra_counts: more metrics the attack follows, their values for this
-    model and the subject, and their item counts (forgetting.relearn_attack); control: the attacked base model's
+    extra / extra_unlearned / extra_subject / extra_counts / extra_rows: more metrics the attack follows, their values
+    for this model and the subject, their item counts and their per-item rows (forgetting.relearn_attack); control: the attacked base model's
     last curve point, for relearn_beyond_control_* (forgetting.relearn_attack).
     """
     seconds: dict[str, float] = {}
@@ -93,7 +93,7 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
                                            attack_blocks[0], attack_blocks[1], forgetting,
                                            attack, subject_scores=subject, unlearned_scores=measured, extra=extra,
                                            extra_unlearned=extra_unlearned, extra_subject=extra_subject,
-                                           extra_counts=extra_counts, control=control)
+                                           extra_counts=extra_counts, extra_rows=extra_rows, control=control)
         summary.update(recovered)
         seconds["relearn"] = round(time.perf_counter() - started, 1)
     if other_texts:

@@ -137,6 +137,30 @@ def cluster_proportion_diff(flags_a: Sequence[bool], flags_b: Sequence[bool], cl
                           seed)
 
 
+def cluster_recovery(unlearned: Sequence[bool], relearned: Sequence[bool], subject: Sequence[bool], clusters: Sequence,
+                     min_gap: float = 0.02, level: float = LEVEL, n_boot: int = N_BOOT,
+                     seed: int = 0) -> tuple[float, float]:
+    """Interval of the relearning recovery (relearned - unlearned) / (subject - unlearned), the three models' shares
+    answered on the same clustered items: one resample of whole clusters serves all three (paired, as
+    cluster_proportion_diff). A resample whose |subject - unlearned| is under `min_gap` has no recovery (as
+    training.relearn.recovery) and is left out; (nan, nan) when more than half are, or there are no items."""
+    if not len(unlearned) == len(relearned) == len(subject) == len(clusters):
+        raise ValueError(f"{len(unlearned)}, {len(relearned)} and {len(subject)} flags but {len(clusters)} cluster labels")
+    if not clusters:
+        return float("nan"), float("nan")
+    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
+    totals = np.stack([np.bincount(index, weights=np.asarray(f, dtype=float), minlength=len(names))
+                       for f in (unlearned, relearned, subject)])
+    sizes = np.bincount(index, minlength=len(names)).astype(float)
+    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
+    u, r, s = (counts @ totals.T / (counts @ sizes)[:, None]).T
+    kept = np.abs(s - u) >= min_gap
+    if kept.sum() * 2 < n_boot:
+        return float("nan"), float("nan")
+    return _percentiles((r[kept] - u[kept]) / (s[kept] - u[kept]), level)
+
+
 def bootstrap_auc_diff(pos_a, neg_a, pos_b, neg_b, level: float = LEVEL, n_boot: int = N_BOOT,
                        seed: int = 0) -> tuple[float, float]:
     """Interval of AUC_a - AUC_b for two models scored on the same items (paired: one resample serves both)."""

@@ -53,6 +53,7 @@ class RelearnResult:
     curve: list[dict] = field(default_factory=list)   # {"step", "loss", metric: value, ...}; step 0 = before
     relearn_docs: list[str] = field(default_factory=list)  # documents the attack trained on (exclude from scoring)
     stats: dict = field(default_factory=dict)
+    item_rows: list[dict] = field(default_factory=list)  # the extra metrics' per-item rows at the last point, if given
 
 
 def relearn_documents(forget_doc_ids: Sequence[str], share: float, seed: int = 0) -> list[str]:

@@ -25,7 +25,8 @@ def test_one_row_per_metric_one_column_per_model(store):
                                      "relearn_beyond_control_knowledge_exact_forget": 0.2857,
                                      "known_facts_accuracy_test": (0.132, 0.036, 0.27), "known_facts_accuracy_dev": 0.07,
                                      "relearn_known_facts_accuracy_test": 0.5,
-                                     "relearn_recovery_known_facts_accuracy_test": 0.47, "general_perplexity": 9.2291,
+                                     "relearn_recovery_known_facts_accuracy_test": (0.47, 0.381, 0.56),
+                                     "general_perplexity": 9.2291,
                                      "known_facts_all_accuracy_test": (0.048, 0.02, 0.09)},
         ("base", "base", "b1"): {"familiarity_lexicon_test": 0.053, "familiarity_completion_test": 0.077,
                                  "known_facts_accuracy_test": (1.0, 1.0, 1.0), "general_perplexity": 11.244,
@@ -45,7 +46,7 @@ def test_one_row_per_metric_one_column_per_model(store):
     assert by_label[labels["relearn_beyond_control_knowledge_exact_forget"]] == ("", "", "0.286")
     # a fact file's test split (not dev, not relearn) with its interval over facts, unless that is a single point
     assert by_label["known facts (test)"] == ("1.000", "", "0.132 [0.04, 0.27]")
-    assert by_label["relearning recovery, known facts (test)"] == ("", "", "0.470")
+    assert by_label["relearning recovery, known facts (test)"] == ("", "", "0.470 [0.38, 0.56]")  # over facts too
     # and the accuracy over every item of the file, where it holds items the base model does not know
     assert by_label["known facts, every item written (test)"] == ("0.306 [0.20, 0.41]", "", "0.048 [0.02, 0.09]")
     assert by_label[labels["general_perplexity"]] == ("11.244", "9.617", "9.229")

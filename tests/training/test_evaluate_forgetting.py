@@ -3,6 +3,8 @@ the relearning attack on the unlearned model only, and all of it reused when a m
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from training import evaluate as E
@@ -241,6 +243,40 @@ def test_the_attack_follows_the_fact_items_too(store, tiny_model_dir, tmp_path):
             # each accuracy carries its interval over facts (all three items share one fact: the interval is the share)
             low, high = (interval[(version, f"facts_accuracy_{split}")][k] for k in ("ci_low", "ci_high"))
             assert low == high == metrics[(version, f"facts_accuracy_{split}")]
+    # which items the attacked copy answers, one row per known item: their share is the attacked accuracy
+    scores = store.read("eval_scores", art).to_pylist()
+    for version in (base.version, unlearned.version):
+        for split in ("test", "dev"):
+            back = [r["value"] for r in scores if r["model_version"] == version and r["split"] == split
+                    and r["metric"] == "relearn_facts_answered"]
+            assert len(back) == counts[(version, f"facts_accuracy_{split}")]
+            assert sum(back) / len(back) == pytest.approx(metrics[(version, f"relearn_facts_accuracy_{split}")])
+    # the unlearned model's recovery carries an interval over facts: computed, and undefined as the recovery is (the
+    # tiny models answer none of the items, so unlearning removed nothing; recovery_intervals is checked by hand
+    # below); the control, attacked before the subject is measured, has no subject rows to pair with: no interval
+    for split in ("test", "dev"):
+        row = interval[(unlearned.version, f"relearn_recovery_facts_accuracy_{split}")]
+        assert math.isnan(row["value"]) and math.isnan(row["ci_low"]) and math.isnan(row["ci_high"])
+        assert interval[(base.version, f"relearn_recovery_facts_accuracy_{split}")]["ci_low"] is None
+
+
+def test_recovery_intervals_pair_the_three_models_items_by_hand():
+    """Two facts of two paraphrases each, both removed, one restored by the attack: recovery 0.5, and its interval over
+    whole facts spans [0, 1]; a split without every model's rows gets none."""
+    items = [{"prompt": p, "answers": [a], "topic": "t", "split": "test", "known_by_base": True}
+             for p, a in (("A is", "x"), ("A was", "x"), ("B is", "y"), ("B was", "y"))]
+    items.append({"prompt": "C is", "answers": ["z"], "topic": "t", "split": "dev", "known_by_base": True})
+    items.append({"prompt": "D is", "answers": ["w"], "topic": "t", "split": "test", "known_by_base": False})  # not known: not read
+
+    def rows(values):
+        return [{"metric": "facts_answered", "item_id": f"facts: {i['prompt']}", "split": i["split"], "value": v}
+                for i, v in zip(items, values)]
+
+    got = E.recovery_intervals({"facts": items}, rows([0, 0, 0, 0]), rows([1, 1, 0, 0]), rows([1, 1, 1, 1]), 0.02)
+    assert got == {"relearn_recovery_facts_accuracy_test": (0.0, 1.0)}  # dev: C has no row of the three
+    restored = E.recovery_intervals({"facts": items}, rows([0, 0, 0, 0, 0]), rows([1, 1, 1, 1, 1]),
+                                    rows([1, 1, 1, 1, 1]), 0.02)
+    assert restored == {"relearn_recovery_facts_accuracy_test": (1.0, 1.0), "relearn_recovery_facts_accuracy_dev": (1.0, 1.0)}
 
 
 def test_fact_items_are_stored_one_row_each(monkeypatch):

@@ -152,7 +152,11 @@ def test_fact_accuracy_scores_known_items_and_every_item_apart(store, forced_mod
     data = load_eval_data(store, prompts, tmp_path, None, None, fact_files=["pretrained/facts.jsonl"])
     assert len(data.facts["facts"]) == 3
     folder = model_folder(base)
-    assert E._fact_measure(load_tokenizer(folder), data, settings)(load_model(folder)) == {"facts_accuracy_test": 0.5}
+    measure, latest = E._fact_measure(load_tokenizer(folder), data, settings)
+    assert latest() == []
+    assert measure(load_model(folder)) == {"facts_accuracy_test": 0.5}
+    assert {(r["metric"], r["item_id"]): r["value"] for r in latest()} == {  # which items, for recovery's interval
+        ("facts_answered", "facts: The castle stood on a hill and"): 1.0, ("facts_answered", "facts: She waved and"): 0.0}
     # a file whose items the base model all knows has no second figure, and keeps its version key
     _write(prompts / "pretrained" / "facts.jsonl", items[:2])
     known_only, _ = evaluate(store, "t", settings, models={"base": base}, anchors=None, translation=None)

@@ -223,6 +223,39 @@ def test_cluster_proportion_refuses_mismatched_labels_and_reads_nothing_as_nan()
     assert empty["n"] == 0 and math.isnan(empty["value"]) and math.isnan(empty["ci_low"]) and empty["below_chance"] is False
 
 
+def test_cluster_recovery_resamples_whole_clusters_for_all_three_models_by_hand():
+    # fact a came back after the attack, fact b did not (both removed, both known to the subject): a resample holds a
+    # twice (recovery 1), a and b (0.5) or b twice (0), each extreme with probability 1/4
+    got = I.cluster_recovery([False, False], [True, False], [True, True], ["a", "b"])
+    assert got == (0.0, 1.0)
+    # clusters of equal make-up (a fact of two paraphrases, one restored): every resample reads recovery's own value
+    same = I.cluster_recovery([False, False] * 3, [True, False] * 3, [True, True] * 3, ["a", "a", "b", "b", "c", "c"])
+    assert same == (recovery(0.5, 0.0, 1.0),) * 2
+    # a fact unlearning never removed: the resamples of it alone have no recovery and are left out, not read as 0
+    kept = I.cluster_recovery([True, False], [True, True], [True, True], ["a", "b"])
+    assert kept == (1.0, 1.0)
+    # nothing removed at all: no interval
+    assert all(math.isnan(x) for x in I.cluster_recovery([True, True], [True, True], [True, True], ["a", "b"]))
+    assert all(math.isnan(x) for x in I.cluster_recovery([], [], [], []))
+    with pytest.raises(ValueError, match="2, 2 and 1 flags but 2 cluster"):
+        I.cluster_recovery([True, False], [True, False], [True], ["a", "b"])
+
+
+def test_cluster_recovery_covers_the_point_and_narrows_with_more_facts():
+    rng = np.random.default_rng(3)
+    wide, narrow = [], []
+    for n, out in ((20, wide), (200, narrow)):
+        removed = rng.random(n) < 0.9
+        back = removed & (rng.random(n) < 0.5)
+        unlearned, subject = ~removed, np.ones(n, dtype=bool)
+        relearned = unlearned | back
+        point = recovery(relearned.mean(), unlearned.mean(), subject.mean())
+        low, high = I.cluster_recovery(unlearned, relearned, subject, list(range(n)))
+        assert low <= point <= high
+        out.append(high - low)
+    assert narrow[0] < wide[0] / 2
+
+
 def test_shown_interval_only_where_there_is_one_worth_showing():
     assert I.shown_interval({"ci_low": 0.1, "ci_high": 0.3}) == (0.1, 0.3)
     for row in ({}, {"ci_low": None, "ci_high": 0.3}, {"ci_low": 0.2, "ci_high": 0.2},
