@@ -11,12 +11,15 @@ base model's items it lost and the ones it gained, and the exact one-sided sign 
 With `--against`, the models are compared with another model instead of the base one: a control such as a recipe
 trained without its labels (docs/pretrained.md, control RC1), whose rows may sit in another evaluation
 (`VERSION@EVALUATE`); with `--known`, only over the items the base model knows (the issue's reading), so a recipe's
-loss there can be read beyond the control's.
+loss there can be read beyond the control's. With `--relearned`, each model's attacked copy is read instead (the
+relearning attack's rows, `relearn_<stem>_answered`, stored for the known items since round 2's forty-sixth session;
+implies `--known`): two recipes' attacked copies compared item by item, paired over facts, says whether one lets the
+attack restore more than the other beyond which facts were asked.
 
 Reads the per-item `eval_scores` rows of evaluate artifacts (no model is run).
 
 Usage: python -m benchmarks.every_item WORKSPACE EVALUATE_VERSION FACT_FILE... [--models SPEC...]
-       [--against SPEC] [--known]
+       [--against SPEC] [--known] [--relearned]
 SPEC: VERSION[@EVALUATE][:NAME], a model's stored rows (in EVALUATE_VERSION's evaluation unless @EVALUATE names
 another); default models: every model of the evaluation but the base model; default --against: its base model.
 """
@@ -35,20 +38,24 @@ from training.intervals import cluster_proportion_diff
 MODEL_ROLES = ("subject", "reinforced", "unlearned")  # the evaluate artifact's other parents are data, not models
 
 
-def answers(store: Store, evaluate: str, model: str, stem: str) -> dict[str, bool]:
-    """{item_id: answered} of one model's stored rows for one fact file, known items and the others."""
+def answers(store: Store, evaluate: str, model: str, stem: str, relearned: bool = False) -> dict[str, bool]:
+    """{item_id: answered} of one model's stored rows for one fact file, known items and the others; with
+    `relearned`, its attacked copy's (known items only)."""
+    metrics = [f"relearn_{stem}_answered"] * 2 if relearned else [f"{stem}_answered", f"{stem}_answered_unknown"]
     rows = store.query("select item_id, value from eval_scores where evaluate_version = ? and model_version = ? "
-                       "and metric in (?, ?)", [evaluate, model, f"{stem}_answered", f"{stem}_answered_unknown"])
+                       "and metric in (?, ?)", [evaluate, model, *metrics])
     return {item: value > 0.5 for item, value in rows}
 
 
-def compare(items: list[dict], stem: str, model: dict[str, bool], base: dict[str, bool]) -> dict:
+def compare(items: list[dict], stem: str, model: dict[str, bool], base: dict[str, bool],
+            relearned: bool = False) -> dict:
     """The model against the base model over `items` (every one must have rows for both)."""
     ids = [fact_item_id(stem, i) for i in items]
     missing = [i for i in ids if i not in model or i not in base]
     if missing:
-        raise SystemExit(f"{len(missing)} items of {stem} have no stored row (first: {missing[0]!r}); evaluate "
-                         "the models with this code, which stores every item of a fact file")
+        why = ("attack both models in an evaluation of this code, which stores the attacked copy's known items"
+               if relearned else "evaluate the models with this code, which stores every item of a fact file")
+        raise SystemExit(f"{len(missing)} items of {stem} have no stored row (first: {missing[0]!r}); {why}")
     a, b = [model[i] for i in ids], [base[i] for i in ids]
     gap, low, high = cluster_proportion_diff(a, b, [fact_of(i) for i in items])
     gained, lost = paired(a, b)
@@ -71,7 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--models", nargs="*", default=None, metavar="SPEC")
     ap.add_argument("--against", default=None, metavar="SPEC", help="the model to compare with (default: the base)")
     ap.add_argument("--known", action="store_true", help="only the items the base model knows (the issue's reading)")
+    ap.add_argument("--relearned", action="store_true",
+                    help="read each model's copy after the relearning attack (implies --known)")
     args = ap.parse_args(argv)
+    args.known = args.known or args.relearned
     store = Store(args.workspace)
     evaluations = {a.version: a for a in store.artifacts("evaluate")}
     if args.evaluate not in evaluations:
@@ -86,16 +96,16 @@ def main(argv: list[str] | None = None) -> None:
     for _, where, _ in models + [against]:
         if where not in evaluations:
             raise SystemExit(f"no evaluate artifact {where} in {args.workspace}")
-    label = "known items" if args.known else "every item"
+    label = ("attacked, known" if args.relearned else "known items") if args.known else "every item"
     print(f"{'file':<20}{'split':<6}{'model':<14}{label:>18}{against[2][:8]:>8}{'gap (points) [95%]':>26}"
           f"{'lost':>6}{'gained':>8}{'p worse':>9}")
     for path in args.fact_files:
         items, stem = read_items(path), path.stem
-        reference = answers(store, against[1], against[0], stem)
+        reference = answers(store, against[1], against[0], stem, args.relearned)
         for split in ("dev", "test"):
             here = known(items, split) if args.known else [i for i in items if split_name(i) == split]
             for version, where, name in models if here else []:
-                c = compare(here, stem, answers(store, where, version, stem), reference)
+                c = compare(here, stem, answers(store, where, version, stem, args.relearned), reference, args.relearned)
                 gap = f"{100 * c['gap']:+.1f} [{100 * c['ci'][0]:+.1f}, {100 * c['ci'][1]:+.1f}]"
                 print(f"{stem:<20}{split:<6}{name:<14}{c['answered']:>9}/{c['n']:<4}{c['answered'] / c['n']:.3f}"
                       f"{c['base'] / c['n']:>8.3f}{gap:>26}{c['lost']:>6}{c['gained']:>8}{c['p_worse']:>9.3f}")

@@ -98,3 +98,32 @@ def test_every_item_against_a_control_in_another_evaluation_and_on_the_known_ite
     assert lines[0][6] == "+0.0" and lines[0][-3:-1] == ["0", "0"]
     with pytest.raises(SystemExit, match="no evaluate artifact nope"):
         row("--against", f"{forced.version}@nope")
+
+
+def test_relearned_compares_the_attacked_copies_on_the_known_items(store, tmp_path, capsys):
+    """--relearned reads each model's copy after the relearning attack (relearn_<stem>_answered): two unlearned models
+    that answer nothing, whose attacked copies answer a and b (one) and a only (two); the unknown item c has no
+    attacked row and is not read. A model without attacked rows is one clear error."""
+    items = [("A is", "x", "fa", True), ("B is", "y", "fb", True), ("C is", "z", "fc", False)]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"prompt": p, "answers": [a], "topic": t, "split": "test", "known_by_base": k})
+                            + "\n" for p, a, t, k in items))
+    ids = [f"facts: {p}" for p, *_ in items]
+    rows = [{"model_version": m, "item_id": i, "split": "test", "metric": metric, "value": v, "output": ""}
+            for m, back in (("one", (1.0, 1.0)), ("two", (1.0, 0.0)))
+            for i, metric, v in [(ids[0], "facts_answered", 0.0), (ids[1], "facts_answered", 0.0),
+                                 (ids[2], "facts_answered_unknown", 0.0),
+                                 (ids[0], "relearn_facts_answered", back[0]), (ids[1], "relearn_facts_answered", back[1])]]
+    rows += [{"model_version": "plain", "item_id": i, "split": "test", "metric": "facts_answered", "value": 0.0,
+              "output": ""} for i in ids[:2]]
+    with store.create("evaluate", "t", "ev", parents={}, settings={}, code_version="evaluate_test") as st:
+        st.write("eval_scores", [{"target": "t", "evaluate_version": "ev", "model_role": "unlearned", "method": "whp",
+                                  **r} for r in rows])
+    main([str(store.root), "ev", str(path), "--models", "two", "--against", "one", "--relearned"])
+    out = capsys.readouterr().out.splitlines()
+    assert "attacked," in out[0].split()
+    line = [l.split() for l in out if l.startswith("facts")]
+    # file, split, model, answered/n and share, the reference's share, gap and its interval, lost, gained, p
+    assert line[0][:7] + line[0][-3:] == ["facts", "test", "two", "1/2", "0.500", "1.000", "-50.0", "1", "0", "0.500"]
+    with pytest.raises(SystemExit, match="2 items of facts have no stored row .*attack both models"):
+        main([str(store.root), "ev", str(path), "--models", "plain", "--against", "one", "--relearned"])
