@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--test", action="store_true",
                     help="score the fact files' test split too (the reported one: not for choosing what to try)")
     ap.add_argument("--at", action="append", type=parse_at, default=[],
-                    help="REGEX=S: a row where the weights REGEX finds keep S of their update, the others lam (repeatable)")
+                    help="REGEX=S: a row where the weights REGEX finds keep S of their update, the others lam "
+                         "(repeatable)")
     ap.add_argument("--write", type=Path, help="save each row's model in this folder (one subfolder per row)")
     args = ap.parse_intermixed_args(argv)
     if args.negate is None and _floats(args.mu) != [0.0]:

@@ -203,9 +203,9 @@ def results(store: Store, evaluate: Artifact, split: str = "test") -> tuple[list
     The first row holds each model's version; fact files add their accuracies on `split` (`<stem>_accuracy_test`, with
     their interval over facts when stored), the accuracy over every item of the file when it holds items the base
     model does not know (`<stem>_all_accuracy_test`), both again asked through the chat template when measured so
-    (`<stem>_chat_accuracy_test`) and the relearning attack's recovery of them (with its interval, when stored). With `split` "dev", no row
-    holds a test item (`split_rows`); the figures without a split (perplexity, knowledge, the forget cloze) show in
-    both.
+    (`<stem>_chat_accuracy_test`) and the relearning attack's recovery of them (with its interval, when stored). With
+    `split` "dev", no row holds a test item (`split_rows`); the figures without a split (perplexity, knowledge, the
+    forget cloze) show in both.
     """
     rows_for_split = split_rows(split)
     rows = store.read("metrics", evaluate).to_pylist()

@@ -466,7 +466,8 @@ def recovery_intervals(facts: dict[str, list[dict]], unlearned: list[dict], rele
     known items, its interval from one bootstrap of whole facts for the three models' per-item rows (the unlearned
     model's, the attacked copy's, the subject's: `fact_accuracy` rows, <stem>_answered), as `fact_intervals`. A split
     some of whose items a model has no row for gets none."""
-    answered = [{(r["metric"], r["item_id"]): r["value"] > 0.5 for r in rows} for rows in (unlearned, relearned, subject)]
+    answered = [{(r["metric"], r["item_id"]): r["value"] > 0.5 for r in rows}
+                for rows in (unlearned, relearned, subject)]
     out = {}
     for (stem, items), split in itertools.product(facts.items(), ("dev", "test")):
         here = [i for i in items if known_by_base(i) and split_name(i) == split]

@@ -73,8 +73,8 @@ def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSe
     attack: run the relearning attack with these settings (needs `attack_blocks`, and `subject` scores or,
     when the subject is not measured yet -- the base model attacked as a control --, `subject_model`).
     extra / extra_unlearned / extra_subject / extra_counts / extra_rows: more metrics the attack follows, their values
-    for this model and the subject, their item counts and their per-item rows (forgetting.relearn_attack); control: the attacked base model's
-    last curve point, for relearn_beyond_control_* (forgetting.relearn_attack).
+    for this model and the subject, their item counts and their per-item rows (forgetting.relearn_attack); control:
+    the attacked base model's last curve point, for relearn_beyond_control_* (forgetting.relearn_attack).
     """
     seconds: dict[str, float] = {}
     started = time.perf_counter()
