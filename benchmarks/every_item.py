@@ -48,14 +48,16 @@ def answers(store: Store, evaluate: str, model: str, stem: str, relearned: bool 
 
 
 def compare(items: list[dict], stem: str, model: dict[str, bool], base: dict[str, bool],
-            relearned: bool = False) -> dict:
-    """The model against the base model over `items` (every one must have rows for both)."""
+            relearned: bool = False, names: tuple[str, str] = ("the model", "the reference")) -> dict:
+    """The model against the base model over `items` (every one must have rows for both); `names` name the two in
+    the error when one lacks rows."""
     ids = [fact_item_id(stem, i) for i in items]
-    missing = [i for i in ids if i not in model or i not in base]
-    if missing:
-        why = ("attack both models in an evaluation of this code, which stores the attacked copy's known items"
-               if relearned else "evaluate the models with this code, which stores every item of a fact file")
-        raise SystemExit(f"{len(missing)} items of {stem} have no stored row (first: {missing[0]!r}); {why}")
+    for rows, name in ((model, names[0]), (base, names[1])):
+        if missing := [i for i in ids if i not in rows]:
+            why = ("attack both models in an evaluation of this code, which stores the attacked copy's known items"
+                   if relearned else "evaluate the models with this code, which stores every item of a fact file")
+            raise SystemExit(f"{len(missing)} items of {stem} have no stored row for {name} (first: {missing[0]!r}); "
+                             f"{why}")
     a, b = [model[i] for i in ids], [base[i] for i in ids]
     gap, low, high = cluster_proportion_diff(a, b, [fact_of(i) for i in items])
     gained, lost = paired(a, b)
@@ -105,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         for split in ("dev", "test"):
             here = known(items, split) if args.known else [i for i in items if split_name(i) == split]
             for version, where, name in models if here else []:
-                c = compare(here, stem, answers(store, where, version, stem, args.relearned), reference, args.relearned)
+                c = compare(here, stem, answers(store, where, version, stem, args.relearned), reference, args.relearned,
+                            (name, against[2]))
                 gap = f"{100 * c['gap']:+.1f} [{100 * c['ci'][0]:+.1f}, {100 * c['ci'][1]:+.1f}]"
                 print(f"{stem:<20}{split:<6}{name:<14}{c['answered']:>9}/{c['n']:<4}{c['answered'] / c['n']:.3f}"
                       f"{c['base'] / c['n']:>8.3f}{gap:>26}{c['lost']:>6}{c['gained']:>8}{c['p_worse']:>9.3f}")

@@ -24,8 +24,10 @@ def test_paired_cluster_difference_by_hand():
 
 def test_compare_refuses_items_without_rows():
     items = [{"prompt": "p1", "answers": ["x"], "topic": "t"}, {"prompt": "p2", "answers": ["y"], "topic": "t"}]
-    with pytest.raises(SystemExit, match="1 items of f have no stored row"):
+    with pytest.raises(SystemExit, match="1 items of f have no stored row for the reference"):
         compare(items, "f", {"f: p1": True, "f: p2": False}, {"f: p1": True})
+    with pytest.raises(SystemExit, match="2 items of f have no stored row for US1"):
+        compare(items, "f", {}, {"f: p1": True}, names=("US1", "CB1"))
 
 
 def fact_file(store, tmp_path, known_d: bool):
@@ -125,5 +127,5 @@ def test_relearned_compares_the_attacked_copies_on_the_known_items(store, tmp_pa
     line = [l.split() for l in out if l.startswith("facts")]
     # file, split, model, answered/n and share, the reference's share, gap and its interval, lost, gained, p
     assert line[0][:7] + line[0][-3:] == ["facts", "test", "two", "1/2", "0.500", "1.000", "-50.0", "1", "0", "0.500"]
-    with pytest.raises(SystemExit, match="2 items of facts have no stored row .*attack both models"):
+    with pytest.raises(SystemExit, match="2 items of facts have no stored row for plain .*attack both models"):
         main([str(store.root), "ev", str(path), "--models", "plain", "--against", "one", "--relearned"])
