@@ -41,9 +41,9 @@ MODEL_ROLES = ("subject", "reinforced", "unlearned")  # the evaluate artifact's 
 def answers(store: Store, evaluate: str, model: str, stem: str, relearned: bool = False) -> dict[str, bool]:
     """{item_id: answered} of one model's stored rows for one fact file, known items and the others; with
     `relearned`, its attacked copy's (known items only)."""
-    metrics = [f"relearn_{stem}_answered"] * 2 if relearned else [f"{stem}_answered", f"{stem}_answered_unknown"]
+    metrics = [f"relearn_{stem}_answered"] if relearned else [f"{stem}_answered", f"{stem}_answered_unknown"]
     rows = store.query("select item_id, value from eval_scores where evaluate_version = ? and model_version = ? "
-                       "and metric in (?, ?)", [evaluate, model, *metrics])
+                       f"and metric in ({', '.join('?' * len(metrics))})", [evaluate, model, *metrics])
     return {item: value > 0.5 for item, value in rows}
 
 

@@ -78,20 +78,18 @@ def scaled_at(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], lam
     if at is None:
         return point
     pattern, share = at
-    group = interpolate(base, other, share)
-    return {**point, **{k: group[k] for k in matched(point, base, pattern, "--at")}}
+    group = matched(point, base, pattern, "--at")
+    return {**point, **interpolate({k: base[k] for k in group}, {k: other[k] for k in group}, share)}
 
 
 def parse_at(text: str) -> tuple[str, float]:
     """'REGEX=S' -> (REGEX, S), splitting at the last '=' (a pattern may hold one)."""
-    pattern, sep, share = text.rpartition("=")
+    pattern, _, share = text.rpartition("=")
     try:
-        return (pattern, float(share)) if sep and pattern else _bad_at(text)
+        if pattern:
+            return pattern, float(share)
     except ValueError:
-        return _bad_at(text)
-
-
-def _bad_at(text: str):
+        pass
     raise argparse.ArgumentTypeError(f"--at {text!r}: expected REGEX=SHARE, e.g. 'layers\\.[0-9]\\.mlp\\.=0.5'")
 
 

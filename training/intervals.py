@@ -97,17 +97,25 @@ def mean(values: Sequence[float], chance: float | None = None, level: float = LE
             "below_chance": below_chance(high, chance) if chance is not None else None}
 
 
+def _cluster_resamples(columns: Sequence[Sequence[float]], clusters: Sequence, n_boot: int,
+                       seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each column's values over the items, (n_boot, columns) the same per resample of whole clusters): one draw of
+    clusters serves every column (paired), each resample's figure the values of its clusters over their items."""
+    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
+    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
+    totals = np.stack([np.bincount(index, weights=np.asarray(v, dtype=float), minlength=len(names)) for v in columns])
+    sizes = np.bincount(index, minlength=len(names)).astype(float)
+    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
+    return totals.sum(axis=1) / sizes.sum(), counts @ totals.T / (counts @ sizes)[:, None]
+
+
 def _cluster_share(values: Sequence[float], clusters: Sequence, level: float, n_boot: int,
                    seed: int) -> tuple[float, float, float]:
     """(sum of values / items, ci_low, ci_high): percentile bootstrap resampling whole clusters, each resample's
     figure the values of its clusters over their items (values: 0/1 flags, or one model's flags minus another's)."""
-    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
-    totals = np.bincount(index, weights=np.asarray(values, dtype=float), minlength=len(names))
-    sizes = np.bincount(index, minlength=len(names)).astype(float)
-    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
-    low, high = _percentiles(counts @ totals / (counts @ sizes), level)
-    return float(totals.sum() / sizes.sum()), low, high
+    whole, resampled = _cluster_resamples([values], clusters, n_boot, seed)
+    low, high = _percentiles(resampled[:, 0], level)
+    return float(whole[0]), low, high
 
 
 def cluster_proportion(flags: Sequence[bool], clusters: Sequence, chance: float | None = None, level: float = LEVEL,
@@ -148,13 +156,7 @@ def cluster_recovery(unlearned: Sequence[bool], relearned: Sequence[bool], subje
         raise ValueError(f"{len(unlearned)}, {len(relearned)} and {len(subject)} flags but {len(clusters)} cluster labels")
     if not clusters:
         return float("nan"), float("nan")
-    names = {c: i for i, c in enumerate(dict.fromkeys(clusters))}
-    index = np.fromiter((names[c] for c in clusters), dtype=int, count=len(clusters))
-    totals = np.stack([np.bincount(index, weights=np.asarray(f, dtype=float), minlength=len(names))
-                       for f in (unlearned, relearned, subject)])
-    sizes = np.bincount(index, minlength=len(names)).astype(float)
-    counts = np.random.default_rng(seed).multinomial(len(names), np.full(len(names), 1 / len(names)), size=n_boot)
-    u, r, s = (counts @ totals.T / (counts @ sizes)[:, None]).T
+    u, r, s = _cluster_resamples([unlearned, relearned, subject], clusters, n_boot, seed)[1].T
     kept = np.abs(s - u) >= min_gap
     if kept.sum() * 2 < n_boot:
         return float("nan"), float("nan")
