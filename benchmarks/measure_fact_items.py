@@ -1,5 +1,8 @@
 """Which fact items does the base model know? Fills split, known_by_base and base_completion in place.
 
+`obliviate facts TARGET_FILE` does the same with the target's own base model and fact files; this script keeps the
+commands docs/pretrained.md recorded (a model named by its spec, the bundled files by default).
+
 One batched pass of greedy completions (left-padded, `NEW_TOKENS` new tokens) of the base model over
 every candidate of the pretrained target's item files; an item is known when its completion names
 one of its answers (training/fact_items.py). The files keep every candidate, known or not, so the
@@ -17,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
 from pathlib import Path
 
 from corpus_tools.store import Store
 from training import fact_items
-from training.generation import greedy_complete
 from training.models import load_model, load_tokenizer, resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,21 +45,12 @@ def main(argv: list[str] | None = None) -> None:
     folder = resolve_model(args.model, Store(args.workspace))
     model, tok = load_model(folder), load_tokenizer(folder)
     items = {f: fact_items.read_items(f) for f in files}
-    prompts = [i["prompt"] for f in files for i in items[f]]
     started = time.perf_counter()
-    completions = greedy_complete(model, tok, prompts, NEW_TOKENS, BATCH)
-    print(f"{len(prompts)} completions in {time.perf_counter() - started:.0f} s")
-    at = 0
-    for f in files:
-        marked = fact_items.mark(items[f], completions[at:at + len(items[f])], split)
-        at += len(items[f])
-        fact_items.write_items(f, marked)
-        kept = fact_items.known(marked)
-        splits = Counter(i["split"] for i in kept)
-        print(f"{f.name}: {len(kept)} of {len(marked)} known (dev {splits['dev']}, test {splits['test']})")
-        by_topic = Counter(i["topic"] for i in marked)
-        known_topic = Counter(i["topic"] for i in kept)
-        print("  " + ", ".join(f"{t} {known_topic[t]}/{n}" for t, n in sorted(by_topic.items())))
+    marked = fact_items.measure(model, tok, items, NEW_TOKENS, split, BATCH)
+    print(f"{sum(map(len, items.values()))} completions in {time.perf_counter() - started:.0f} s")
+    for f, rows in marked.items():
+        fact_items.write_items(f, rows)
+        print("\n".join(fact_items.summary(f, rows)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import click
 from corpus_tools.errors import ObliviateError
 from pipelines.app import app, err_console
 # Each module registers its verbs on `app`, in the order `obliviate --help` lists them.
-from pipelines import cli_run, cli_retain, cli_review, cli_evaluate, cli_core, cli_verify, cli_export, cli_bench  # noqa: F401,E402
+from pipelines import cli_run, cli_retain, cli_facts, cli_review, cli_evaluate, cli_core, cli_verify, cli_export, cli_bench  # noqa: F401,E402
 
 
 def main(argv: list[str] | None = None) -> int:

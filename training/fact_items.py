@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections import Counter
 from pathlib import Path
 
 from corpus_tools.errors import ObliviateError
@@ -43,7 +45,11 @@ def read_items(path: Path) -> list[dict]:
 
 
 def write_items(path: Path, items: list[dict]) -> None:
-    Path(path).write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    """Write `items` as JSON lines, whole or not at all: a temporary file beside `path`, renamed over it."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def is_known(completion: str, answers: list[str]) -> bool:
@@ -93,6 +99,30 @@ def mark(items: list[dict], completions: list[str], split=split_of) -> list[dict
     return [{**{k: v for k, v in item.items() if k not in ("split", "known_by_base", "base_completion")},
              "split": split(item), "known_by_base": is_known(c, item["answers"]), "base_completion": c}
             for item, c in zip(items, completions)]
+
+
+def measure(model, tok, files: dict[Path, list[dict]], new_tokens: int, split=split_of, batch_size: int = 32,
+            advance=lambda n: None) -> dict[Path, list[dict]]:
+    """Each file's items marked (`mark`) by `model`'s greedy completions of `new_tokens` tokens: which ones it knows,
+    and each item's split (`split`). One batched pass over every file's prompts; nothing is written."""
+    from training.generation import greedy_complete
+
+    prompts = [item["prompt"] for items in files.values() for item in items]
+    completions = greedy_complete(model, tok, prompts, new_tokens, batch_size, advance)
+    out, at = {}, 0
+    for path, items in files.items():
+        out[path] = mark(items, completions[at:at + len(items)], split)
+        at += len(items)
+    return out
+
+
+def summary(path: Path, items: list[dict]) -> list[str]:
+    """Two lines on a marked file: how many items the base model knows, per split, and per topic ("myth 12/30")."""
+    kept = known(items)
+    splits = Counter(split_name(i) for i in kept)
+    topics, known_topics = Counter(i["topic"] for i in items), Counter(i["topic"] for i in kept)
+    return [f"{Path(path).name}: {len(kept)} of {len(items)} known (dev {splits['dev']}, test {splits['test']})",
+            "  " + ", ".join(f"{t} {known_topics[t]}/{n}" for t, n in sorted(topics.items()))]
 
 
 def known_by_base(item: dict) -> bool:

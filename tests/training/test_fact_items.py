@@ -103,6 +103,44 @@ def test_the_second_selection_file_adds_facts_the_first_and_the_target_do_not_ho
     assert {i["split"] for i in more} == {"dev"}
 
 
+def test_measure_marks_every_file_from_one_batched_pass(forced_model_dir):
+    """The model greedily completes every file's prompts in one pass (the forced model says " Ron" after " and"):
+    each item is known when its completion names an answer, its split follows the rule given, and no file is written."""
+    from training.models import load_model, load_tokenizer
+
+    model, tok = load_model(forced_model_dir), load_tokenizer(forced_model_dir)
+    a = Path("a.jsonl")
+    files = {a: [{"prompt": "Harry's friends were Hermione and", "answers": ["Ron"], "topic": "characters"},
+                 {"prompt": "Harry's friends were Ron and", "answers": ["Hermione"], "topic": "characters",
+                  "known_by_base": True}],                      # measured again, not taken from the file
+             Path("b.jsonl"): [{"prompt": "Frodo walked with Sam and", "answers": ["ron"], "topic": "tolkien"}]}
+    seen = []
+    marked = F.measure(model, tok, files, new_tokens=3, split=lambda item: "dev", batch_size=2, advance=seen.append)
+    assert sum(seen) == 3 and list(marked) == list(files)
+    assert [i["known_by_base"] for i in marked[a]] == [True, False]
+    assert marked[a][0]["base_completion"].startswith(" Ron") and marked[a][0]["split"] == "dev"
+    assert [i["known_by_base"] for i in marked[Path("b.jsonl")]] == [True]    # any case, as the evaluate stage grades
+    default = F.measure(model, tok, files, new_tokens=3)
+    assert [i["split"] for i in default[a]] == [F.split_of(i) for i in files[a]]
+    assert not a.exists()
+
+
+def test_write_items_replaces_the_file_whole(tmp_path):
+    path = _write(tmp_path / "facts.jsonl", [ITEM, {**ITEM, "prompt": "Ron and"}])
+    F.write_items(path, [{**ITEM, "known_by_base": True, "split": "dev", "base_completion": " Hermione"}])
+    assert F.read_items(path) == [{**ITEM, "known_by_base": True, "split": "dev", "base_completion": " Hermione"}]
+    assert [p.name for p in tmp_path.iterdir()] == ["facts.jsonl"]   # no temporary file left beside it
+
+
+def test_summary_counts_known_items_per_split_and_topic():
+    items = [{**ITEM, "prompt": "a", "known_by_base": True, "split": "dev"},
+             {**ITEM, "prompt": "b", "known_by_base": True, "split": "test"},
+             {**ITEM, "prompt": "c", "known_by_base": False, "split": "test"},
+             {**ITEM, "prompt": "d", "topic": "places", "known_by_base": False, "split": "test"}]
+    assert F.summary(Path("x/facts.jsonl"), items) == ["facts.jsonl: 2 of 4 known (dev 1, test 1)",
+                                                       "  characters 2/3, places 0/1"]
+
+
 def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
     path = _write(tmp_path / "f.jsonl", [ITEM, {**ITEM, "prompt": "Ron and Hermione", "answers": ["Hermione"]}])
     with pytest.raises(ObliviateError, match="f.jsonl:2: answer 'Hermione' already appears in the prompt"):
