@@ -103,6 +103,9 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     other_texts = FE.other_register_texts(settings.other_register_texts)
     if settings.fact_chat:
         _check_chat(data, models)
+    if progress is not None:
+        for line in unmarked_facts(data.facts):
+            progress.log(line)
     # fact_chat's fields enter the version only when it is on: versions measured before it existed stay the same
     unkeyed = {"prompts_dir", "general_dir", "other_register_texts"} | (set() if settings.fact_chat else CHAT_FIELDS)
     key = {**settings.model_dump(exclude=unkeyed), "inputs": data.hashes,
@@ -284,6 +287,17 @@ def _digest(texts: list[str]) -> str:
     for t in texts:
         h.update(hashlib.sha256(t.encode()).digest())
     return h.hexdigest()[:16]
+
+
+def unmarked_facts(facts: dict[str, list[dict]]) -> list[str]:
+    """One line per fact file holding items never measured on the base model (no `known_by_base`): they all count as
+    known, so its accuracy is read over every one of them (training/fact_items.py); `obliviate facts` measures them."""
+    out = []
+    for stem, items in facts.items():
+        if n := sum("known_by_base" not in i for i in items):
+            out.append(f"evaluate: {n} of {len(items)} items of fact file {stem!r} were never measured on the base "
+                       f"model and count as known; `obliviate facts TARGET_FILE` marks which ones it knows")
+    return out
 
 
 def _fact_metrics(data: EvalData) -> set[str]:

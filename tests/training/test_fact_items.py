@@ -141,6 +141,13 @@ def test_summary_counts_known_items_per_split_and_topic():
                                                        "  characters 2/3, places 0/1"]
 
 
+def test_evaluate_names_the_fact_files_never_measured_on_the_base_model():
+    marked = {**ITEM, "known_by_base": True, "split": "test"}
+    assert E.unmarked_facts({"known": [marked], "mine": [ITEM, {**ITEM, "prompt": "b"}, {**marked, "prompt": "c"}]}) == [
+        "evaluate: 2 of 3 items of fact file 'mine' were never measured on the base model and count as known; "
+        "`obliviate facts TARGET_FILE` marks which ones it knows"]
+
+
 def test_read_items_rejects_an_answer_the_prompt_gives_away(tmp_path):
     path = _write(tmp_path / "f.jsonl", [ITEM, {**ITEM, "prompt": "Ron and Hermione", "answers": ["Hermione"]}])
     with pytest.raises(ObliviateError, match="f.jsonl:2: answer 'Hermione' already appears in the prompt"):
