@@ -23,9 +23,12 @@ With `--at REGEX=S` (repeatable, each one a row of every lam), the weights whose
 update and the others lam: which part of the update carries the forgetting and which the collateral, at a finer grain
 than --reset (round 2's forty-sixth session). `--write DIR` saves each row's model in DIR (one folder per row, the
 tokenizer beside it), for `benchmarks.select_facts` to compare item by item.
+With `--random SEED,...`, each weight's update is replaced by Gaussian noise of the same norm (a row per seed): whether
+the items a recipe loses flip under any update of its size or under the direction it learnt (round 2's forty-seventh
+session).
 Usage: python -m benchmarks.interpolate_facts BASE_DIR UNLEARNED_DIR FACT_FILE... [--lam 1,0.8,0.6]
        [--negate REINFORCED_DIR --mu 0,0.25,0.5]   (every lam with every mu)   [--reset REGEX] [--select FILE...]
-       [--test] [--rank 4,16] [--at REGEX=S ...] [--write DIR]
+       [--test] [--rank 4,16 | --random 0,1] [--at REGEX=S ...] [--write DIR]
 """
 
 from __future__ import annotations
@@ -107,6 +110,28 @@ def low_rank(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], rank
     return out
 
 
+def random_update(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
+    """`other` with each weight's update from `base` replaced by Gaussian noise of the same Frobenius norm (drawn under
+    `seed`, weight by weight in name order): an update of the same size per weight and no direction learnt. Unchanged
+    weights stay; a weight tied to an earlier one (equal to it in both models) gets that one's noise."""
+    gen = torch.Generator().manual_seed(seed)
+    out = dict(other)
+    done: list[str] = []
+    for k in sorted(other):
+        delta = other[k].double() - base[k].double()
+        if not bool(delta.any()):
+            continue
+        twin = next((j for j in done if other[j].shape == other[k].shape and torch.equal(other[j], other[k])
+                     and torch.equal(base[j], base[k])), None)
+        if twin is not None:
+            out[k] = out[twin]
+            continue
+        noise = torch.randn(delta.shape, generator=gen, dtype=torch.float64)
+        out[k] = (base[k].double() + noise * (delta.norm() / noise.norm())).to(other[k].dtype)
+        done.append(k)
+    return out
+
+
 def _weights(path: Path) -> dict[str, torch.Tensor]:
     return {k: v.clone() for k, v in load_model(path).state_dict().items()}
 
@@ -126,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reset", help="a regular expression: the weights whose names it finds are the base model's")
     ap.add_argument("--select", nargs="+", type=Path, default=[], help="selection fact files: their dev split only")
     ap.add_argument("--rank", help="comma-separated ranks: each matrix's update cut to that many singular directions")
+    ap.add_argument("--random", help="comma-separated seeds: rows where each weight's update is Gaussian noise of its "
+                                     "norm")
     ap.add_argument("--test", action="store_true",
                     help="score the fact files' test split too (the reported one: not for choosing what to try)")
     ap.add_argument("--at", action="append", type=parse_at, default=[],
@@ -142,16 +169,22 @@ def main(argv: list[str] | None = None) -> None:
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = screened(args.fact_files, args.select, args.test)
     ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
+    updates = [("full" if r is None else str(r), lambda r=r: low_rank(base, unlearned, r)) for r in ranks]
+    if args.random is not None:
+        if args.rank is not None:
+            ap.error("--random replaces the update that --rank cuts: give one of the two")
+        updates = [(f"rnd{int(seed)}", lambda seed=int(seed): random_update(base, unlearned, seed))
+                   for seed in args.random.split(",")]
     width = max(len(_at_label(at)) for at in [None, *args.at]) + 2
     print("rank  lam   mu    " + "at".ljust(width) + header(files))
-    for rank in ranks:
-        cut = low_rank(base, unlearned, rank)
+    for label, update in updates:
+        cut = update()
         for lam in _floats(args.lam):
             for mu in _floats(args.mu):
                 for at in [None, *args.at]:
                     model.load_state_dict(reset(negate(scaled_at(base, cut, lam, at), base, reinforced, mu), base,
                                                 args.reset))
-                    row = f"{'full' if rank is None else rank:<6}{lam:<6g}{mu:<6g}{_at_label(at):<{width}}"
+                    row = f"{label:<6}{lam:<6g}{mu:<6g}{_at_label(at):<{width}}"
                     if args.write:
                         save_model(model, args.unlearned, args.write / _folder_name(row))
                     print(row + fact_cells(model, tok, files), flush=True)

@@ -150,3 +150,40 @@ def test_a_row_per_at_each_written_out_as_a_model(tiny_model_dir, forced_model_d
     assert torch.equal(written["lm_head.weight"], base["model.embed_tokens.weight"])
     assert torch.equal(written["model.layers.0.mlp.up_proj.weight"], forced["model.layers.0.mlp.up_proj.weight"])
     assert torch.allclose(load_model(out / "full_1_0_-").state_dict()["lm_head.weight"], forced["lm_head.weight"], atol=1e-7)
+
+
+def test_random_update_keeps_each_weight_s_update_norm_and_no_direction():
+    from benchmarks.interpolate_facts import random_update
+
+    torch.manual_seed(0)
+    base = {"a": torch.zeros(4, 4), "b": torch.ones(8), "same": torch.eye(3), "tie1": torch.zeros(3, 2),
+            "tie2": torch.zeros(3, 2)}
+    step = torch.arange(16.0).reshape(4, 4)
+    other = {"a": step, "b": torch.ones(8) + 0.5, "same": torch.eye(3), "tie1": torch.ones(3, 2), "tie2": torch.ones(3, 2)}
+    got = random_update(base, other, seed=0)
+    for k in ("a", "b", "tie1"):  # the same size of update, weight by weight
+        assert torch.isclose((got[k] - base[k]).norm(), (other[k] - base[k]).norm(), rtol=1e-5)
+    assert torch.equal(got["same"], other["same"])  # an unchanged weight stays unchanged
+    assert torch.equal(got["tie1"], got["tie2"])     # tied twins share their noise
+    cos = torch.nn.functional.cosine_similarity(got["a"].flatten(), step.flatten(), dim=0)
+    assert abs(float(cos)) < 0.9                      # not the learnt direction (arange is far from Gaussian noise)
+    assert all(torch.equal(random_update(base, other, seed=0)[k], got[k]) for k in got)   # seeded
+    assert not torch.equal(random_update(base, other, seed=1)["a"], got["a"])
+    assert torch.equal(other["a"], step)              # the input is left as it was
+
+
+def test_random_rows_one_per_seed_and_not_with_rank(tiny_model_dir, forced_model_dir, tmp_path, capsys):
+    """A row per seed; the forced model's answer lives in the direction of its edit, which noise of the same size
+    does not keep."""
+    import json
+
+    from benchmarks.interpolate_facts import main
+
+    facts = tmp_path / "known_facts.jsonl"
+    facts.write_text(json.dumps({"prompt": "Harry's best friends are Hermione and", "answers": ["Ron"], "topic": "t",
+                                 "split": "dev", "known_by_base": True}) + "\n")
+    main([str(tiny_model_dir), str(forced_model_dir), str(facts), "--lam", "1", "--random", "0,1"])
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    assert [(r[0], r[4]) for r in rows] == [("rnd0", "0/1"), ("rnd1", "0/1")]
+    with pytest.raises(SystemExit):
+        main([str(tiny_model_dir), str(forced_model_dir), str(facts), "--random", "0", "--rank", "4"])
