@@ -168,13 +168,14 @@ def main(argv: list[str] | None = None) -> None:
     model = load_model(args.unlearned)
     unlearned = {k: v.clone() for k, v in model.state_dict().items()}
     files = screened(args.fact_files, args.select, args.test)
-    ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
-    updates = [("full" if r is None else str(r), lambda r=r: low_rank(base, unlearned, r)) for r in ranks]
+    if args.random is not None and args.rank is not None:
+        ap.error("--random replaces the update that --rank cuts: give one of the two")
     if args.random is not None:
-        if args.rank is not None:
-            ap.error("--random replaces the update that --rank cuts: give one of the two")
         updates = [(f"rnd{int(seed)}", lambda seed=int(seed): random_update(base, unlearned, seed))
                    for seed in args.random.split(",")]
+    else:
+        ranks = [None] if args.rank is None else [int(r) for r in args.rank.split(",")]
+        updates = [("full" if r is None else str(r), lambda r=r: low_rank(base, unlearned, r)) for r in ranks]
     width = max(len(_at_label(at)) for at in [None, *args.at]) + 2
     print("rank  lam   mu    " + "at".ljust(width) + header(files))
     for label, update in updates:

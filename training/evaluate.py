@@ -36,7 +36,7 @@ from training.eval_data import DEFAULT_GENERAL, EvalData, known_facts, load_eval
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
-from training.fact_items import chat_prompts, fact_of, is_known, known_by_base, split_name
+from training.fact_items import chat_prompts, fact_of, is_known, known as known_items, known_by_base, split_name
 from training.forgetting import ForgettingSettings
 from training import forgetting_eval as FE
 from training.relearn import RelearnSettings, curve_rows
@@ -484,7 +484,7 @@ def recovery_intervals(facts: dict[str, list[dict]], unlearned: list[dict], rele
                 for rows in (unlearned, relearned, subject)]
     out = {}
     for (stem, items), split in itertools.product(facts.items(), ("dev", "test")):
-        here = [i for i in items if known_by_base(i) and split_name(i) == split]
+        here = known_items(items, split)
         keys = [(f"{stem}_answered", fact_item_id(stem, i)) for i in here]
         if keys and all(k in a for a in answered for k in keys):
             out[f"relearn_recovery_{stem}_accuracy_{split}"] = I.cluster_recovery(
