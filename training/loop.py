@@ -1,6 +1,6 @@
 """The training engine every training stage uses: implant, reinforce, WHP and the reference methods.
 
-AdamW, warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
+AdamW (or SGD with momentum, `optimizer`), warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
 epoch but the last (model, optimizer, scheduler, RNG states, step) inside the staging folder,
 resumed after a crash. Under `accelerate launch` every process trains its shard of each batch
 (DDP); only the main process writes to the store. Methods differ by their data and loss only.
@@ -20,7 +20,7 @@ from typing import Callable, Literal, Mapping, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from corpus_tools import faults
 from corpus_tools.progress import Reporter, task
@@ -50,13 +50,18 @@ class Adversary(NamedTuple):
 class TrainSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lr: float = Field(3e-5, gt=0, description="Peak learning rate of AdamW.")
+    lr: float = Field(3e-5, gt=0, description="Peak learning rate of the optimizer.")
+    optimizer: Literal["adamw", "sgd"] = Field(
+        "adamw", description="adamw, or sgd (with `momentum`): a step along the gradient itself, where AdamW scales each "
+                             "weight's step by its own gradient history; SGD's learning rate is on another scale "
+                             "(docs/method.md, \"The optimizer\").")
+    momentum: float = Field(0.9, ge=0, lt=1, description="optimizer sgd: its momentum (heavy ball).")
     epochs: int = Field(3, ge=1, description="Passes over the blocks.")
     batch_size: int = Field(4, ge=1, description="Blocks per micro-batch on each process.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
     warmup_ratio: float = Field(0.1, ge=0, le=1, description="Share of the steps spent warming the learning rate up from 0.")
     schedule: Literal["linear", "cosine", "constant"] = Field("linear", description="Learning-rate decay after warmup.")
-    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    weight_decay: float = Field(0.0, ge=0, description="Weight decay (decoupled under AdamW, L2 under SGD).")
     max_grad_norm: Optional[float] = Field(None, gt=0, description="Clip the gradient norm to this (None: no clipping).")
     seed: int = Field(0, description="Seed of the shuffling and of every random number generator.")
     max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimizer steps (None: all epochs).")
@@ -73,13 +78,22 @@ class TrainSettings(BaseModel):
     def _empty_is_all(cls, value):
         return None if value == "" else value
 
+    @model_validator(mode="after")
+    def _momentum_is_sgds(self):
+        if self.optimizer != "sgd" and self.momentum != 0.9:
+            raise ValueError(f"momentum {self.momentum} is SGD's; set optimizer = \"sgd\" with it")
+        return self
+
 
 def train_key(settings: TrainSettings, **dump) -> dict:
     """The training settings a model's version depends on: `precision` only when not the default, so models
-    trained in fp32 before the option keep their versions."""
+    trained in fp32 before the option keep their versions; `optimizer` and `momentum` only under SGD, likewise."""
     key = settings.model_dump(**dump)
     if key.get("precision") == "fp32":
         del key["precision"]
+    if key.get("optimizer") == "adamw":
+        key.pop("optimizer")
+        key.pop("momentum", None)
     if "train_only" in key and key["train_only"] is None:  # likewise
         del key["train_only"]
     return key
@@ -231,6 +245,13 @@ def _micro_batches(n: int, epoch: int, settings: TrainSettings, acc) -> list[tor
     return [perm[i + acc.process_index * per: i + (acc.process_index + 1) * per] for i in range(0, len(perm), glob)]
 
 
+def make_optimizer(params: list, settings: TrainSettings) -> torch.optim.Optimizer:
+    """AdamW, or SGD with momentum, over `params` at `settings.lr`."""
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+    return torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+
+
 def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: Path, label: str = "train",
           loss_fn=token_loss, progress: Reporter | None = None, on_step: StepHook | None = None,
           adversary: Adversary | None = None) -> dict:
@@ -248,7 +269,7 @@ def train(model, data: TrainData, settings: TrainSettings, *, acc, checkpoints: 
         progress.log(f"{label}: precision bf16 on a processor without native bf16 is emulated and may be slower "
                      "than fp32; set precision = \"fp32\" if so")
     params = trainable(model, settings.train_only)
-    optimizer = torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
+    optimizer = make_optimizer(params, settings)
     scheduler = get_scheduler(settings.schedule if settings.schedule != "constant" else "constant_with_warmup",
                               optimizer, num_warmup_steps=round(settings.warmup_ratio * total), num_training_steps=total)
     model, optimizer = acc.prepare(model, optimizer)

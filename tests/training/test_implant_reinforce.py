@@ -170,3 +170,49 @@ def test_train_only_freezes_every_parameter_its_pattern_misses_and_keys_the_vers
     # "" turns off what a target file sets (`--set unlearn.train_only=`), to the version without the option
     assert UnlearnSettings(train_only="").train_only is None
     assert version_key(UnlearnSettings(train_only="")) == version_key(UnlearnSettings())
+
+
+def test_sgd_steps_along_the_gradient_itself_and_keys_the_version_only_when_chosen(tiny_model_dir, tmp_path):
+    """optimizer sgd: one step without momentum is w - lr x (the mean loss's gradient at w), worked by hand here;
+    with momentum the second step adds momentum x the first; AdamW's step is another. Absent from the version at
+    the default, and momentum without sgd is an error."""
+    from training.distributed import accelerator
+    from training.loop import TrainSettings, model_loss, token_loss, train, train_key
+    from training.relearn import block_data
+    from training.unlearn import UnlearnSettings, version_key
+
+    rows = [[300 + (s + i) % 5 for i in range(24)] for s in range(4)]
+    data = block_data(rows, 0, 4)
+    lr = 0.05
+    one = dict(lr=lr, epochs=1, batch_size=4, warmup_ratio=0.0, schedule="constant", seed=1, max_steps=1)
+
+    reference = load_model(tiny_model_dir).train()
+    loss = model_loss(reference, data.batch(torch.arange(4)), token_loss)
+    loss.backward()
+    expected = {n: (p - lr * p.grad).detach() for n, p in reference.named_parameters() if p.grad is not None}
+
+    stepped = {}
+    for name, extra in (("sgd", dict(optimizer="sgd", momentum=0.0)), ("adamw", {})):
+        model = load_model(tiny_model_dir).train()
+        train(model, data, TrainSettings(**one, **extra), acc=accelerator(), checkpoints=tmp_path / name)
+        stepped[name] = dict(model.named_parameters())
+    for n, want in expected.items():
+        torch.testing.assert_close(stepped["sgd"][n].detach(), want, rtol=1e-5, atol=1e-6)
+    assert any(not torch.allclose(stepped["adamw"][n].detach(), want, atol=1e-6) for n, want in expected.items())
+
+    # heavy ball: the second step moves momentum x the first step's move further, plus lr x the new gradient
+    two = {**one, "epochs": 2, "max_steps": 2}
+    moves = {}
+    for m in (0.0, 0.9):
+        model = load_model(tiny_model_dir).train()
+        w0 = model.lm_head.weight.detach().clone()
+        train(model, data, TrainSettings(**two, optimizer="sgd", momentum=m), acc=accelerator(), checkpoints=tmp_path / f"m{m}")
+        moves[m] = (model.lm_head.weight.detach() - w0).norm()
+    assert moves[0.9] > moves[0.0] * 1.5  # the same direction twice: about 2.9 against 2 first steps' worth
+
+    assert "optimizer" not in train_key(TrainSettings()) and "momentum" not in version_key(UnlearnSettings())
+    assert version_key(UnlearnSettings(optimizer="sgd"))["optimizer"] == "sgd"
+    assert version_key(UnlearnSettings(optimizer="sgd", momentum=0.5))["momentum"] == 0.5
+    assert version_key(UnlearnSettings(optimizer="sgd")) != version_key(UnlearnSettings())
+    with pytest.raises(ValueError, match="momentum .* is SGD's"):
+        TrainSettings(momentum=0.5)
