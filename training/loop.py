@@ -1,6 +1,6 @@
 """The training engine every training stage uses: implant, reinforce, WHP and the reference methods.
 
-AdamW (or SGD with momentum, `optimizer`), warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
+AdamW (or SGD with momentum, or Lion: `optimizer`), warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
 epoch but the last (model, optimizer, scheduler, RNG states, step) inside the staging folder,
 resumed after a crash. Under `accelerate launch` every process trains its shard of each batch
 (DDP); only the main process writes to the store. Methods differ by their data and loss only.
@@ -51,17 +51,18 @@ class TrainSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lr: float = Field(3e-5, gt=0, description="Peak learning rate of the optimizer.")
-    optimizer: Literal["adamw", "sgd"] = Field(
-        "adamw", description="adamw, or sgd (with `momentum`): a step along the gradient itself, where AdamW scales each "
-                             "weight's step by its own gradient history; SGD's learning rate is on another scale "
-                             "(docs/method.md, \"The optimizer\").")
+    optimizer: Literal["adamw", "sgd", "lion"] = Field(
+        "adamw", description="adamw; sgd (with `momentum`): a step along the gradient itself, where AdamW scales each "
+                             "weight's step by its own gradient history; or lion: every weight moves by the learning "
+                             "rate, the sign of its momentum's (Chen et al. 2023). Their learning rates are on other "
+                             "scales (docs/method.md, \"The optimizer\").")
     momentum: float = Field(0.9, ge=0, lt=1, description="optimizer sgd: its momentum (heavy ball).")
     epochs: int = Field(3, ge=1, description="Passes over the blocks.")
     batch_size: int = Field(4, ge=1, description="Blocks per micro-batch on each process.")
     grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step.")
     warmup_ratio: float = Field(0.1, ge=0, le=1, description="Share of the steps spent warming the learning rate up from 0.")
     schedule: Literal["linear", "cosine", "constant"] = Field("linear", description="Learning-rate decay after warmup.")
-    weight_decay: float = Field(0.0, ge=0, description="Weight decay (decoupled under AdamW, L2 under SGD).")
+    weight_decay: float = Field(0.0, ge=0, description="Weight decay (decoupled under AdamW and Lion, L2 under SGD).")
     max_grad_norm: Optional[float] = Field(None, gt=0, description="Clip the gradient norm to this (None: no clipping).")
     seed: int = Field(0, description="Seed of the shuffling and of every random number generator.")
     max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimizer steps (None: all epochs).")
@@ -87,12 +88,14 @@ class TrainSettings(BaseModel):
 
 def train_key(settings: TrainSettings, **dump) -> dict:
     """The training settings a model's version depends on: `precision` only when not the default, so models
-    trained in fp32 before the option keep their versions; `optimizer` and `momentum` only under SGD, likewise."""
+    trained in fp32 before the option keep their versions; `optimizer` only when not AdamW and `momentum` only under
+    SGD, likewise."""
     key = settings.model_dump(**dump)
     if key.get("precision") == "fp32":
         del key["precision"]
     if key.get("optimizer") == "adamw":
         key.pop("optimizer")
+    if key.get("optimizer") != "sgd":
         key.pop("momentum", None)
     if "train_only" in key and key["train_only"] is None:  # likewise
         del key["train_only"]
@@ -245,10 +248,39 @@ def _micro_batches(n: int, epoch: int, settings: TrainSettings, acc) -> list[tor
     return [perm[i + acc.process_index * per: i + (acc.process_index + 1) * per] for i in range(0, len(perm), glob)]
 
 
+class Lion(torch.optim.Optimizer):
+    """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"): each weight moves by exactly the
+    learning rate, in the direction of the sign of `beta1 x momentum + (1 - beta1) x gradient`; the momentum then
+    becomes `beta2 x momentum + (1 - beta2) x gradient`. Weight decay is decoupled, as AdamW's."""
+
+    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.99), weight_decay: float = 0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["exp_avg"] = torch.zeros_like(p)
+                m = state["exp_avg"]
+                if group["weight_decay"]:
+                    p.mul_(1 - group["lr"] * group["weight_decay"])
+                p.add_(torch.sign(m.mul(beta1).add_(p.grad, alpha=1 - beta1)), alpha=-group["lr"])
+                m.mul_(beta2).add_(p.grad, alpha=1 - beta2)
+        return loss
+
+
 def make_optimizer(params: list, settings: TrainSettings) -> torch.optim.Optimizer:
-    """AdamW, or SGD with momentum, over `params` at `settings.lr`."""
+    """AdamW, SGD with momentum, or Lion over `params` at `settings.lr`."""
     if settings.optimizer == "sgd":
         return torch.optim.SGD(params, lr=settings.lr, momentum=settings.momentum, weight_decay=settings.weight_decay)
+    if settings.optimizer == "lion":
+        return Lion(params, lr=settings.lr, weight_decay=settings.weight_decay)
     return torch.optim.AdamW(params, lr=settings.lr, weight_decay=settings.weight_decay)
 
 
