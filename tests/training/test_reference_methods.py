@@ -348,13 +348,15 @@ def test_ga_gd_npo_recipes_forget_and_register(store, tiny_model_dir, tmp_path):
 def test_version_key_holds_only_what_the_method_uses():
     from training.unlearn import version_key
 
-    train = set(TrainSettings.model_fields) - {"precision", "train_only"}  # defaults (fp32, all) are not in the key
+    # defaults (fp32, all, AdamW) are not in the key
+    train = set(TrainSettings.model_fields) - {"precision", "train_only", "optimizer", "momentum"}
     whp = version_key(UnlearnSettings(lr=1e-4))
     assert set(whp) == train | {"method", "soft_labels", "retain_term"}
     assert version_key(UnlearnSettings(lr=1e-4, beta=0.7)) == whp  # beta is NPO's, not WHP's
     assert version_key(UnlearnSettings(lr=1e-4, method="ga")) != whp
     assert set(version_key(UnlearnSettings(method="ga"))) == train | {"method"}
     assert version_key(UnlearnSettings(method="ga", precision="bf16"))["precision"] == "bf16"
+    assert version_key(UnlearnSettings(method="ga", optimizer="sgd"))["momentum"] == 0.9
     assert version_key(UnlearnSettings(method="ensemble", alpha=2)) == {"method": "ensemble", "alpha": 2.0}
     with_retain = version_key(UnlearnSettings(lr=1e-4, retain_term=True))
     assert set(with_retain) - set(whp) == {"retain_weight", "retain_corpus"}
