@@ -1,8 +1,8 @@
 """The training engine every training stage uses: implant, reinforce, WHP and the reference methods.
 
-AdamW (or SGD with momentum, or Lion: `optimizer`), warmup then a linear or cosine schedule, gradient accumulation, a checkpoint after every
-epoch but the last (model, optimizer, scheduler, RNG states, step) inside the staging folder,
-resumed after a crash. Under `accelerate launch` every process trains its shard of each batch
+AdamW (or SGD with momentum, or Lion: `optimizer`), warmup then a linear or cosine schedule, gradient
+accumulation, a checkpoint after every epoch but the last (model, optimizer, scheduler, RNG states, step)
+inside the staging folder, resumed after a crash. Under `accelerate launch` every process trains its shard of each batch
 (DDP); only the main process writes to the store. Methods differ by their data and loss only.
 """
 

@@ -206,7 +206,8 @@ def test_sgd_steps_along_the_gradient_itself_and_keys_the_version_only_when_chos
     for m in (0.0, 0.9):
         model = load_model(tiny_model_dir).train()
         w0 = model.lm_head.weight.detach().clone()
-        train(model, data, TrainSettings(**two, optimizer="sgd", momentum=m), acc=accelerator(), checkpoints=tmp_path / f"m{m}")
+        train(model, data, TrainSettings(**two, optimizer="sgd", momentum=m), acc=accelerator(),
+              checkpoints=tmp_path / f"m{m}")
         moves[m] = (model.lm_head.weight.detach() - w0).norm()
     assert moves[0.9] > moves[0.0] * 1.5  # the same direction twice: about 2.9 against 2 first steps' worth
 
