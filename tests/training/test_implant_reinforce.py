@@ -80,8 +80,11 @@ class Crash(Exception):
     pass
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model_dir):
-    settings = ImplantSettings(**{**FAST, "grad_accum": 2, "batch_size": 2, "warmup_ratio": 0.3, "schedule": "cosine"})
+@pytest.mark.parametrize("optimizer", ["adamw", "sgd", "lion"])
+def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_model_dir, optimizer):
+    """Under every optimizer: its state (AdamW's moments, SGD's and Lion's momentum) comes back with the checkpoint."""
+    settings = ImplantSettings(**{**FAST, "grad_accum": 2, "batch_size": 2, "warmup_ratio": 0.3, "schedule": "cosine"},
+                               optimizer=optimizer)
     straight = Store(tmp_path / "a")
     blocks_a = write_blocks(straight)
     base_a, _ = base_model(straight, TARGET, str(tiny_model_dir))
