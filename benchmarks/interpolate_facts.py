@@ -69,8 +69,13 @@ def matched(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], patte
     chosen = {k for k in point if found.search(k)}
     if not chosen:
         raise ValueError(f"{option} {pattern!r} finds no weight (they are named like {next(iter(point))!r})")
-    return chosen | {o for o in point for k in list(chosen) if o not in chosen and point[o].shape == point[k].shape
-                     and torch.equal(point[o], point[k]) and torch.equal(base[o], base[k])}
+    return chosen | {o for o in point for k in list(chosen) if o not in chosen and tied(point, base, o, k)}
+
+
+def tied(point: dict[str, torch.Tensor], base: dict[str, torch.Tensor], a: str, b: str) -> bool:
+    """Whether weights `a` and `b` are one weight under two names (equal in both models: SmolLM2's lm_head and its
+    embedding matrix), so that whatever is done to one must be done to the other."""
+    return point[a].shape == point[b].shape and torch.equal(point[a], point[b]) and torch.equal(base[a], base[b])
 
 
 def scaled_at(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor], lam: float,
@@ -121,8 +126,7 @@ def random_update(base: dict[str, torch.Tensor], other: dict[str, torch.Tensor],
         delta = other[k].double() - base[k].double()
         if not bool(delta.any()):
             continue
-        twin = next((j for j in done if other[j].shape == other[k].shape and torch.equal(other[j], other[k])
-                     and torch.equal(base[j], base[k])), None)
+        twin = next((j for j in done if tied(other, base, j, k)), None)
         if twin is not None:
             out[k] = out[twin]
             continue

@@ -81,7 +81,7 @@ class TrainSettings(BaseModel):
 
     @model_validator(mode="after")
     def _momentum_is_sgds(self):
-        if self.optimizer != "sgd" and self.momentum != 0.9:
+        if self.optimizer != "sgd" and self.momentum != type(self).model_fields["momentum"].default:
             raise ValueError(f"momentum {self.momentum} is SGD's; set optimizer = \"sgd\" with it")
         return self
 
