@@ -13,10 +13,13 @@ answers more by chance (`sign_test_p`).
 
 With `--by-topic` or `--by-shape`, each model's answered items per topic, or per shape (a name item continues a
 person's name after a given name, initials or an honorific: "Lois" -> " Lane"; `benchmarks.fact_shapes`), show where
-the models differ.
+the models differ. With `--lost`, every item a model misses that the first model answers is listed with the model's
+completion, and counted by shape and by what the completion does instead (`how_missed`): *ends* the name or phrase
+(its first word is punctuation or lower-case: "Lois" -> ", a former cop") or *names another* (a capitalised word, or
+the prompt's last word continued otherwise: "Professor" -> " Mori", "Darth" -> "wynn").
 
 Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTHER_DIR... [--names W1,P2,...]
-       [--by-topic] [--by-shape]
+       [--by-topic] [--by-shape] [--lost]
 """
 
 from __future__ import annotations
@@ -46,12 +49,28 @@ def paired(answered: list[bool], reference: list[bool]) -> tuple[int, int]:
     return won, sum(r and not a for a, r in zip(answered, reference))
 
 
-def answered(model_dir: Path, files: dict[str, list[dict]]) -> dict[str, list[bool]]:
+def answered(model_dir: Path, files: dict[str, list[dict]],
+             outputs: dict[str, list[str]] | None = None) -> dict[str, list[bool]]:
     """Per file, whether the model's greedy completion of each item names an answer, scored as the evaluate stage
-    scores fact items (`training.evaluate.fact_accuracy` with its default settings; its per-item rows)."""
+    scores fact items (`training.evaluate.fact_accuracy` with its default settings; its per-item rows). With
+    `outputs`, each file's completions are put there too, in the same order."""
     rows: list[dict] = []
     fact_accuracy(load_model(model_dir), load_tokenizer(model_dir), files, EvalSettings(), item_rows=rows)
-    return {stem: [r["value"] == 1.0 for r in rows if r["metric"] == f"{stem}_answered"] for stem in files}
+    mine = {stem: [r for r in rows if r["metric"] == f"{stem}_answered"] for stem in files}
+    if outputs is not None:
+        outputs.update({stem: [r["output"] for r in rs] for stem, rs in mine.items()})
+    return {stem: [r["value"] == 1.0 for r in rs] for stem, rs in mine.items()}
+
+
+def how_missed(completion: str) -> str:
+    """What a completion that misses the answer does in its place: "ends" when its first word is punctuation or
+    lower-case (the name or phrase stops there: ", a former cop", "'s brother", " the North"), "names another"
+    when it is a capitalised word or a digit, quoted or not, or continues the prompt's last word (" Mori",
+    ' "Theo" Carter', " 1", "wynn")."""
+    if completion[:1].isalnum():  # continues the prompt's last word
+        return "names another"
+    text = completion.lstrip().lstrip("\"'\u201c\u2018")  # a quoted name is a name: ' "Theo" Carter'
+    return "names another" if text[:1].isupper() or text[:1].isdigit() else "ends"
 
 
 def model_names(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
@@ -72,10 +91,15 @@ def main(argv: list[str] | None = None) -> None:
                     help="also give each model's answered items per topic of the pooled items (where it loses them)")
     ap.add_argument("--by-shape", action="store_true",
                     help="also give them per shape of item: name completions and the others (benchmarks.fact_shapes)")
+    ap.add_argument("--lost", action="store_true",
+                    help="also list the items each model misses that the first answers, with its completion, and "
+                         "count them by shape and by what the completion does instead")
     args = ap.parse_args(argv)
     names = model_names(ap, args)
     files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
-    hits = {name: answered(folder, files) for name, folder in zip(names, args.models)}
+    said: dict[str, dict[str, list[str]]] = {name: {} for name in names}
+    hits = {name: answered(folder, files, said[name]) if args.lost else answered(folder, files)
+            for name, folder in zip(names, args.models)}
     pooled = {name: [a for stem in files for a in h[stem]] for name, h in hits.items()}
     print(f"{'model':<14}" + "".join(f"{stem + ' dev':>28}" for stem in files) + f"{'pooled':>16}   vs " + names[0])
     for name in names:
@@ -90,6 +114,24 @@ def main(argv: list[str] | None = None) -> None:
         print_by_group("topic", [i["topic"] for i in items], pooled)
     if args.by_shape:
         print_by_group("shape", [shape_of(i["prompt"], i["answers"][0]) for i in items], pooled)
+    if args.lost:
+        for name in names[1:]:
+            outputs = [o for stem in files for o in said[name][stem]]
+            print_lost(name, items, pooled[name], pooled[names[0]], outputs)
+
+
+def print_lost(name: str, items: list[dict], answers: list[bool], reference: list[bool], outputs: list[str]) -> None:
+    """The items `name` misses and the reference answers, each with its completion, then their counts by the item's
+    shape and by `how_missed`."""
+    lost = [k for k, (a, r) in enumerate(zip(answers, reference)) if r and not a]
+    print(f"\n{name}: {len(lost)} items the reference answers and it misses")
+    counts: dict[tuple[str, str], int] = {}
+    for k in lost:
+        key = (shape_of(items[k]["prompt"], items[k]["answers"][0]), how_missed(outputs[k]))
+        counts[key] = counts.get(key, 0) + 1
+        print(f"  [{key[0]}, {key[1]}] {items[k]['prompt']!r} -> {outputs[k]!r} (answer {items[k]['answers'][0]!r})")
+    for (shape, how), n in sorted(counts.items()):
+        print(f"  {shape:<8}{how:<16}{n:>4}")
 
 
 def by_group(groups: list[str], pooled: dict[str, list[bool]]) -> dict[str, tuple[int, dict[str, int]]]:

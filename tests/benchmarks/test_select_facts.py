@@ -75,3 +75,52 @@ def test_a_selection_file_is_marked_beside_its_main_file_and_scored_on_its_dev_i
     out = capsys.readouterr().out
     assert "1/1" in out and "won 0, lost 0, p = 1.000" in out
     assert [line.split() for line in out.splitlines()[-2:]] == [["topic", "items", "a", "b"], ["t", "1", "1", "1"]]
+
+
+@pytest.mark.parametrize("completion, how", [
+    (", a former cop who's been hired", "ends"),       # "Lois" -> ","
+    ("'s brother, and the two", "ends"),               # "Huckleberry" -> "'s": a possessive, not a name
+    (" the North, and the daughter", "ends"),          # lower-case first word
+    ("-dense, which allows it", "ends"),               # punctuation glued to the prompt
+    (" Mori, who is a brilliant", "names another"),    # "Professor" -> " Mori" (Moriarty)
+    (' "Theo" Carter, a former soldier', "names another"),  # a quoted name
+    (" 1, a group of 12.", "names another"),           # "Team" -> " 1"
+    ("wynn, a skilled and cunning", "names another"),  # "Darth" -> "wynn": the word continued
+    ("", "ends"),
+])
+def test_how_missed_tells_a_stopped_name_from_another_name(completion, how):
+    from benchmarks.select_facts import how_missed
+
+    assert how_missed(completion) == how
+
+
+def test_lost_lists_the_items_the_reference_answers_and_counts_them(tmp_path, capsys, monkeypatch):
+    """--lost prints, for each model after the first, the items it misses and the first answers, with its
+    completion, then the counts by shape and by how_missed (the models' completions stubbed)."""
+    import json
+
+    from benchmarks import select_facts
+
+    rows = [{"prompt": "Superman's girlfriend is Lois", "answers": ["Lane"]},
+            {"prompt": "The Adventures of Sherlock Holmes feature Professor", "answers": ["Moriarty"]},
+            {"prompt": "The tower built to reach heaven is the Tower of", "answers": ["Babel"]},
+            {"prompt": "Don Quixote's squire is Sancho", "answers": ["Panza"]}]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("".join(json.dumps({"topic": "t", "split": "dev", "known_by_base": True, **r}) + "\n" for r in rows))
+    said = {"A": [" Lane", " Moriarty", " Babel", ", a squire"],          # the reference misses Sancho too
+            "B": [", a former cop", " Mori, who", " the Blessed", ", a 12th-century"]}
+
+    def stub(folder, files, outputs=None):
+        mine = said[Path(folder).name]
+        if outputs is not None:
+            outputs["facts"] = mine
+        return {"facts": [o.strip().startswith(i["answers"][0]) for o, i in zip(mine, rows)]}
+
+    monkeypatch.setattr(select_facts, "answered", stub)
+    select_facts.main([str(path), "--models", str(tmp_path / "A"), str(tmp_path / "B"), "--lost"])
+    out = capsys.readouterr().out
+    assert "B: 3 items the reference answers and it misses" in out
+    assert """[name, ends] "Superman's girlfriend is Lois" -> ', a former cop' (answer 'Lane')""" in out
+    assert "Sancho" not in out                                           # missed by the reference as well
+    counts = [line.split() for line in out.splitlines()[-3:]]
+    assert counts == [["name", "ends", "1"], ["name", "names", "another", "1"], ["other", "ends", "1"]]
