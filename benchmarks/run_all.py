@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterable
 
+from corpus_tools.atomic import replaced
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # Cheap modules first, so a slow one at the end does not hide the others' results for long.
@@ -127,9 +129,8 @@ def write(report: dict, out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = out_dir / "results.json", out_dir / "results.md"
     for path, text in zip(paths, (json.dumps(report, indent=1, default=str) + "\n", markdown(report))):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        with replaced(path) as tmp:
+            tmp.write_text(text)
     return paths
 
 

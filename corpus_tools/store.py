@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus_tools import faults
+from corpus_tools.atomic import replaced
 from corpus_tools.errors import ObliviateError, WorkspaceBusy
 from corpus_tools.integrity import PARTS_DDL, Part, check_artifact, describe_parts, read_parts
 from corpus_tools.names import target_name
@@ -106,10 +107,8 @@ class Staging:
         data = to_arrow(table, rows)
         path = self.part_path(table, index)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        pq.write_table(data, tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
+        with replaced(path, fsync=True) as tmp:
+            pq.write_table(data, tmp)
         return data.num_rows
 
     def has_table(self, table: str) -> bool:

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +14,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import typer
 
+from corpus_tools.atomic import replaced
 from corpus_tools.errors import ObliviateError
 from corpus_tools.integrity import damage_summary
 from corpus_tools.sandbox import query_arrow
@@ -43,16 +43,15 @@ def export_query_cmd(
     table = query_arrow(ws, query)
     for line in damage_summary(ws):  # the rows of a damaged artifact would be silently short
         info(line)
-    tmp = target.with_name(f".{target.name}.tmp")
-    if fmt == "parquet":
-        pq.write_table(table, tmp)
-    elif fmt == "csv":
-        pacsv.write_csv(table, tmp)
-    else:
-        with open(tmp, "w") as f:
-            for row in table.to_pylist():
-                f.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
-    os.replace(tmp, target)
+    with replaced(target) as tmp:
+        if fmt == "parquet":
+            pq.write_table(table, tmp)
+        elif fmt == "csv":
+            pacsv.write_csv(table, tmp)
+        else:
+            with open(tmp, "w") as f:
+                for row in table.to_pylist():
+                    f.write(json.dumps(row, default=str, ensure_ascii=False) + "\n")
     info(f"wrote {table.num_rows} rows to {out}")
 
 # `obliviate export` (Hugging Face datasets and models) registers here, right after export-query in --help.

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections import Counter
 from pathlib import Path
 
+from corpus_tools.atomic import replaced
 from corpus_tools.errors import ObliviateError
 from training import metrics as M
 from corpus_tools.jsonl import numbered_rows
@@ -46,10 +46,8 @@ def read_items(path: Path) -> list[dict]:
 
 def write_items(path: Path, items: list[dict]) -> None:
     """Write `items` as JSON lines, whole or not at all: a temporary file beside `path`, renamed over it."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
-    os.replace(tmp, path)
+    with replaced(Path(path)) as tmp:
+        tmp.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
 
 
 def is_known(completion: str, answers: list[str]) -> bool:
