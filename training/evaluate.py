@@ -80,6 +80,17 @@ STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinfor
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
+def check_folders(settings: EvalSettings) -> Path:
+    """The general set's folder, once it and the other-register folder are checked: one error line for a wrong path
+    (a wrong general_dir would silently drop perplexity and knowledge from every model). `obliviate run` calls it
+    before the first stage, so a missing folder is not found after hours of training."""
+    general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
+    if not general.is_dir():
+        raise ObliviateError(f"evaluate.general_dir {general} is not a folder (the bundled general set is the default)")
+    FE.other_register_files(settings.other_register_texts)
+    return general
+
+
 def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[str, Artifact],
              anchors: Artifact | None = None, translation: Artifact | None = None, evalsets: Artifact | None = None,
              progress: Reporter | None = None, grader: Grader | None = None) -> tuple[Artifact, bool]:
@@ -90,9 +101,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     """
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
-    general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
-    if not general.is_dir():  # a wrong path would silently drop perplexity and knowledge from every model
-        raise ObliviateError(f"evaluate.general_dir {general} is not a folder (the bundled general set is the default)")
+    general = check_folders(settings)
     data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share,
                           settings.fact_files)
     # the reference first, then the subject: their forgetting scores serve the gap and the recovery of the others

@@ -44,8 +44,9 @@ def scores_from_rows(rows: Sequence[dict]) -> Scores:
     return Scores(per_item=[{k: r[k] for k in ("item_id", "split", "metric", "value", "output")} for r in rows])
 
 
-def other_register_texts(folder: str | None) -> list[str]:
-    """The .txt / .md files of the folder, in name order ([] when no folder is set)."""
+def other_register_files(folder: str | None) -> list[Path]:
+    """The .txt / .md files of the folder, in name order ([] when no folder is set); one error line when the folder
+    is missing or holds none."""
     if not folder:
         return []
     path = Path(folder)
@@ -55,7 +56,12 @@ def other_register_texts(folder: str | None) -> list[str]:
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".txt", ".md") and p.is_file())
     if not files:
         raise ObliviateError(f"evaluate.other_register_texts: {path} holds no .txt or .md file")
-    return [p.read_text(encoding="utf-8", errors="replace") for p in files]
+    return files
+
+
+def other_register_texts(folder: str | None) -> list[str]:
+    """The text of each of `other_register_files`."""
+    return [p.read_text(encoding="utf-8", errors="replace") for p in other_register_files(folder)]
 
 
 def model_forgetting(model, tok, items: Sequence[dict], forgetting: ForgettingSettings, *,
