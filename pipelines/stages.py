@@ -129,8 +129,8 @@ def run_pipeline(store: Store, config: TargetConfig, *, until: str | None = None
         # the unlearned model's version reads its files (retain and repair corpora, translated_names): a wrong path
         # is one error line before any stage runs, not after the hours of the stages before it
         unlearn_stage.version_key(config.unlearn)
-    if last >= STAGES.index("evaluate"):  # and the evaluation's folders (the Austen collection) likewise
-        evaluate_stage.check_folders(config.evaluate)
+    if last >= STAGES.index("evaluate"):  # and the evaluation's folders and fact files (the Austen collection) likewise
+        evaluate_stage.check_paths(config.evaluate)
     arts: Arts = {}
     for step in STEPS[: last + 1]:
         if not needed(config, step.name):

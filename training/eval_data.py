@@ -82,16 +82,22 @@ def load_eval_data(store: Store, prompts_dir: Path, general_dir: Path, anchors: 
     return data
 
 
+def fact_paths(prompts_dir: Path, fact_files) -> list[Path]:
+    """The fact files' paths (relative to the prompts folder); one error line for the first that does not exist."""
+    paths = [Path(prompts_dir) / name for name in fact_files]
+    for path in paths:
+        if not path.is_file():
+            raise ObliviateError(f"evaluate.fact_files: {path} does not exist")
+    return paths
+
+
 def _load_facts_and_lexicon(data: EvalData, prompts_dir: Path, fact_files) -> None:
     """Completion fact files (relative to the prompts folder; every item is kept: the accuracy the bounds judge is
     over the items the base model knows, and the one over every item written sits beside it, docs/pretrained.md)
     and the hand-written lexicon that grades familiarity apart from the dictionary."""
     from training.lexicon import Lexicon, find_lexicon
 
-    for name in fact_files:
-        path = prompts_dir / name
-        if not path.is_file():
-            raise ObliviateError(f"evaluate.fact_files: {path} does not exist")
+    for path in fact_paths(prompts_dir, fact_files):
         data.facts[path.stem] = read_items(path)
         data.hashes[f"facts:{path.stem}"] = _hash(path.read_bytes())
     if (path := find_lexicon(prompts_dir)) is not None:

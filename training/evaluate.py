@@ -32,7 +32,7 @@ from corpus_tools.progress import Reporter, task
 from corpus_tools.stage import Stage, produce
 from corpus_tools.store import Artifact, Store
 from training import intervals as I, metrics as M
-from training.eval_data import DEFAULT_GENERAL, EvalData, known_facts, load_eval_data, unknown_stems
+from training.eval_data import DEFAULT_GENERAL, EvalData, fact_paths, known_facts, load_eval_data, unknown_stems
 from training.generation import greedy_complete, next_token_logits, window_nll, windows
 from training.distributed import compute_device
 from training.models import load_model, load_tokenizer, model_folder, role_of
@@ -80,14 +80,15 @@ STAGE = Stage("evaluate", inputs={"base": "base", "subject": "implant", "reinfor
               summary="Measure familiarity and retention of the target's models (the metrics table).")
 
 
-def check_folders(settings: EvalSettings) -> Path:
-    """The general set's folder, once it and the other-register folder are checked: one error line for a wrong path
-    (a wrong general_dir would silently drop perplexity and knowledge from every model). `obliviate run` calls it
-    before the first stage, so a missing folder is not found after hours of training."""
+def check_paths(settings: EvalSettings) -> Path:
+    """The general set's folder, once it, the other-register folder and the fact files are checked: one error line
+    for a wrong path (a wrong general_dir would silently drop perplexity and knowledge from every model). `obliviate
+    run` calls it before the first stage, so a missing file is not found after hours of training."""
     general = Path(settings.general_dir) if settings.general_dir else DEFAULT_GENERAL
     if not general.is_dir():
         raise ObliviateError(f"evaluate.general_dir {general} is not a folder (the bundled general set is the default)")
     FE.other_register_files(settings.other_register_texts)
+    fact_paths(Path(settings.prompts_dir), settings.fact_files)
     return general
 
 
@@ -101,7 +102,7 @@ def evaluate(store: Store, target: str, settings: EvalSettings, *, models: dict[
     """
     if not models:
         raise ObliviateError(f"evaluate: no models given for target {target!r}; run `obliviate run` or a training verb first")
-    general = check_folders(settings)
+    general = check_paths(settings)
     data = load_eval_data(store, Path(settings.prompts_dir), general, anchors, translation, settings.heldout_share,
                           settings.fact_files)
     # the reference first, then the subject: their forgetting scores serve the gap and the recovery of the others
