@@ -25,6 +25,7 @@ Usage: python -m benchmarks.select_facts FACT_FILE... --models REFERENCE_DIR OTH
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from math import comb
 from pathlib import Path
 
@@ -97,9 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     names = model_names(ap, args)
     files = known_items(args.fact_files, "dev")  # the dev items the base model knows, per file stem
-    said: dict[str, dict[str, list[str]]] = {name: {} for name in names}
-    hits = {name: answered(folder, files, said[name]) if args.lost else answered(folder, files)
-            for name, folder in zip(names, args.models)}
+    said: dict[str, dict[str, list[str]]] = {name: {} for name in names}  # each model's completions, per file
+    hits = {name: answered(folder, files, said[name]) for name, folder in zip(names, args.models)}
     pooled = {name: [a for stem in files for a in h[stem]] for name, h in hits.items()}
     print(f"{'model':<14}" + "".join(f"{stem + ' dev':>28}" for stem in files) + f"{'pooled':>16}   vs " + names[0])
     for name in names:
@@ -125,10 +125,10 @@ def print_lost(name: str, items: list[dict], answers: list[bool], reference: lis
     shape and by `how_missed`."""
     lost = [k for k, (a, r) in enumerate(zip(answers, reference)) if r and not a]
     print(f"\n{name}: {len(lost)} items the reference answers and it misses")
-    counts: dict[tuple[str, str], int] = {}
+    counts: Counter[tuple[str, str]] = Counter()
     for k in lost:
         key = (shape_of(items[k]["prompt"], items[k]["answers"][0]), how_missed(outputs[k]))
-        counts[key] = counts.get(key, 0) + 1
+        counts[key] += 1
         print(f"  [{key[0]}, {key[1]}] {items[k]['prompt']!r} -> {outputs[k]!r} (answer {items[k]['answers'][0]!r})")
     for (shape, how), n in sorted(counts.items()):
         print(f"  {shape:<8}{how:<16}{n:>4}")

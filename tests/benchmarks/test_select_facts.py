@@ -45,7 +45,7 @@ def test_by_shape_counts_name_completions_apart(tmp_path, capsys, monkeypatch):
     path = tmp_path / "facts.jsonl"
     path.write_text("".join(json.dumps({"topic": "t", "split": "dev", "known_by_base": True, **r}) + "\n" for r in rows))
     given = {"A": [True, True, True, False], "B": [False, True, True, True]}
-    monkeypatch.setattr(select_facts, "answered", lambda folder, files: {"facts": given[Path(folder).name]})
+    monkeypatch.setattr(select_facts, "answered", lambda folder, files, outputs=None: {"facts": given[Path(folder).name]})
     select_facts.main([str(path), "--models", str(tmp_path / "A"), str(tmp_path / "B"), "--by-shape"])
     out = capsys.readouterr().out.splitlines()
     assert [line.split() for line in out[-3:]] == [["shape", "items", "A", "B"], ["name", "2", "2", "1"],
